@@ -137,6 +137,10 @@ type Alert struct {
 	Listener  string            `json:"listener"`           // which superguard listener reported it
 	TraceID   string            `json:"trace_id,omitempty"` // shared by every line of one incident
 	Time      time.Time         `json:"time"`               // when the condition was observed
+	// SourceID identifies what produced the alert (for an event: supervisord
+	// instance, pool and serial). The pipeline ignores a second alert with the
+	// same SourceID and Key, so an event supervisord re-sends adds nothing.
+	SourceID string `json:"source_id,omitempty"`
 }
 
 // Process returns "group:program" (or "" when neither is set).
