@@ -1,0 +1,174 @@
+package supervisor
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// State is supervisord's own state, as returned by supervisor.getState.
+type State struct {
+	Code int    // 2 FATAL, 1 RUNNING, 0 RESTARTING, -1 SHUTDOWN
+	Name string // e.g. "RUNNING"
+}
+
+// Supervisord daemon state codes (State.Code).
+const (
+	SupervisorFatal      = 2
+	SupervisorRunning    = 1
+	SupervisorRestarting = 0
+	SupervisorShutdown   = -1
+)
+
+// ProcessState is the state code of a supervised process.
+type ProcessState int
+
+// Process state codes, as defined by supervisord (supervisor/states.py).
+const (
+	ProcessStopped  ProcessState = 0
+	ProcessStarting ProcessState = 10
+	ProcessRunning  ProcessState = 20
+	ProcessBackoff  ProcessState = 30
+	ProcessStopping ProcessState = 40
+	ProcessExited   ProcessState = 100
+	ProcessFatal    ProcessState = 200
+	ProcessUnknown  ProcessState = 1000
+)
+
+var processStateNames = map[ProcessState]string{
+	ProcessStopped:  "STOPPED",
+	ProcessStarting: "STARTING",
+	ProcessRunning:  "RUNNING",
+	ProcessBackoff:  "BACKOFF",
+	ProcessStopping: "STOPPING",
+	ProcessExited:   "EXITED",
+	ProcessFatal:    "FATAL",
+	ProcessUnknown:  "UNKNOWN",
+}
+
+// String returns the upper-case name supervisord uses, e.g. "RUNNING", or
+// "ProcessState(N)" for a code supervisord does not define.
+func (s ProcessState) String() string {
+	if name, ok := processStateNames[s]; ok {
+		return name
+	}
+	return fmt.Sprintf("ProcessState(%d)", int(s))
+}
+
+// Running reports whether s is one of the states in which the process has
+// (or is about to have) a live pid: STARTING, RUNNING, STOPPING, or BACKOFF.
+// These are the states supervisord itself calls RUNNING_STATES plus BACKOFF.
+func (s ProcessState) Running() bool {
+	switch s {
+	case ProcessStarting, ProcessRunning, ProcessStopping, ProcessBackoff:
+		return true
+	}
+	return false
+}
+
+// ParseProcessState parses a process state name. It accepts supervisord's
+// upper-case names ("RUNNING") and the Title-case names of the Go
+// supervisord ("Running"); matching is case-insensitive and ignores
+// surrounding spaces.
+func ParseProcessState(name string) (ProcessState, error) {
+	upper := strings.ToUpper(strings.TrimSpace(name))
+	for state, n := range processStateNames {
+		if n == upper {
+			return state, nil
+		}
+	}
+	return ProcessUnknown, fmt.Errorf("unknown process state %q", name)
+}
+
+// ProcessInfo describes one process, as returned by getProcessInfo and
+// getAllProcessInfo.
+type ProcessInfo struct {
+	Name  string // program (process) name, e.g. "engine"
+	Group string // group name; an ungrouped program's group is its own name
+
+	State     ProcessState
+	StateName string // the name exactly as the server sent it ("RUNNING" or Go supervisord's "Running")
+
+	PID int // 0 when not running
+
+	// Start and Stop are the last start and stop times; the zero time.Time
+	// when the process has never started / stopped. Now is the server's clock
+	// at the time of the call, to compare Start and Stop against.
+	Start, Stop, Now time.Time
+
+	ExitStatus    int
+	SpawnErr      string // why the last spawn failed, "" if it did not
+	Description   string // e.g. "pid 123, uptime 0:01:02"
+	StdoutLogfile string
+	StderrLogfile string
+}
+
+// FullName returns the name supervisord accepts for the process in every
+// call: "group:name". Go supervisord leaves Group empty in some replies; the
+// bare name is returned then.
+func (p ProcessInfo) FullName() string {
+	if p.Group == "" {
+		return p.Name
+	}
+	return p.Group + ":" + p.Name
+}
+
+// Uptime returns how long the process has been running according to the
+// server's clock, or 0 when it is not RUNNING.
+func (p ProcessInfo) Uptime() time.Duration {
+	if p.State != ProcessRunning || p.Start.IsZero() || p.Now.Before(p.Start) {
+		return 0
+	}
+	return p.Now.Sub(p.Start)
+}
+
+// ProcessStatus is the per-process result of a group operation
+// (startProcessGroup, stopProcessGroup, signalProcessGroup). Status is a fault
+// code: FaultSuccess (80) when the operation succeeded for that process.
+type ProcessStatus struct {
+	Name        string
+	Group       string
+	Status      int
+	Description string
+}
+
+// FullName returns "group:name".
+func (s ProcessStatus) FullName() string {
+	if s.Group == "" {
+		return s.Name
+	}
+	return s.Group + ":" + s.Name
+}
+
+// Err returns nil when Status is FaultSuccess, and otherwise a *Fault built
+// from Status and Description.
+func (s ProcessStatus) Err() error {
+	if s.Status == FaultSuccess {
+		return nil
+	}
+	return &Fault{Code: s.Status, Name: FaultName(s.Status), Detail: s.Description}
+}
+
+// Tail is a chunk of a process log returned by tailProcessStdoutLog /
+// tailProcessStderrLog. Offset is the log offset to pass to the next call;
+// Overflow is true when more than the requested length was available and the
+// start of it was skipped.
+type Tail struct {
+	Data     string
+	Offset   int
+	Overflow bool
+}
+
+// Call is one call inside a Multicall.
+type Call struct {
+	Method string // e.g. "supervisor.getProcessInfo"
+	Params []any
+}
+
+// CallResult is the outcome of one Call in a Multicall: Value is the decoded
+// XML-RPC value (string, int64, bool, float64, time.Time, []any,
+// map[string]any) when Err is nil; Err is a *Fault otherwise.
+type CallResult struct {
+	Value any
+	Err   error
+}
