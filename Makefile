@@ -1,0 +1,77 @@
+# superguard build, test and CI entry points. `make help` lists the targets.
+#
+# `make test` is what CI runs (.ci/run): on a fresh Debian/Ubuntu machine with Go
+# installed it first makes a real supervisord 4.x available
+# (scripts/install-supervisor.sh), then runs every unit test and every
+# integration scenario with the race detector. The Go supervisord backend used
+# by some integration tests is built by the harness from go.mod's tool block.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+GO ?= go
+BIN := bin
+
+# Explicit timeouts: a hung test must fail the run, never stall CI.
+UNIT_TIMEOUT ?= 10m
+INTEGRATION_TIMEOUT ?= 15m
+BENCH_TIMEOUT ?= 20m
+# Integration scenarios mostly wait on supervisord, so run more of them at once
+# than the default (GOMAXPROCS); each has its own supervisord.
+INTEGRATION_PARALLEL ?= 8
+FUZZTIME ?= 20s
+
+# The supervisord every test uses: the last line printed by the install script.
+SUPERVISORD = $$(scripts/install-supervisor.sh | tail -n 1)
+
+.PHONY: help build test unit integration bench fuzz lint check clean supervisord alertmanager
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
+
+build: ## build every listener into bin/ (and compile everything else)
+	@mkdir -p $(BIN)
+	@if [ -n "$$($(GO) list ./listeners/... 2>/dev/null)" ]; then \
+		$(GO) build -o $(BIN)/ ./listeners/...; \
+	fi
+	$(GO) build ./...
+	@ls $(BIN)
+
+supervisord: ## make a real supervisord 4.x available and print its path
+	@scripts/install-supervisor.sh
+
+alertmanager: ## install Debian's prometheus-alertmanager (optional, for alert tests)
+	@scripts/install-alertmanager.sh
+
+test: ## unit + integration tests with -race (installs supervisord if needed)
+	@sup=$(SUPERVISORD); echo "make test: supervisord $$sup ($$($$sup --version))"; \
+	$(GO) test -race -timeout $(UNIT_TIMEOUT) $$($(GO) list ./... | grep -v '/integration\(/\|$$\)'); \
+	SUPERGUARD_SUPERVISORD=$$sup $(GO) test -race -timeout $(INTEGRATION_TIMEOUT) \
+		-parallel $(INTEGRATION_PARALLEL) ./integration/...
+
+unit: ## unit tests only (no integration/), with -race
+	$(GO) test -race -timeout $(UNIT_TIMEOUT) $$($(GO) list ./... | grep -v '/integration\(/\|$$\)')
+
+integration: ## integration tests only, with -race
+	@sup=$(SUPERVISORD); SUPERGUARD_SUPERVISORD=$$sup $(GO) test -race \
+		-timeout $(INTEGRATION_TIMEOUT) -parallel $(INTEGRATION_PARALLEL) ./integration/...
+
+bench: ## benchmarks of every package that has one
+	@pkgs=$$(grep -rl --include='*_test.go' --exclude-dir=.git --exclude-dir='.venv*' '^func Benchmark' . \
+		| xargs -r -n1 dirname | sort -u); \
+	if [ -z "$$pkgs" ]; then echo "no benchmarks"; exit 0; fi; \
+	sup=$(SUPERVISORD); SUPERGUARD_SUPERVISORD=$$sup \
+	$(GO) test -run '^$$' -bench . -benchmem -timeout $(BENCH_TIMEOUT) $$pkgs
+
+fuzz: ## each fuzz target for FUZZTIME (default 20s)
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+lint: ## go vet + staticcheck
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+check: lint test ## lint, then test
+
+clean: ## remove build output
+	rm -rf $(BIN)
