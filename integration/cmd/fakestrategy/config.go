@@ -1,0 +1,168 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EnvPrefix prefixes the environment variable that can set each flag: flag
+// -health-addr is also read from FAKESTRATEGY_HEALTH_ADDR. Flags given on the
+// command line win over the environment.
+const EnvPrefix = "FAKESTRATEGY_"
+
+// Config is what the fake strategy does. The zero value runs quietly forever.
+type Config struct {
+	Name string // shown in heartbeats and logs; default $SUPERVISOR_PROCESS_NAME, else "fakestrategy"
+
+	HealthAddr     string // serve GET /health here ("127.0.0.1:0" picks a port); "" = no server
+	HealthAddrFile string // the address actually bound is written here (atomically) once listening
+	HealthStatus   int    // status code of /health
+	HealthBody     string // body of /health
+	HealthFile     string // if this file exists, its first line "<status> [body]" overrides status and body, re-read per request
+
+	ExitAfter time.Duration // exit after this long (0 = never)
+	ExitCode  int           // with this code
+
+	HangAfter     time.Duration // stop responding after this long: /health blocks, heartbeats and logs stop (0 = never; SIGUSR2 hangs at once)
+	IgnoreSIGTERM bool          // keep running on SIGTERM (supervisord must SIGKILL it)
+	StopDelay     time.Duration // on SIGTERM, wait this long before exiting
+
+	GrowRate  int64 // resident memory to add per second, in bytes (0 = none)
+	GrowLimit int64 // stop growing at this many bytes (0 = no limit)
+
+	Heartbeat     time.Duration // emit a PROCESS_COMMUNICATION heartbeat on stdout at this interval (0 = none)
+	HeartbeatData string        // heartbeat body; "" = a JSON object with name, seq and time
+
+	LogText       string        // log line text ("" = no log lines)
+	LogEvery      time.Duration // print LogText at this interval (0 = once at start)
+	LogStream     string        // "stdout", "stderr" or "both"
+	LogInvalidUTF bool          // append bytes that are not valid UTF-8 to each log line
+}
+
+// InvalidUTF8 is what -log-invalid-utf8 appends to each log line: a lone
+// continuation byte, an impossible byte and a truncated 3-byte sequence.
+const InvalidUTF8 = "\x80\xff\xe2\x82"
+
+// parseConfig reads flags from args, falling back to FAKESTRATEGY_* variables
+// from getenv for every flag not given on the command line.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var (
+		cfg                 Config
+		growRate, growLimit string
+		fs                  = flag.NewFlagSet("fakestrategy", flag.ContinueOnError)
+	)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Name, "name", "", "name in heartbeats and logs (default $SUPERVISOR_PROCESS_NAME, else fakestrategy)")
+	fs.StringVar(&cfg.HealthAddr, "health-addr", "", "serve GET /health on this address (127.0.0.1:0 picks a port)")
+	fs.StringVar(&cfg.HealthAddrFile, "health-addr-file", "", "write the bound /health address to this file")
+	fs.IntVar(&cfg.HealthStatus, "health-status", 200, "HTTP status of /health")
+	fs.StringVar(&cfg.HealthBody, "health-body", "ok", "body of /health")
+	fs.StringVar(&cfg.HealthFile, "health-file", "", `file whose first line "<status> [body]" overrides -health-status/-health-body while it exists`)
+	fs.DurationVar(&cfg.ExitAfter, "exit-after", 0, "exit after this long (0 = never)")
+	fs.IntVar(&cfg.ExitCode, "exit-code", 0, "exit code for -exit-after")
+	fs.DurationVar(&cfg.HangAfter, "hang-after", 0, "stop responding after this long (0 = never; SIGUSR2 hangs at once)")
+	fs.BoolVar(&cfg.IgnoreSIGTERM, "ignore-sigterm", false, "keep running on SIGTERM")
+	fs.DurationVar(&cfg.StopDelay, "stop-delay", 0, "on SIGTERM, wait this long before exiting")
+	fs.StringVar(&growRate, "grow-rate", "0", "resident memory to add per second (e.g. 4MiB, 500kB, 1048576)")
+	fs.StringVar(&growLimit, "grow-limit", "0", "stop growing memory at this size (0 = no limit)")
+	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 0, "PROCESS_COMMUNICATION heartbeat interval on stdout (0 = none)")
+	fs.StringVar(&cfg.HeartbeatData, "heartbeat-data", "", "heartbeat body (default: JSON with name, seq, time)")
+	fs.StringVar(&cfg.LogText, "log-text", "", "log line to print (non-ASCII welcome)")
+	fs.DurationVar(&cfg.LogEvery, "log-every", 0, "print -log-text at this interval (0 = once at start)")
+	fs.StringVar(&cfg.LogStream, "log-stream", "stdout", "where log lines go: stdout, stderr or both")
+	fs.BoolVar(&cfg.LogInvalidUTF, "log-invalid-utf8", false, "append bytes that are not valid UTF-8 to each log line")
+
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		env := EnvPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+
+	var err error
+	if cfg.GrowRate, err = parseSize(growRate); err != nil {
+		return Config{}, fmt.Errorf("grow-rate: %w", err)
+	}
+	if cfg.GrowLimit, err = parseSize(growLimit); err != nil {
+		return Config{}, fmt.Errorf("grow-limit: %w", err)
+	}
+	if cfg.Name == "" {
+		cfg.Name = getenv("SUPERVISOR_PROCESS_NAME")
+	}
+	if cfg.Name == "" {
+		cfg.Name = "fakestrategy"
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate reports settings that cannot work together.
+func (c Config) Validate() error {
+	switch {
+	case c.HealthStatus < 100 || c.HealthStatus > 999:
+		return fmt.Errorf("health-status %d: want an HTTP status code", c.HealthStatus)
+	case c.ExitAfter < 0, c.HangAfter < 0, c.StopDelay < 0, c.Heartbeat < 0, c.LogEvery < 0:
+		return errors.New("durations must not be negative")
+	case c.ExitCode < 0 || c.ExitCode > 255:
+		return fmt.Errorf("exit-code %d: want 0..255", c.ExitCode)
+	case c.HealthAddrFile != "" && c.HealthAddr == "":
+		return errors.New("health-addr-file needs health-addr")
+	case c.LogStream != "stdout" && c.LogStream != "stderr" && c.LogStream != "both":
+		return fmt.Errorf("log-stream %q: want stdout, stderr or both", c.LogStream)
+	case c.LogEvery > 0 && c.LogText == "":
+		return errors.New("log-every needs log-text")
+	}
+	return nil
+}
+
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
+	{"kB", 1000}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000},
+	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1},
+}
+
+// parseSize parses a byte size: a plain number of bytes, or a number with a
+// unit (KiB, MiB, GiB binary; kB, MB, GB decimal; K, M, G binary).
+func parseSize(s string) (int64, error) {
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(num, 64)
+	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+		return 0, fmt.Errorf("size %q: want a non-negative number with an optional unit (KiB, MiB, GiB, kB, MB, GB)", s)
+	}
+	v := n * float64(mult)
+	if v > math.MaxInt64/2 {
+		return 0, fmt.Errorf("size %q: too large", s)
+	}
+	return int64(v), nil
+}

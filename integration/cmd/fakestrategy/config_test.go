@@ -1,0 +1,153 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestParseConfig(t *testing.T) {
+	defaults := Config{Name: "fakestrategy", HealthStatus: 200, HealthBody: "ok", LogStream: "stdout"}
+	tests := []struct {
+		name string
+		args []string
+		env  func(string) string
+		want func(*Config)
+	}{
+		{name: "defaults", want: func(*Config) {}},
+		{
+			name: "flags",
+			args: []string{
+				"-name", "alpha", "-health-addr", "127.0.0.1:0", "-health-addr-file", "/tmp/a",
+				"-health-status", "503", "-health-body", "degraded", "-health-file", "/tmp/h",
+				"-exit-after", "1.5s", "-exit-code", "3", "-hang-after", "2s", "-ignore-sigterm",
+				"-stop-delay", "250ms", "-grow-rate", "4MiB", "-grow-limit", "64MB",
+				"-heartbeat", "500ms", "-heartbeat-data", "beat", "-log-text", "prix 42 €",
+				"-log-every", "100ms", "-log-stream", "both", "-log-invalid-utf8",
+			},
+			want: func(c *Config) {
+				*c = Config{
+					Name: "alpha", HealthAddr: "127.0.0.1:0", HealthAddrFile: "/tmp/a",
+					HealthStatus: 503, HealthBody: "degraded", HealthFile: "/tmp/h",
+					ExitAfter: 1500 * time.Millisecond, ExitCode: 3, HangAfter: 2 * time.Second,
+					IgnoreSIGTERM: true, StopDelay: 250 * time.Millisecond,
+					GrowRate: 4 << 20, GrowLimit: 64e6, Heartbeat: 500 * time.Millisecond,
+					HeartbeatData: "beat", LogText: "prix 42 €", LogEvery: 100 * time.Millisecond,
+					LogStream: "both", LogInvalidUTF: true,
+				}
+			},
+		},
+		{
+			name: "environment fills flags not given",
+			env: envOf("FAKESTRATEGY_EXIT_AFTER", "2s", "FAKESTRATEGY_EXIT_CODE", "7",
+				"FAKESTRATEGY_IGNORE_SIGTERM", "true", "FAKESTRATEGY_LOG_TEXT", "株価 ✓",
+				"FAKESTRATEGY_GROW_RATE", "1K"),
+			want: func(c *Config) {
+				c.ExitAfter, c.ExitCode, c.IgnoreSIGTERM, c.LogText, c.GrowRate = 2*time.Second, 7, true, "株価 ✓", 1024
+			},
+		},
+		{
+			name: "flag wins over environment",
+			args: []string{"-exit-code", "4"},
+			env:  envOf("FAKESTRATEGY_EXIT_CODE", "9"),
+			want: func(c *Config) { c.ExitCode = 4 },
+		},
+		{
+			name: "name from supervisord",
+			env:  envOf("SUPERVISOR_PROCESS_NAME", "beta"),
+			want: func(c *Config) { c.Name = "beta" },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := tt.env
+			if env == nil {
+				env = envOf()
+			}
+			got, err := parseConfig(tt.args, env, io.Discard)
+			if err != nil {
+				t.Fatalf("parseConfig: %v", err)
+			}
+			want := defaults
+			tt.want(&want)
+			if got != want {
+				t.Errorf("parseConfig =\n%+v\nwant\n%+v", got, want)
+			}
+		})
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     func(string) string
+		wantErr string
+	}{
+		{name: "unknown flag", args: []string{"-nope"}, wantErr: "flag provided but not defined"},
+		{name: "bad duration", args: []string{"-exit-after", "soon"}, wantErr: "exit-after"},
+		{name: "bad env value names the variable", env: envOf("FAKESTRATEGY_EXIT_CODE", "x"), wantErr: "FAKESTRATEGY_EXIT_CODE"},
+		{name: "bad status", args: []string{"-health-status", "42"}, wantErr: "health-status 42"},
+		{name: "bad exit code", args: []string{"-exit-code", "300"}, wantErr: "exit-code 300"},
+		{name: "negative duration", args: []string{"-heartbeat", "-1s"}, wantErr: "negative"},
+		{name: "addr file without addr", args: []string{"-health-addr-file", "/tmp/x"}, wantErr: "needs health-addr"},
+		{name: "bad stream", args: []string{"-log-stream", "syslog"}, wantErr: `log-stream "syslog"`},
+		{name: "log-every without text", args: []string{"-log-every", "1s"}, wantErr: "needs log-text"},
+		{name: "bad size", args: []string{"-grow-rate", "lots"}, wantErr: `grow-rate: size "lots"`},
+		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := tt.env
+			if env == nil {
+				env = envOf()
+			}
+			_, err := parseConfig(tt.args, env, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("parseConfig error = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    int64
+		wantErr bool
+	}{
+		{in: "0", want: 0},
+		{in: "1048576", want: 1 << 20},
+		{in: "4MiB", want: 4 << 20},
+		{in: "4 MiB", want: 4 << 20},
+		{in: "1.5KiB", want: 1536},
+		{in: "500kB", want: 500000},
+		{in: "2MB", want: 2000000},
+		{in: "1G", want: 1 << 30},
+		{in: "12B", want: 12},
+		{in: "-1", wantErr: true},
+		{in: "MiB", wantErr: true},
+		{in: "1e30GB", wantErr: true},
+		{in: "NaN", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseSize(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("parseSize(%q) error = %v, wantErr %v", tt.in, err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("parseSize(%q) = %d, want %d", tt.in, got, tt.want)
+			}
+		})
+	}
+}

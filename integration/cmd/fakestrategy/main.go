@@ -1,0 +1,45 @@
+// Command fakestrategy is a scriptable stand-in for a trading strategy, run by
+// superguard's integration tests under a real supervisord. Every behaviour is
+// chosen by flags, or by FAKESTRATEGY_* environment variables set with the
+// conf's environment= (flags win):
+//
+//	[program:alpha]
+//	command=/path/to/fakestrategy -health-addr 127.0.0.1:0 -health-addr-file %(here)s/alpha.addr -heartbeat 1s
+//	environment=FAKESTRATEGY_LOG_TEXT="prix 42 € ✓",FAKESTRATEGY_LOG_EVERY="500ms"
+//	stdout_capture_maxbytes=1MB   ; needed for PROCESS_COMMUNICATION heartbeats
+//	stdout_events_enabled=true    ; needed for PROCESS_LOG_STDOUT
+//
+// It can serve /health with a chosen status and body (switchable at run time
+// through -health-file or SIGUSR1), exit with a code after a delay, hang
+// (stop answering /health and stop heartbeats and logs; also on SIGUSR2),
+// ignore SIGTERM, grow its resident memory at a rate, emit
+// PROCESS_COMMUNICATION heartbeats framed by <!--XSUPERVISOR:BEGIN--> and
+// <!--XSUPERVISOR:END--> on stdout, and print non-ASCII log lines and bytes
+// that are not valid UTF-8. Its own diagnostics go to stderr.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() { os.Exit(realMain()) }
+
+func realMain() int {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fakestrategy:", err)
+		return 2
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	return Run(context.Background(), cfg, os.Stdout, os.Stderr, sigs)
+}

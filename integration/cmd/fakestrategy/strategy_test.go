@@ -1,0 +1,345 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// syncBuffer is a bytes.Buffer safe for the strategy goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// running is a strategy started by start; wait returns its exit code.
+type running struct {
+	stdout, stderr *syncBuffer
+	sigs           chan os.Signal
+	done           chan int
+}
+
+func start(t *testing.T, cfg Config) *running {
+	t.Helper()
+	if cfg.Name == "" {
+		cfg.Name = "test"
+	}
+	if cfg.LogStream == "" {
+		cfg.LogStream = "stdout"
+	}
+	if cfg.HealthStatus == 0 {
+		cfg.HealthStatus, cfg.HealthBody = 200, "ok"
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, sigs: make(chan os.Signal, 4), done: make(chan int, 1)}
+	go func() { r.done <- Run(ctx, cfg, r.stdout, r.stderr, r.sigs) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(5 * time.Second):
+			t.Error("strategy did not stop after its context was cancelled")
+		}
+	})
+	return r
+}
+
+func (r *running) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case code := <-r.done:
+		r.done <- code // keep it for Cleanup
+		return code
+	case <-time.After(timeout):
+		t.Fatalf("strategy still running after %v; stderr:\n%s", timeout, r.stderr.String())
+		return -1
+	}
+}
+
+func (r *running) exited() bool {
+	select {
+	case code := <-r.done:
+		r.done <- code
+		return true
+	default:
+		return false
+	}
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s; last saw: %s", timeout, what, last)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestExitAfter(t *testing.T) {
+	r := start(t, Config{ExitAfter: 50 * time.Millisecond, ExitCode: 3})
+	if code := r.wait(t, 5*time.Second); code != 3 {
+		t.Errorf("exit code = %d, want 3", code)
+	}
+	if !strings.Contains(r.stderr.String(), "exiting code=3") {
+		t.Errorf("stderr = %q, want an exiting line", r.stderr.String())
+	}
+}
+
+func TestHeartbeats(t *testing.T) {
+	tests := []struct {
+		name  string
+		data  string
+		check func(t *testing.T, body string, seq int)
+	}{
+		{name: "default JSON", check: func(t *testing.T, body string, seq int) {
+			var hb Heartbeat
+			if err := json.Unmarshal([]byte(body), &hb); err != nil {
+				t.Fatalf("heartbeat %q: %v", body, err)
+			}
+			if hb.Type != "heartbeat" || hb.Name != "test" || hb.Seq != seq || hb.PID != os.Getpid() || hb.Time.IsZero() {
+				t.Errorf("heartbeat %d = %+v", seq, hb)
+			}
+		}},
+		{name: "custom data", data: "alive ✓", check: func(t *testing.T, body string, _ int) {
+			if body != "alive ✓" {
+				t.Errorf("heartbeat body = %q, want %q", body, "alive ✓")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := start(t, Config{Heartbeat: 5 * time.Millisecond, HeartbeatData: tt.data})
+			waitFor(t, 5*time.Second, "3 heartbeats", func() (bool, string) {
+				out := r.stdout.String()
+				return strings.Count(out, CommEnd) >= 3, out
+			})
+			out := r.stdout.String()
+			for i, frame := range strings.Split(strings.TrimSuffix(out, "\n"), "\n")[:3] {
+				body, ok := strings.CutPrefix(frame, CommBegin)
+				body, ok2 := strings.CutSuffix(body, CommEnd)
+				if !ok || !ok2 {
+					t.Fatalf("frame %d = %q, want it framed by %s...%s", i, frame, CommBegin, CommEnd)
+				}
+				tt.check(t, body, i+1)
+			}
+		})
+	}
+}
+
+func TestLogLines(t *testing.T) {
+	const text = "prix 42 € – 株価 ✓"
+	tests := []struct {
+		name              string
+		cfg               Config
+		wantOut, wantErr  bool
+		wantInvalidSuffix bool
+	}{
+		{name: "stdout once", cfg: Config{LogText: text}, wantOut: true},
+		{name: "stderr every", cfg: Config{LogText: text, LogEvery: 5 * time.Millisecond, LogStream: "stderr"}, wantErr: true},
+		{name: "both invalid utf8", cfg: Config{LogText: text, LogStream: "both", LogInvalidUTF: true}, wantOut: true, wantErr: true, wantInvalidSuffix: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := start(t, tt.cfg)
+			want := text
+			if tt.wantInvalidSuffix {
+				want += InvalidUTF8
+			}
+			want += "\n"
+			for _, s := range []struct {
+				name string
+				buf  *syncBuffer
+				want bool
+			}{{"stdout", r.stdout, tt.wantOut}, {"stderr", r.stderr, tt.wantErr}} {
+				if !s.want {
+					continue
+				}
+				waitFor(t, 5*time.Second, "log line on "+s.name, func() (bool, string) {
+					return strings.Contains(s.buf.String(), want), s.buf.String()
+				})
+				if utf8.ValidString(s.buf.String()) == tt.wantInvalidSuffix {
+					t.Errorf("%s valid UTF-8 = %v, want %v", s.name, !tt.wantInvalidSuffix, !tt.wantInvalidSuffix)
+				}
+			}
+			if !tt.wantOut && strings.Contains(r.stdout.String(), text) {
+				t.Errorf("stdout got the log line: %q", r.stdout.String())
+			}
+		})
+	}
+}
+
+func healthAddr(t *testing.T, file string) string {
+	t.Helper()
+	var addr string
+	waitFor(t, 5*time.Second, "health address file", func() (bool, string) {
+		b, err := os.ReadFile(file)
+		addr = strings.TrimSpace(string(b))
+		return err == nil && addr != "", addr
+	})
+	return addr
+}
+
+func get(t *testing.T, url string, timeout time.Duration) (int, string, error) {
+	t.Helper()
+	c := &http.Client{Timeout: timeout}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+func TestHealth(t *testing.T) {
+	dir := t.TempDir()
+	healthFile := filepath.Join(dir, "health")
+	r := start(t, Config{
+		HealthAddr: "127.0.0.1:0", HealthAddrFile: filepath.Join(dir, "addr"),
+		HealthStatus: 200, HealthBody: "ok", HealthFile: healthFile,
+	})
+	url := "http://" + healthAddr(t, filepath.Join(dir, "addr")) + "/health"
+
+	steps := []struct {
+		name       string
+		do         func()
+		wantStatus int
+		wantBody   string
+	}{
+		{name: "configured", do: func() {}, wantStatus: 200, wantBody: "ok"},
+		{name: "health file", do: func() {
+			if err := os.WriteFile(healthFile, []byte("503 feed stale\nignored\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, wantStatus: 503, wantBody: "feed stale"},
+		{name: "bad health file", do: func() {
+			if err := os.WriteFile(healthFile, []byte("sick\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, wantStatus: 500, wantBody: `bad health file: first line "sick": want "<status> [body]"`},
+		{name: "health file removed", do: func() { os.Remove(healthFile) }, wantStatus: 200, wantBody: "ok"},
+		{name: "SIGUSR1 toggles unhealthy", do: func() { r.sigs <- syscall.SIGUSR1 }, wantStatus: 503, wantBody: "unhealthy (SIGUSR1)"},
+		{name: "SIGUSR1 toggles back", do: func() { r.sigs <- syscall.SIGUSR1 }, wantStatus: 200, wantBody: "ok"},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			st.do()
+			// Signals are handled asynchronously: poll until the answer changes.
+			waitFor(t, 5*time.Second, "health answer", func() (bool, string) {
+				status, body, err := get(t, url, 2*time.Second)
+				return err == nil && status == st.wantStatus && body == st.wantBody,
+					strings.Join([]string{http.StatusText(status), body, errString(err)}, " | ")
+			})
+		})
+	}
+
+	t.Run("SIGUSR2 hangs", func(t *testing.T) {
+		r.sigs <- syscall.SIGUSR2
+		waitFor(t, 5*time.Second, "hang", func() (bool, string) {
+			return strings.Contains(r.stderr.String(), "hanging cause=SIGUSR2"), r.stderr.String()
+		})
+		if status, body, err := get(t, url, 200*time.Millisecond); err == nil {
+			t.Fatalf("hung /health answered %d %q", status, body)
+		}
+	})
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestHangStopsHeartbeats(t *testing.T) {
+	r := start(t, Config{Heartbeat: 5 * time.Millisecond, HangAfter: 100 * time.Millisecond})
+	waitFor(t, 5*time.Second, "hang", func() (bool, string) {
+		return strings.Contains(r.stderr.String(), "hanging cause=hang-after"), r.stderr.String()
+	})
+	// Heartbeats and the hang share the strategy's one loop goroutine: once
+	// the hang is logged, the heartbeat count is final.
+	before := strings.Count(r.stdout.String(), CommEnd)
+	if before == 0 {
+		t.Fatal("no heartbeat before the hang")
+	}
+	time.Sleep(50 * time.Millisecond) // ten heartbeat intervals
+	if after := strings.Count(r.stdout.String(), CommEnd); after != before {
+		t.Errorf("heartbeats went on after the hang: %d, then %d", before, after)
+	}
+}
+
+func TestSIGTERM(t *testing.T) {
+	tests := []struct {
+		name     string
+		cfg      Config
+		wantExit bool
+	}{
+		{name: "exits", cfg: Config{}, wantExit: true},
+		{name: "exits after stop delay", cfg: Config{StopDelay: 20 * time.Millisecond}, wantExit: true},
+		{name: "ignored", cfg: Config{IgnoreSIGTERM: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := start(t, tt.cfg)
+			r.sigs <- syscall.SIGTERM
+			if tt.wantExit {
+				if code := r.wait(t, 5*time.Second); code != 0 {
+					t.Errorf("exit code = %d, want 0", code)
+				}
+				return
+			}
+			waitFor(t, 5*time.Second, "ignore line", func() (bool, string) {
+				return strings.Contains(r.stderr.String(), "ignoring signal signal=terminated"), r.stderr.String()
+			})
+			if r.exited() {
+				t.Error("exited on SIGTERM with IgnoreSIGTERM")
+			}
+		})
+	}
+}
+
+func TestGrow(t *testing.T) {
+	cfg := Config{GrowRate: 10 << 20, GrowLimit: 3 << 20}
+	s := &strategy{cfg: cfg}
+	for range 10 { // 10 ticks of 1 MiB each, capped at 3 MiB
+		s.grow()
+	}
+	var total int64
+	for _, b := range s.memory {
+		total += int64(len(b))
+	}
+	if s.grown != 3<<20 || total != 3<<20 {
+		t.Errorf("grown = %d (held %d), want %d", s.grown, total, 3<<20)
+	}
+}
