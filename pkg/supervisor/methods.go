@@ -62,10 +62,11 @@ func (r rawProcessInfo) info() ProcessInfo {
 	}
 }
 
-// unixTime converts supervisord's integer timestamps; 0 ("never") becomes
-// the zero time.Time.
+// unixTime converts supervisord's integer timestamps. 0 ("never") becomes
+// the zero time.Time, and so does a negative value: Go supervisord sends
+// time.Time{}.Unix() for a process that never started.
 func unixTime(sec int64) time.Time {
-	if sec == 0 {
+	if sec <= 0 {
 		return time.Time{}
 	}
 	return time.Unix(sec, 0)
@@ -162,10 +163,12 @@ func (c *Client) SignalProcessGroup(ctx context.Context, group, signal string) (
 	return c.callStatuses(ctx, "supervisor.signalProcessGroup", group, signal)
 }
 
-// TailProcessStdoutLog reads up to length bytes of a process's stdout log
-// from offset. When more is available the start is skipped and
-// Tail.Overflow is set; Tail.Offset is where the next call should start.
-// A process without a log file is FaultNoFile.
+// TailProcessStdoutLog returns the end of a process's stdout log. As
+// supervisord implements it, Tail.Data is the last length bytes of the log
+// (all of it when shorter) whenever the log is longer than offset, and empty
+// otherwise; Tail.Offset is the log's size, to pass as offset next time so
+// that an unchanged log returns nothing. A process without a log file
+// returns an empty Tail; an unknown one is FaultBadName.
 func (c *Client) TailProcessStdoutLog(ctx context.Context, name string, offset, length int) (Tail, error) {
 	return c.tail(ctx, "supervisor.tailProcessStdoutLog", name, offset, length)
 }
@@ -219,7 +222,11 @@ func parseTail(raw []any) (Tail, error) {
 	if len(raw) != 3 {
 		return Tail{}, fmt.Errorf("decode response: want [data, offset, overflow], got %d values", len(raw))
 	}
+	// kolo decodes an empty <string></string> as nil.
 	data, ok1 := raw[0].(string)
+	if raw[0] == nil {
+		data, ok1 = "", true
+	}
 	offset, ok2 := raw[1].(int64)
 	overflow, ok3 := raw[2].(bool)
 	if !ok1 || !ok2 || !ok3 {

@@ -141,18 +141,19 @@ func (s ProcessStatus) FullName() string {
 }
 
 // Err returns nil when Status is FaultSuccess, and otherwise a *Fault built
-// from Status and Description.
+// from Status and Description (which holds the fault string, e.g.
+// "BAD_SIGNAL: NOSUCHSIG").
 func (s ProcessStatus) Err() error {
 	if s.Status == FaultSuccess {
 		return nil
 	}
-	return &Fault{Code: s.Status, Name: FaultName(s.Status), Detail: s.Description}
+	return newFault(s.Status, s.Description)
 }
 
 // Tail is a chunk of a process log returned by tailProcessStdoutLog /
-// tailProcessStderrLog. Offset is the log offset to pass to the next call;
-// Overflow is true when more than the requested length was available and the
-// start of it was skipped.
+// tailProcessStderrLog. Offset is the size of the log, to pass as the offset
+// of the next call; Overflow is true when the log held more than
+// offset+length bytes, so that bytes after offset were skipped.
 type Tail struct {
 	Data     string
 	Offset   int
