@@ -1,0 +1,81 @@
+package eventlistener
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+)
+
+// deadliner is implemented by readers whose blocked Read can be interrupted:
+// *os.File on a pollable descriptor, net.Conn.
+type deadliner interface {
+	SetReadDeadline(t time.Time) error
+}
+
+// newReader returns a function reading the next frame from r that returns
+// promptly (with ctx's error) once ctx is cancelled, and a stop function
+// that releases what it set up.
+//
+//   - ctx that cannot be cancelled: plain reads.
+//   - r with a working SetReadDeadline: reads in the caller's goroutine;
+//     cancellation sets a deadline in the past to interrupt a blocked Read.
+//   - anything else: a goroutine reads one frame per request; on
+//     cancellation the caller stops waiting for it.
+func newReader(ctx context.Context, r io.Reader, d Dialect) (next func() (frame, error), stop func()) {
+	fr := newFrameReader(r, d)
+	if ctx.Done() == nil {
+		return fr.next, func() {}
+	}
+	if dl, ok := r.(deadliner); ok && dl.SetReadDeadline(time.Time{}) == nil {
+		var mu sync.Mutex
+		stopped := false
+		unregister := context.AfterFunc(ctx, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if !stopped {
+				_ = dl.SetReadDeadline(time.Now())
+			}
+		})
+		return fr.next, func() {
+			unregister()
+			mu.Lock()
+			defer mu.Unlock()
+			stopped = true
+			_ = dl.SetReadDeadline(time.Time{}) // leave the caller's reader usable
+		}
+	}
+
+	type reply struct {
+		f   frame
+		err error
+	}
+	requests := make(chan struct{})
+	replies := make(chan reply, 1) // the reader never blocks on a reply nobody waits for
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-requests:
+			case <-done:
+				return
+			}
+			f, err := fr.next()
+			replies <- reply{f, err}
+		}
+	}()
+	next = func() (frame, error) {
+		select {
+		case requests <- struct{}{}:
+		case <-ctx.Done():
+			return frame{}, ctx.Err()
+		}
+		select {
+		case r := <-replies:
+			return r.f, r.err
+		case <-ctx.Done():
+			return frame{}, ctx.Err()
+		}
+	}
+	return next, func() { close(done) }
+}

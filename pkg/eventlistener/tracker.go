@@ -1,0 +1,162 @@
+package eventlistener
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// received is the identity of the last event received, as persisted in
+// Options.StateFile.
+type received struct {
+	Instance   string `json:"instance"`
+	Pool       string `json:"pool"`
+	Serial     int64  `json:"serial"`
+	PoolSerial int64  `json:"poolserial"`
+	Attempt    int    `json:"attempt"`
+}
+
+// observation is what the tracker concludes about an event just received.
+type observation struct {
+	attempt     int
+	redelivered bool
+	missed      int64 // poolserial gap: events dropped before this one
+	// poolReset: same instance and pool but poolserial went back (a
+	// supervisord `reload` recreates pools; serial keeps counting).
+	poolReset bool
+}
+
+// tracker recognises re-sent events and poolserial gaps. An event's
+// identity is (supervisord instance, pool, serial): serial alone restarts at
+// 0 with supervisord.
+type tracker struct {
+	instance string
+	last     received
+	have     bool
+	state    *stateFile // nil: memory only
+}
+
+// newTracker loads path (if not "") and returns a tracker for instance. A
+// state file from another supervisord instance, or a missing one, starts
+// afresh; a corrupt one is reported in err but still yields a usable
+// tracker that starts afresh (the file is rewritten on the next event).
+func newTracker(path, instance string) (*tracker, error) {
+	t := &tracker{instance: instance}
+	if path == "" {
+		return t, nil
+	}
+	sf, err := openStateFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t.state = sf
+	last, ok, err := sf.load()
+	if err != nil {
+		return t, err
+	}
+	if ok && last.Instance == instance {
+		t.last, t.have = last, true
+	}
+	return t, nil
+}
+
+// observe records h as received and says whether it was received before
+// and how many events of its pool were dropped just before it.
+func (t *tracker) observe(h Header) observation {
+	o := observation{attempt: 1}
+	if t.have && t.last.Pool == h.Pool {
+		switch {
+		case h.Serial == t.last.Serial:
+			o.attempt, o.redelivered = t.last.Attempt+1, true
+		case h.PoolSerial > t.last.PoolSerial+1:
+			o.missed = h.PoolSerial - t.last.PoolSerial - 1
+		case h.PoolSerial <= t.last.PoolSerial:
+			o.poolReset = true
+		}
+	}
+	t.last = received{Instance: t.instance, Pool: h.Pool, Serial: h.Serial, PoolSerial: h.PoolSerial, Attempt: o.attempt}
+	t.have = true
+	return o
+}
+
+// save persists the last received identity (a no-op without a state file).
+func (t *tracker) save() error {
+	if t.state == nil {
+		return nil
+	}
+	return t.state.save(t.last)
+}
+
+func (t *tracker) close() error {
+	if t.state == nil {
+		return nil
+	}
+	return t.state.close()
+}
+
+// stateFile writes a small JSON file atomically: a temporary file in the
+// same directory, fsynced, renamed over the old one, then the directory
+// fsynced so the rename itself survives a crash.
+type stateFile struct {
+	path string
+	tmp  string
+	dir  *os.File
+	buf  []byte
+}
+
+func openStateFile(path string) (*stateFile, error) {
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("state file %s: %w", path, err)
+	}
+	return &stateFile{path: path, tmp: path + ".tmp", dir: dir}, nil
+}
+
+func (s *stateFile) load() (received, bool, error) {
+	var r received
+	b, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("state file %s: %w", s.path, err)
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return received{}, false, fmt.Errorf("state file %s: %w", s.path, err)
+	}
+	return r, true, nil
+}
+
+func (s *stateFile) save(r received) (err error) {
+	s.buf, err = json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("state file %s: %w", s.path, err)
+	}
+	s.buf = append(s.buf, '\n')
+	f, err := os.OpenFile(s.tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("state file %s: %w", s.path, err)
+	}
+	_, err = f.Write(s.buf)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(s.tmp, s.path)
+	}
+	if err == nil {
+		err = s.dir.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("state file %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *stateFile) close() error { return s.dir.Close() }
