@@ -1,0 +1,83 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// RecordRestart records that process was restarted at at and returns how
+// many restarts of it (this one included) fall in the window ending at at.
+// Restarts older than the window are pruned in the same transaction.
+func (s *Store) RecordRestart(ctx context.Context, process string, at time.Time, window time.Duration) (int, error) {
+	var n int
+	err := s.Update(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(`INSERT INTO restarts (process, at) VALUES (?, ?)`, process, nanos(at)); err != nil {
+			return fmt.Errorf("record restart of %s: %w", process, err)
+		}
+		since := at.Add(-window)
+		if _, err := tx.exec(`DELETE FROM restarts WHERE process = ? AND at <= ?`, process, nanos(since)); err != nil {
+			return fmt.Errorf("prune restarts of %s: %w", process, err)
+		}
+		var err error
+		n, err = tx.restartsSince(process, since)
+		return err
+	})
+	return n, err
+}
+
+// RestartsSince counts the restarts of process recorded after since.
+func (s *Store) RestartsSince(ctx context.Context, process string, since time.Time) (int, error) {
+	var n int
+	err := s.View(ctx, func(tx *Tx) error {
+		var err error
+		n, err = tx.restartsSince(process, since)
+		return err
+	})
+	return n, err
+}
+
+func (t *Tx) restartsSince(process string, since time.Time) (int, error) {
+	var n int
+	if err := t.queryRow(`SELECT count(*) FROM restarts WHERE process = ? AND at > ?`, process, nanos(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count restarts of %s: %w", process, err)
+	}
+	return n, nil
+}
+
+// Restarts returns the recorded restart times of process after since,
+// oldest first.
+func (s *Store) Restarts(ctx context.Context, process string, since time.Time) ([]time.Time, error) {
+	var out []time.Time
+	err := s.View(ctx, func(tx *Tx) error {
+		rows, err := tx.query(`SELECT at FROM restarts WHERE process = ? AND at > ? ORDER BY at`, process, nanos(since))
+		if err != nil {
+			return fmt.Errorf("list restarts of %s: %w", process, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var at int64
+			if err := rows.Scan(&at); err != nil {
+				return fmt.Errorf("list restarts of %s: %w", process, err)
+			}
+			out = append(out, fromNanos(at))
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// PruneRestarts deletes every restart recorded at or before before, for all
+// processes, and returns how many it deleted.
+func (s *Store) PruneRestarts(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.Update(ctx, func(tx *Tx) error {
+		res, err := tx.exec(`DELETE FROM restarts WHERE at <= ?`, nanos(before))
+		if err != nil {
+			return fmt.Errorf("prune restarts: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

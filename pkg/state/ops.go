@@ -1,0 +1,151 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/superguard/superguard/pkg/alert"
+)
+
+// ErrNotFound is returned when an operator names an outbox row that does not
+// exist.
+var ErrNotFound = errors.New("not found")
+
+// ListDeliveries returns the outbox rows matching f, oldest first.
+func (s *Store) ListDeliveries(ctx context.Context, f Filter) ([]*Delivery, error) {
+	where, args := f.where()
+	q := `SELECT ` + deliveryColumns + ` FROM outbox` + where + ` ORDER BY id`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	var out []*Delivery
+	err := s.View(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.deliveries(q, args...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list outbox: %w", err)
+	}
+	return out, nil
+}
+
+// OpenIncidents returns every open incident, oldest first.
+func (s *Store) OpenIncidents(ctx context.Context) ([]*Incident, error) {
+	var out []*Incident
+	err := s.View(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.OpenIncidents()
+		return err
+	})
+	return out, err
+}
+
+// RecentIncidents returns the incidents open now or resolved at or after
+// since, newest first, at most limit (0: all).
+func (s *Store) RecentIncidents(ctx context.Context, since time.Time, limit int) ([]*Incident, error) {
+	var out []*Incident
+	err := s.View(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.RecentIncidents(since, limit)
+		return err
+	})
+	return out, err
+}
+
+// Retry puts the dead-lettered row id back in its sink's queue, to be tried
+// at once. Retrying a trigger of an incident that has since resolved also
+// queues a resolve behind it, so the retry never leaves a page open. It
+// returns the ids queued.
+func (s *Store) Retry(ctx context.Context, id int64, now time.Time) ([]int64, error) {
+	var ids []int64
+	err := s.Update(ctx, func(tx *Tx) error {
+		var err error
+		ids, err = tx.retry(id, now)
+		return err
+	})
+	return ids, err
+}
+
+// RetryAllDead is Retry for every dead-lettered row, oldest first. It
+// returns the ids queued.
+func (s *Store) RetryAllDead(ctx context.Context, now time.Time) ([]int64, error) {
+	var ids []int64
+	err := s.Update(ctx, func(tx *Tx) error {
+		dead, err := tx.deliveries(`SELECT ` + deliveryColumns + ` FROM outbox WHERE status = 'dead' ORDER BY id`)
+		if err != nil {
+			return fmt.Errorf("list dead deliveries: %w", err)
+		}
+		for _, d := range dead {
+			q, err := tx.retry(d.ID, now)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, q...)
+		}
+		return nil
+	})
+	return ids, err
+}
+
+func (t *Tx) retry(id int64, now time.Time) ([]int64, error) {
+	d, err := t.Delivery(id)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, fmt.Errorf("delivery %d: %w", id, ErrNotFound)
+	}
+	if d.Status != Dead {
+		return nil, fmt.Errorf("delivery %d is %s, not dead", id, d.Status)
+	}
+	if _, err := t.exec(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?`,
+		nanos(now), nanos(now), id); err != nil {
+		return nil, fmt.Errorf("retry delivery %d: %w", id, err)
+	}
+	ids := []int64{id}
+	if d.Purpose == PurposeResolve {
+		return ids, nil
+	}
+	inc, err := t.Incident(d.Notification.IncidentID)
+	if err != nil || inc == nil || inc.Status != IncidentResolved {
+		return ids, err
+	}
+	n := d.Notification
+	n.Kind, n.Reminder, n.Ref = alert.Resolve, false, ""
+	n.Time, n.Count = inc.ResolvedAt, inc.Count
+	r := &Delivery{Sink: d.Sink, Purpose: PurposeResolve, Notification: n, CreatedAt: now}
+	if _, err := t.Enqueue(r); err != nil {
+		return nil, err
+	}
+	return append(ids, r.ID), nil
+}
+
+// Drop cancels the pending, sending or dead row id for good; its last error
+// records that an operator dropped it.
+func (s *Store) Drop(ctx context.Context, id int64, now time.Time) error {
+	return s.Update(ctx, func(tx *Tx) error {
+		d, err := tx.Delivery(id)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return fmt.Errorf("delivery %d: %w", id, ErrNotFound)
+		}
+		if d.Status == Sent || d.Status == Cancelled {
+			return fmt.Errorf("delivery %d is already %s", id, d.Status)
+		}
+		reason := "dropped by operator"
+		if d.LastError != "" {
+			reason += "; last error: " + d.LastError
+		}
+		_, err = tx.exec(`UPDATE outbox SET status = 'cancelled', last_error = ?, updated_at = ? WHERE id = ?`,
+			reason, nanos(now), id)
+		if err != nil {
+			return fmt.Errorf("drop delivery %d: %w", id, err)
+		}
+		return nil
+	})
+}
