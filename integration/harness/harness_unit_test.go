@@ -50,10 +50,10 @@ func TestRenderConf(t *testing.T) {
 			},
 		},
 		{
-			name: "unix auth",
-			opts: Options{LogLevel: "info", UnixAuth: true, Username: "u", Password: "p"},
-			data: ConfData{Dir: data.Dir, Socket: data.Socket, URL: data.URL, Username: "u", Password: "p"},
-			want: []string{"[unix_http_server]\nfile=/tmp/sc/supervisor.sock\nchmod=0700\nusername=u\npassword=p\n"},
+			name:     "unix auth",
+			opts:     Options{LogLevel: "info", UnixAuth: true, Username: "u", Password: "p"},
+			data:     ConfData{Dir: data.Dir, Socket: data.Socket, URL: data.URL, Username: "u", Password: "p"},
+			want:     []string{"[unix_http_server]\nfile=/tmp/sc/supervisor.sock\nchmod=0700\nusername=u\npassword=p\n"},
 			dontWant: []string{"inet_http_server"},
 		},
 		{
