@@ -128,6 +128,14 @@ func (a *Alertmanager) Latest(name, value string) []AMAlert {
 	return out
 }
 
+// Reset forgets the recorded alerts and posts.
+func (a *Alertmanager) Reset() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.alerts = nil
+	a.posts = 0
+}
+
 type amPost struct{ alerts []AMAlert }
 
 func (a *Alertmanager) check(r *http.Request, body []byte) (any, *invalid) {

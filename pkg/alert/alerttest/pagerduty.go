@@ -132,6 +132,13 @@ func (p *PagerDuty) Last(dedupKey string) (PagerDutyEvent, bool) {
 	return PagerDutyEvent{}, false
 }
 
+// Reset forgets the recorded events.
+func (p *PagerDuty) Reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.events = nil
+}
+
 func (p *PagerDuty) check(r *http.Request, body []byte) (any, *invalid) {
 	switch {
 	case r.URL.Path != "/v2/enqueue":

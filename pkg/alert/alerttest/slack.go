@@ -133,6 +133,13 @@ func (h *SlackWebhook) Messages() []SlackMessage {
 	return append([]SlackMessage(nil), h.msgs...)
 }
 
+// Reset forgets the recorded messages (benchmarks call it to bound memory).
+func (h *SlackWebhook) Reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.msgs = nil
+}
+
 func (h *SlackWebhook) check(r *http.Request, body []byte) (any, *invalid) {
 	if r.URL.Path != h.path {
 		return nil, &invalid{code: "no_service", status: http.StatusNotFound, problems: []string{"unknown webhook path"}}
@@ -250,6 +257,15 @@ func (a *SlackAPI) TopLevel() []SlackMessage {
 		}
 	}
 	return out
+}
+
+// Reset forgets every recorded call, message and reply.
+func (a *SlackAPI) Reset() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = nil
+	a.messages = make(map[string]*SlackMessage)
+	a.replies = make(map[string][]SlackMessage)
 }
 
 type slackCall struct {
