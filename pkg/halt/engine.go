@@ -1,0 +1,416 @@
+package halt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// tailBytes is how much of the trigger's stderr log a page carries.
+const tailBytes = 4096
+
+// Deps are the engine's collaborators.
+type Deps struct {
+	Supervisor Supervisor
+	Latch      Latch
+	Pager      Pager
+	Logger     zerolog.Logger
+	Now        func() time.Time // default time.Now
+}
+
+// Engine carries out halts, keeps the latch enforced and resumes, against
+// one supervisord. It is safe for concurrent use.
+type Engine struct {
+	cfg   Config
+	sup   Supervisor
+	latch Latch
+	pager Pager
+	log   zerolog.Logger
+	now   func() time.Time
+
+	noMulticall atomic.Bool
+
+	mu         sync.Mutex
+	targets    []string      // target names from the last process list (nil: unknown)
+	stopWait   time.Duration // largest stopwaitsecs of the targets (0: unknown)
+	stopWaitAt time.Time
+	pending    *Record // a latch not yet written to the store
+
+	bg sync.WaitGroup // background latch writers
+}
+
+// New returns an Engine. cfg must be valid (Config.Validate).
+func New(cfg Config, d Deps) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Supervisor == nil || d.Latch == nil || d.Pager == nil {
+		return nil, errors.New("halt: supervisor, latch and pager are required")
+	}
+	if cfg.Host == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("halt: host name: %w", err)
+		}
+		cfg.Host = h
+	}
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{cfg: cfg, sup: d.Supervisor, latch: d.Latch, pager: d.Pager, log: d.Logger, now: now}, nil
+}
+
+// Config returns the engine's configuration, defaults filled in.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Learn records which processes are targets, from a fresh process list, so
+// that a halt can send its stops before reading the list again.
+func (e *Engine) Learn(procs []supervisor.ProcessInfo) {
+	names := make([]string, 0, len(procs))
+	for _, p := range procs {
+		if e.cfg.isTarget(p) {
+			names = append(names, p.FullName())
+		}
+	}
+	e.mu.Lock()
+	e.targets = names
+	e.mu.Unlock()
+}
+
+func (e *Engine) cachedTargets() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.targets)
+}
+
+// Wait waits for background latch writes, which retry until they succeed,
+// the latch is cleared or ctx of the halt that started them ends.
+func (e *Engine) Wait() { e.bg.Wait() }
+
+// Latched returns the latch: the one this engine has not managed to write
+// yet, else the store's.
+func (e *Engine) Latched(ctx context.Context) (LatchState, error) {
+	e.mu.Lock()
+	p := e.pending
+	e.mu.Unlock()
+	st, err := e.latch.Get(ctx)
+	if p != nil {
+		// The store does not have it yet (or lost it): the halt stands.
+		return LatchState{Latched: true, Record: *p, ResumedAt: st.ResumedAt, ResumedBy: st.ResumedBy}, nil
+	}
+	return st, err
+}
+
+// newRecord fills in the latch record of a request.
+func (e *Engine) newRecord(req Request) Record {
+	rec := Record{
+		Reason:  req.Reason,
+		Trigger: req.Trigger.Process,
+		By:      req.By,
+		TraceID: req.TraceID,
+		Since:   req.Time,
+	}
+	if rec.Trigger != "" {
+		rec.TriggerState = req.Trigger.State.String()
+	}
+	if rec.TraceID == "" {
+		rec.TraceID = NewTraceID()
+	}
+	if rec.Since.IsZero() {
+		rec.Since = e.now()
+	}
+	if rec.By == "" {
+		rec.By = "haltguard"
+	}
+	if rec.Reason == "" {
+		rec.Reason = "halt requested"
+	}
+	return rec
+}
+
+// Halt halts trading: it records the latch (concurrently: a slow or broken
+// store never delays the stops), stops every target at once, runs the
+// flatten command, verifies that every target stopped within the deadline
+// (SIGKILL for survivors) and pages. When supervisord cannot be reached it
+// pages that, and keeps retrying until ctx ends.
+func (e *Engine) Halt(ctx context.Context, req Request) *Result {
+	return e.halt(ctx, e.newRecord(req), req.Trigger.Source, nil)
+}
+
+// halt is Halt with a hook called with the first latch write's outcome.
+func (e *Engine) halt(ctx context.Context, rec Record, source string, onLatch func(error)) *Result {
+	audit(e.log, zerolog.WarnLevel, rec.TraceID, "halt").Str("reason", rec.Reason).Str("trigger", rec.Trigger).
+		Str("trigger_state", rec.TriggerState).Str("by", rec.By).Str("source", source).Msg("audit")
+	latched := e.writeLatch(ctx, rec, onLatch)
+	if pauseEnabled() {
+		err := <-latched
+		latched = closedErr(err)
+		if err == nil {
+			if err := pauseAfterLatch(ctx, e.log, rec.TraceID); err != nil {
+				return &Result{Record: rec, StopErrors: map[string]string{"*": err.Error()}}
+			}
+		}
+	}
+	res := e.carryOut(ctx, rec, nil, true)
+	res.LatchErr = <-latched
+	e.finish(ctx, res, pageHalt)
+	return res
+}
+
+// Finish completes the halt of a latch found on start-up: a haltguard killed
+// mid-halt may have left targets running and the page unsent. The page has
+// the SourceID of the original halt, so a halt already paged is not paged
+// again.
+func (e *Engine) Finish(ctx context.Context, rec Record) *Result {
+	audit(e.log, zerolog.WarnLevel, rec.TraceID, "halt_resume_after_restart").Str("reason", rec.Reason).
+		Str("trigger", rec.Trigger).Time("since", rec.Since).Msg("audit")
+	res := e.carryOut(ctx, rec, nil, true)
+	e.finish(ctx, res, pageHalt)
+	return res
+}
+
+// Enforce stops targets found running while trading is halted (an
+// autostart after a reload, a person's start, another tool) and pages
+// what it stopped. names are the live targets; nil means every target.
+func (e *Engine) Enforce(ctx context.Context, rec Record, names []string, source string) *Result {
+	audit(e.log, zerolog.WarnLevel, rec.TraceID, "enforce").Strs("processes", names).Str("source", source).Msg("audit")
+	res := e.carryOut(ctx, rec, names, false)
+	if len(res.Stopped)+len(res.Killed)+len(res.Survivors)+len(res.StopErrors) > 0 || res.SupervisorDown {
+		e.finish(ctx, res, pageEnforce)
+	}
+	return res
+}
+
+// carryOut stops the targets (names, or all of them when nil), runs the
+// flatten command when asked, and verifies.
+func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, flatten bool) *Result {
+	res := &Result{Record: rec, StopErrors: map[string]string{}}
+	if names == nil {
+		names = e.cachedTargets()
+	}
+	retry := newBackoff()
+	for attempt := 1; ; attempt++ {
+		res.Attempts = attempt
+		var unreachable error
+		shutdown := false
+		if len(names) == 0 {
+			procs, err := e.listProcesses(ctx)
+			if err != nil {
+				unreachable = err
+			}
+			for _, p := range procs {
+				if e.cfg.isTarget(p) && live(p.State) {
+					names = append(names, p.FullName())
+				}
+			}
+		}
+		if unreachable == nil {
+			unreachable, shutdown = e.stopRound(ctx, rec, names, res)
+		}
+		if shutdown {
+			res.SupervisorDown = true
+			audit(e.log, zerolog.WarnLevel, rec.TraceID, "supervisor_shutdown").Msg("audit")
+			return res
+		}
+		if unreachable == nil {
+			break
+		}
+		audit(e.log, zerolog.ErrorLevel, rec.TraceID, "halt_retry").Int("attempt", attempt).Err(unreachable).Msg("audit")
+		if attempt == 1 {
+			e.submit(ctx, e.unreachableAlert(rec, unreachable))
+		}
+		if !sleepCtx(ctx, retry.next()) {
+			res.StopErrors["*"] = fmt.Sprintf("supervisord unreachable: %v", unreachable)
+			return res
+		}
+		names = nil // the process list may have changed meanwhile
+		clear(res.StopErrors)
+	}
+
+	var wg sync.WaitGroup
+	if flatten && len(e.cfg.Flatten.Command) > 0 {
+		wg.Go(func() { res.Flatten = e.flatten(ctx, rec) })
+	}
+	var tail string
+	if rec.Trigger != "" {
+		wg.Go(func() { tail = e.stderrTail(ctx, rec.Trigger) })
+	}
+	e.verify(ctx, rec, res, e.now().Add(e.verifyTimeout(ctx)))
+	res.Duration = e.now().Sub(rec.Since)
+	wg.Wait()
+	res.triggerTail = tail
+	return res
+}
+
+// finish pages a result and marks a successful halt complete.
+func (e *Engine) finish(ctx context.Context, res *Result, kind pageKind) {
+	rec := res.Record
+	lvl := zerolog.InfoLevel
+	if !res.Done() {
+		lvl = zerolog.ErrorLevel
+	}
+	audit(e.log, lvl, rec.TraceID, string(kind)+"_done").Strs("stopped", res.Stopped).Strs("killed", res.Killed).
+		Strs("survivors", res.Survivors).Interface("stop_errors", res.StopErrors).
+		Dur("duration", res.Duration).AnErr("latch_error", res.LatchErr).Msg("audit")
+	e.submit(ctx, e.resultAlert(res, kind))
+	if kind == pageHalt && res.Done() && res.LatchErr == nil {
+		if err := e.latch.Complete(ctx, rec.TraceID, e.now()); err != nil {
+			e.log.Error().Err(err).Str("trace_id", rec.TraceID).Msg("mark halt complete")
+		}
+	}
+}
+
+// writeLatch records rec in the store in the background, retrying until it
+// succeeds; until then the engine keeps it as pending. The channel (and
+// onFirst, when not nil) gets the first attempt's error.
+func (e *Engine) writeLatch(ctx context.Context, rec Record, onFirst func(error)) <-chan error {
+	first := make(chan error, 1)
+	e.mu.Lock()
+	e.pending = &rec
+	e.mu.Unlock()
+	e.bg.Go(func() {
+		retry := newBackoff()
+		for attempt := 1; ; attempt++ {
+			err := e.latch.Set(ctx, rec)
+			if attempt == 1 {
+				first <- err
+				if onFirst != nil {
+					onFirst(err)
+				}
+			}
+			if err == nil {
+				e.dropPending(rec.TraceID)
+				audit(e.log, zerolog.InfoLevel, rec.TraceID, "latch").Int("attempt", attempt).Msg("audit")
+				return
+			}
+			audit(e.log, zerolog.ErrorLevel, rec.TraceID, "latch_failed").Int("attempt", attempt).Err(err).Msg("audit")
+			if !e.isPending(rec.TraceID) || !sleepCtx(ctx, max(retry.next(), 500*time.Millisecond)) {
+				return
+			}
+		}
+	})
+	return first
+}
+
+func (e *Engine) isPending(traceID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pending != nil && e.pending.TraceID == traceID
+}
+
+func (e *Engine) dropPending(traceID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.pending != nil && e.pending.TraceID == traceID {
+		e.pending = nil
+	}
+}
+
+func closedErr(err error) <-chan error {
+	c := make(chan error, 1)
+	c <- err
+	return c
+}
+
+// flatten runs the flatten command and audits its outcome.
+func (e *Engine) flatten(ctx context.Context, rec Record) *FlattenResult {
+	env := []string{
+		"SUPERGUARD_HALT_REASON=" + rec.Reason,
+		"SUPERGUARD_HALT_TRIGGER=" + rec.Trigger,
+		"SUPERGUARD_HALT_BY=" + rec.By,
+		"SUPERGUARD_TRACE_ID=" + rec.TraceID,
+	}
+	r := runFlatten(ctx, e.cfg.Flatten, e.cfg.flattenTimeout(), env)
+	lvl := zerolog.InfoLevel
+	if !r.OK() {
+		lvl = zerolog.ErrorLevel
+	}
+	audit(e.log, lvl, rec.TraceID, "flatten").Strs("command", r.Command).Int("exit_code", r.ExitCode).
+		Bool("timed_out", r.TimedOut).Str("error", r.Err).Dur("duration", r.Duration).Str("output", r.Output).Msg("audit")
+	return r
+}
+
+// stderrTail fetches the tail of a process's stderr log for the page; a
+// failure only leaves the tail out.
+func (e *Engine) stderrTail(ctx context.Context, name string) string {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	t, err := e.sup.TailProcessStderrLog(ctx, name, 0, tailBytes)
+	if err != nil {
+		e.log.Debug().Err(err).Str("process", name).Msg("stderr tail")
+		return ""
+	}
+	return t.Data
+}
+
+// verifyTimeout is the configured deadline, else the targets' largest
+// stopwaitsecs (read from supervisord's getAllConfigInfo) plus VerifyMargin.
+func (e *Engine) verifyTimeout(ctx context.Context) time.Duration {
+	if e.cfg.VerifyTimeout > 0 {
+		return e.cfg.VerifyTimeout
+	}
+	e.mu.Lock()
+	wait, at := e.stopWait, e.stopWaitAt
+	e.mu.Unlock()
+	if wait == 0 || e.now().Sub(at) > stopWaitCacheTTL {
+		var err error
+		if wait, err = e.readStopWait(ctx); err != nil {
+			e.log.Warn().Err(err).Dur("default", DefaultStopWait).Msg("read stopwaitsecs")
+			wait = DefaultStopWait
+		} else {
+			e.mu.Lock()
+			e.stopWait, e.stopWaitAt = wait, e.now()
+			e.mu.Unlock()
+		}
+	}
+	return wait + VerifyMargin
+}
+
+// readStopWait returns the largest stopwaitsecs among the targets.
+func (e *Engine) readStopWait(ctx context.Context) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	res, err := e.sup.Multicall(ctx, []supervisor.Call{{Method: "supervisor.getAllConfigInfo"}})
+	if err != nil {
+		return 0, err
+	}
+	if res[0].Err != nil {
+		return 0, res[0].Err
+	}
+	return maxStopWait(res[0].Value, e.cfg)
+}
+
+func maxStopWait(v any, cfg Config) (time.Duration, error) {
+	list, ok := v.([]any)
+	if !ok {
+		return 0, fmt.Errorf("getAllConfigInfo: unexpected %T", v)
+	}
+	var longest time.Duration
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		name, _ := m["name"].(string)
+		group, _ := m["group"].(string)
+		secs, ok := m["stopwaitsecs"].(int64)
+		if !ok || !cfg.isTarget(supervisor.ProcessInfo{Name: name, Group: group}) {
+			continue
+		}
+		longest = max(longest, time.Duration(secs)*time.Second)
+	}
+	if longest == 0 {
+		return 0, errors.New("getAllConfigInfo: no stopwaitsecs for any target")
+	}
+	return longest, nil
+}

@@ -1,0 +1,557 @@
+package halt
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+func fatalRequest() Request {
+	return Request{
+		Reason:  "risk_manager:risk_manager went FATAL",
+		Trigger: Trigger{Process: "risk_manager:risk_manager", State: supervisor.ProcessFatal, Source: "event"},
+	}
+}
+
+func TestHaltStopsEveryTargetAndPagesOnce(t *testing.T) {
+	for _, mode := range []StopMode{StopMulticall, StopConcurrent} {
+		t.Run(string(mode), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.StopMode = mode
+			r := newRig(t, cfg)
+			targets := r.addStack(10)
+			r.sup.setState("trading:strat_03", supervisor.ProcessStopped) // already down: not "stopped" by the halt
+			r.sup.setState("trading:strat_04", supervisor.ProcessBackoff) // would be restarted
+
+			res := r.e.Halt(context.Background(), fatalRequest())
+			r.e.Wait()
+
+			if !res.Done() {
+				t.Fatalf("halt not done: %+v", res)
+			}
+			for _, n := range targets {
+				if s := r.sup.state(n); s != supervisor.ProcessStopped {
+					t.Errorf("%s is %s after the halt, want STOPPED", n, s)
+				}
+			}
+			for _, n := range []string{"risk_manager:risk_manager", "haltguard:haltguard"} {
+				if slices.Contains(r.sup.stopCalls(), n) {
+					t.Errorf("%s was stopped: it is not a target", n)
+				}
+			}
+			wantStopped := slices.DeleteFunc(slices.Clone(targets), func(n string) bool { return n == "trading:strat_03" })
+			if !slices.Equal(res.Stopped, wantStopped) {
+				t.Errorf("Stopped = %v, want %v", res.Stopped, wantStopped)
+			}
+			st := r.latch.get()
+			if !st.Latched || st.Record.Trigger != "risk_manager:risk_manager" || st.Record.TriggerState != "FATAL" {
+				t.Errorf("latch = %+v, want latched by risk_manager FATAL", st)
+			}
+			if st.Record.Completed.IsZero() {
+				t.Error("halt not marked complete")
+			}
+			pages := r.pager.all()
+			if len(pages) != 1 {
+				t.Fatalf("%d pages, want 1: %+v", len(pages), pages)
+			}
+			p := pages[0]
+			if want := alert.Key("host1", "risk_manager:risk_manager", alert.CondFatal); p.Key != want {
+				t.Errorf("page key %q, want %q (one incident with crashpager's FATAL)", p.Key, want)
+			}
+			if p.Severity != alert.Critical || p.Condition != alert.CondHalt || p.Kind != alert.Trigger {
+				t.Errorf("page = %s %s %s, want critical halt trigger", p.Severity, p.Condition, p.Kind)
+			}
+			if p.TraceID != st.Record.TraceID || p.SourceID != "halt/"+st.Record.TraceID {
+				t.Errorf("page trace %q source %q, latch trace %q", p.TraceID, p.SourceID, st.Record.TraceID)
+			}
+			if !strings.Contains(p.LogTail, "lost its broker session") {
+				t.Errorf("page log tail %q lacks the trigger's stderr", p.LogTail)
+			}
+			for _, k := range []string{"stopped", "halt_duration_ms", "resume", "trigger", "latch"} {
+				if p.Details[k] == "" {
+					t.Errorf("page details lack %q: %v", k, p.Details)
+				}
+			}
+			if got := len(r.logs.audits(t, "stop")); got != len(wantStopped) {
+				t.Errorf("%d stop audit lines, want %d", got, len(wantStopped))
+			}
+			for _, line := range r.logs.audits(t, "stop") {
+				if line["trace_id"] != st.Record.TraceID {
+					t.Errorf("audit line trace_id %v, want %s", line["trace_id"], st.Record.TraceID)
+				}
+			}
+		})
+	}
+}
+
+func TestHaltSendsEveryStopBeforeAnyFinishes(t *testing.T) {
+	// Slow processes must not delay the others: every stop is sent before
+	// any process has finished stopping.
+	for _, mode := range []StopMode{StopMulticall, StopConcurrent} {
+		t.Run(string(mode), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.StopMode = mode
+			r := newRig(t, cfg)
+			targets := r.addStack(5)
+			for _, n := range targets {
+				r.sup.procs[n].stopDelay = 100 * time.Millisecond
+			}
+			res := r.e.Halt(context.Background(), fatalRequest())
+			if !res.Done() || len(res.Stopped) != len(targets) {
+				t.Fatalf("halt = %+v", res)
+			}
+			var lastCall, firstStopped time.Time
+			for _, n := range targets {
+				p := r.sup.procs[n]
+				if p.stopCalledAt.After(lastCall) {
+					lastCall = p.stopCalledAt
+				}
+				if firstStopped.IsZero() || p.stoppedAt.Before(firstStopped) {
+					firstStopped = p.stoppedAt
+				}
+			}
+			if !lastCall.Before(firstStopped) {
+				t.Errorf("last stop sent at %v, first process stopped at %v: stops waited on each other",
+					lastCall.Format(time.StampMicro), firstStopped.Format(time.StampMicro))
+			}
+		})
+	}
+}
+
+func mustList(t *testing.T, s Supervisor) []supervisor.ProcessInfo {
+	t.Helper()
+	procs, err := s.GetAllProcessInfo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return procs
+}
+
+func TestHaltKillsTargetIgnoringSIGTERM(t *testing.T) {
+	r := newRig(t, testConfig())
+	r.addStack(3)
+	r.sup.add("trading:stubborn", supervisor.ProcessRunning, ignoreTerm)
+
+	start := time.Now()
+	res := r.e.Halt(context.Background(), fatalRequest())
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("killed after %v, before the 300ms verification deadline", took)
+	}
+	if !slices.Equal(res.Killed, []string{"trading:stubborn"}) {
+		t.Errorf("Killed = %v, want [trading:stubborn]", res.Killed)
+	}
+	if !res.Done() || r.sup.state("trading:stubborn") != supervisor.ProcessStopped {
+		t.Errorf("stubborn is %s, result %+v", r.sup.state("trading:stubborn"), res)
+	}
+	kills := r.logs.audits(t, "kill")
+	if len(kills) != 1 || kills[0]["process"] != "trading:stubborn" || kills[0]["method"] != "signalProcess" {
+		t.Errorf("kill audit lines %v", kills)
+	}
+	p := r.pager.all()[0]
+	if p.Details["killed"] != "trading:stubborn" || !strings.Contains(p.Summary, "SIGKILL sent to trading:stubborn") {
+		t.Errorf("page does not name the killed process: %q %v", p.Summary, p.Details)
+	}
+}
+
+func TestHaltKillsByPIDWhenSignalProcessFails(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	r := newRig(t, testConfig())
+	r.addStack(1)
+	p := r.sup.add("trading:stubborn", supervisor.ProcessRunning, ignoreTerm)
+	p.info.PID = cmd.Process.Pid
+	r.sup.signalErr = &supervisor.Fault{Code: supervisor.FaultFailed, Name: "FAILED", Detail: "no such process"}
+
+	res := r.e.Halt(context.Background(), fatalRequest())
+	select {
+	case err := <-waited:
+		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if ws.Signal() != syscall.SIGKILL {
+			t.Errorf("sleep ended with %v, want SIGKILL", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the process survived: kill(2) fallback not used")
+	}
+	kills := r.logs.audits(t, "kill")
+	if len(kills) != 1 || kills[0]["method"] != "kill(2)" {
+		t.Errorf("kill audit lines %v, want one with method kill(2)", kills)
+	}
+	// The fake never learns that the process died: it is a survivor.
+	if !slices.Equal(res.Survivors, []string{"trading:stubborn"}) {
+		t.Errorf("Survivors = %v", res.Survivors)
+	}
+	if s := r.pager.all()[0].Summary; !strings.HasPrefix(s, "HALT INCOMPLETE") || !strings.Contains(s, "STILL RUNNING: trading:stubborn") {
+		t.Errorf("summary %q", s)
+	}
+}
+
+func TestHaltRetriesUnreachableSupervisordAndPages(t *testing.T) {
+	r := newRig(t, testConfig())
+	targets := r.addStack(3)
+	r.sup.failCalls = 4
+
+	res := r.e.Halt(context.Background(), fatalRequest())
+	if !res.Done() || res.Attempts < 2 {
+		t.Fatalf("result %+v: want done after retries", res)
+	}
+	for _, n := range targets {
+		if s := r.sup.state(n); s != supervisor.ProcessStopped {
+			t.Errorf("%s is %s", n, s)
+		}
+	}
+	if n := len(r.logs.audits(t, "halt_retry")); n < 2 {
+		t.Errorf("%d halt_retry audit lines, want >= 2", n)
+	}
+	pages := r.pager.all()
+	if len(pages) != 2 {
+		t.Fatalf("%d pages, want the unreachable one and the result", len(pages))
+	}
+	if !strings.HasPrefix(pages[0].Summary, "HALT NOT CARRIED OUT") || !strings.Contains(pages[0].Details["error"], "connection refused") {
+		t.Errorf("first page %q %v", pages[0].Summary, pages[0].Details)
+	}
+	if pages[0].Key != pages[1].Key {
+		t.Errorf("pages have keys %q and %q: want one incident", pages[0].Key, pages[1].Key)
+	}
+	if !strings.HasPrefix(pages[1].Summary, "HALTED") {
+		t.Errorf("second page %q", pages[1].Summary)
+	}
+}
+
+func TestHaltKeepsRetryingUntilCancelled(t *testing.T) {
+	r := newRig(t, testConfig())
+	r.addStack(2)
+	r.sup.failCalls = 1 << 30
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	res := r.e.Halt(ctx, fatalRequest())
+	if res.Done() || !strings.Contains(res.StopErrors["*"], "connection refused") {
+		t.Errorf("result %+v: want not done, with the connection error", res)
+	}
+	if n := len(r.logs.audits(t, "halt_retry")); n < 3 {
+		t.Errorf("%d retries in 400ms, want several", n)
+	}
+	if pages := r.pager.all(); len(pages) != 2 || !strings.HasPrefix(pages[1].Summary, "HALT INCOMPLETE") {
+		t.Errorf("pages %v: want the unreachable page and an incomplete result", pages)
+	}
+}
+
+func TestLatchWriteNeverDelaysTheStops(t *testing.T) {
+	r := newRig(t, testConfig())
+	targets := r.addStack(3)
+	r.latch.block = make(chan struct{})
+	done := make(chan *Result)
+	go func() { done <- r.e.Halt(context.Background(), fatalRequest()) }()
+
+	eventually(t, "every target stopped while the latch write hangs", func() bool {
+		for _, n := range targets {
+			if r.sup.state(n) != supervisor.ProcessStopped {
+				return false
+			}
+		}
+		return true
+	})
+	st, err := r.e.Latched(context.Background())
+	if err != nil || !st.Latched {
+		t.Errorf("Latched = %+v, %v: the pending latch must count", st, err)
+	}
+	close(r.latch.block)
+	res := <-done
+	r.e.Wait()
+	if !res.Done() || res.LatchErr != nil || !r.latch.get().Latched {
+		t.Errorf("result %+v, latch %+v", res, r.latch.get())
+	}
+}
+
+func TestLatchWriteFailureIsPagedAndRetried(t *testing.T) {
+	r := newRig(t, testConfig())
+	r.addStack(2)
+	r.latch.setErrs = 2
+
+	res := r.e.Halt(context.Background(), fatalRequest())
+	if res.LatchErr == nil || !res.Done() {
+		t.Fatalf("result %+v: want done with a latch error", res)
+	}
+	p := r.pager.all()[0]
+	if !strings.Contains(p.Details["latch"], "disk I/O error") {
+		t.Errorf("page latch detail %q", p.Details["latch"])
+	}
+	st, _ := r.e.Latched(context.Background())
+	if !st.Latched {
+		t.Error("not latched while the write is retried")
+	}
+	r.e.Wait()
+	if !r.latch.get().Latched || r.latch.sets != 3 {
+		t.Errorf("latch %+v after %d writes, want written on the third", r.latch.get(), r.latch.sets)
+	}
+	if n := len(r.logs.audits(t, "latch_failed")); n != 2 {
+		t.Errorf("%d latch_failed audit lines, want 2", n)
+	}
+}
+
+func TestHaltFallsBackWithoutMulticall(t *testing.T) {
+	r := newRig(t, testConfig())
+	targets := r.addStack(4)
+	r.sup.noMulticall = true
+	r.e.Learn(mustList(t, r.sup))
+	res := r.e.Halt(context.Background(), fatalRequest())
+	if !res.Done() || len(res.Stopped) != len(targets) {
+		t.Fatalf("result %+v", res)
+	}
+	if !r.e.noMulticall.Load() {
+		t.Error("engine did not remember that multicall is unsupported")
+	}
+}
+
+func TestHaltStopsTargetRestartedDuringVerification(t *testing.T) {
+	r := newRig(t, testConfig())
+	r.addStack(2)
+	slow := r.sup.add("trading:slow", supervisor.ProcessRunning)
+	slow.stopDelay = 150 * time.Millisecond
+	// Someone starts strat_00 again while the halt verifies.
+	time.AfterFunc(50*time.Millisecond, func() { r.sup.setState("trading:strat_00", supervisor.ProcessStarting) })
+	res := r.e.Halt(context.Background(), fatalRequest())
+	if !res.Done() || r.sup.state("trading:strat_00") != supervisor.ProcessStopped {
+		t.Errorf("strat_00 %s, result %+v", r.sup.state("trading:strat_00"), res)
+	}
+	n := 0
+	for _, s := range r.sup.stopCalls() {
+		if s == "trading:strat_00" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("strat_00 stopped %d times, want 2", n)
+	}
+}
+
+func TestHaltSupervisordShuttingDown(t *testing.T) {
+	r := newRig(t, testConfig())
+	r.addStack(1)
+	r.sup.add("trading:x", supervisor.ProcessRunning)
+	sup := &shutdownSup{fakeSup: r.sup}
+	e, err := New(testConfig(), Deps{Supervisor: sup, Latch: r.latch, Pager: r.pager, Logger: r.e.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.Halt(context.Background(), fatalRequest())
+	if !res.SupervisorDown || res.Done() {
+		t.Errorf("result %+v: want SupervisorDown", res)
+	}
+	if s := r.pager.all()[0].Summary; !strings.Contains(s, "shutting down") {
+		t.Errorf("summary %q", s)
+	}
+}
+
+type shutdownSup struct{ *fakeSup }
+
+func (s *shutdownSup) Multicall(_ context.Context, calls []supervisor.Call) ([]supervisor.CallResult, error) {
+	out := make([]supervisor.CallResult, len(calls))
+	for i := range out {
+		out[i].Err = &supervisor.Fault{Code: supervisor.FaultShutdownState, Name: "SHUTDOWN_STATE"}
+	}
+	return out, nil
+}
+
+func TestVerifyTimeoutFromStopWaitSecs(t *testing.T) {
+	tests := []struct {
+		name       string
+		configured time.Duration
+		stopWaits  []int64
+		noConfig   bool
+		want       time.Duration
+	}{
+		{name: "configured wins", configured: 2 * time.Second, stopWaits: []int64{60}, want: 2 * time.Second},
+		{name: "largest target stopwaitsecs plus margin", stopWaits: []int64{5, 30, 10}, want: 30*time.Second + VerifyMargin},
+		{name: "unreadable: supervisord default", noConfig: true, want: DefaultStopWait + VerifyMargin},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.VerifyTimeout = tt.configured
+			r := newRig(t, cfg)
+			p := r.sup.add("risk_manager:risk_manager", supervisor.ProcessRunning)
+			p.stopWait = 600 // not a target: ignored
+			for i, w := range tt.stopWaits {
+				r.sup.add("trading:s"+string(rune('a'+i)), supervisor.ProcessRunning).stopWait = w
+			}
+			r.sup.noMulticall = tt.noConfig
+			if got := r.e.verifyTimeout(context.Background()); got != tt.want {
+				t.Errorf("verifyTimeout = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnforceStopsTargetsStartedWhileLatched(t *testing.T) {
+	r := newRig(t, testConfig())
+	r.addStack(3)
+	rec := Record{Reason: "test", TraceID: "trace-1", Since: time.Now(), By: "cli:alice"}
+	r.latch.st = LatchState{Latched: true, Record: rec}
+	r.sup.setState("trading:strat_00", supervisor.ProcessStopped)
+	r.sup.setState("trading:strat_02", supervisor.ProcessStopped)
+
+	res := r.e.Enforce(context.Background(), rec, []string{"trading:strat_01"}, "event")
+	if !slices.Equal(res.Stopped, []string{"trading:strat_01"}) {
+		t.Errorf("Stopped = %v", res.Stopped)
+	}
+	pages := r.pager.all()
+	if len(pages) != 1 || !strings.Contains(pages[0].Summary, "trading:strat_01") || pages[0].TraceID != "trace-1" {
+		t.Fatalf("pages %+v", pages)
+	}
+	if pages[0].Key != alert.Key("host1", "", alert.CondHalt) {
+		t.Errorf("key %q: want the manual halt's incident", pages[0].Key)
+	}
+	// Nothing to do: no page.
+	r.e.Enforce(context.Background(), rec, nil, "tick")
+	if n := len(r.pager.all()); n != 1 {
+		t.Errorf("%d pages after an enforcement with nothing to stop", n)
+	}
+}
+
+func TestFinishCompletesAnInterruptedHalt(t *testing.T) {
+	r := newRig(t, testConfig())
+	targets := r.addStack(3)
+	rec := Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-9", Since: time.Now()}
+	r.latch.st = LatchState{Latched: true, Record: rec}
+	res := r.e.Finish(context.Background(), rec)
+	if !res.Done() || len(res.Stopped) != len(targets) {
+		t.Fatalf("result %+v", res)
+	}
+	if p := r.pager.all(); len(p) != 1 || p[0].SourceID != "halt/t-9" || p[0].TraceID != "t-9" {
+		t.Errorf("pages %+v: want the original halt's source id and trace", p)
+	}
+	if r.latch.get().Record.Completed.IsZero() {
+		t.Error("not marked complete")
+	}
+}
+
+func TestPauseAfterLatch(t *testing.T) {
+	marker := t.TempDir() + "/paused"
+	t.Setenv(EnvTestPause, PauseAfterLatch)
+	t.Setenv(EnvTestPauseFile, marker)
+	r := newRig(t, testConfig())
+	targets := r.addStack(2)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *Result)
+	go func() { done <- r.e.Halt(ctx, fatalRequest()) }()
+	eventually(t, "the pause marker", func() bool { _, err := os.Stat(marker); return err == nil })
+	if !r.latch.get().Latched {
+		t.Error("paused before the latch was recorded")
+	}
+	for _, n := range targets {
+		if s := r.sup.state(n); s != supervisor.ProcessRunning {
+			t.Errorf("%s is %s: stopped before the pause point", n, s)
+		}
+	}
+	cancel()
+	<-done
+}
+
+func TestResume(t *testing.T) {
+	latched := Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-1", Since: time.Now()}
+	tests := []struct {
+		name        string
+		riskState   supervisor.ProcessState
+		opts        ResumeOptions
+		wantErr     string
+		wantLatched bool
+		wantKind    alert.Kind // "" for no alert
+		wantStarted int
+	}{
+		{name: "refused while critical is down", riskState: supervisor.ProcessFatal, opts: ResumeOptions{By: "alice", Start: true},
+			wantErr: "a critical program is not RUNNING: risk_manager:risk_manager FATAL (fix it first, or --force)", wantLatched: true},
+		{name: "clears and resolves", riskState: supervisor.ProcessRunning, opts: ResumeOptions{By: "alice"},
+			wantKind: alert.Resolve},
+		{name: "starts the targets", riskState: supervisor.ProcessRunning, opts: ResumeOptions{By: "alice", Start: true},
+			wantKind: alert.Resolve, wantStarted: 3},
+		{name: "forced while the trigger is down keeps the incident open", riskState: supervisor.ProcessFatal,
+			opts: ResumeOptions{By: "alice", Start: true, Force: true}, wantKind: alert.Trigger, wantStarted: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, testConfig())
+			r.addStack(3)
+			for _, n := range []string{"trading:strat_00", "trading:strat_01", "trading:strat_02"} {
+				r.sup.setState(n, supervisor.ProcessStopped)
+			}
+			r.sup.setState("risk_manager:risk_manager", tt.riskState)
+			r.latch.st = LatchState{Latched: true, Record: latched}
+
+			res, err := r.e.Resume(context.Background(), tt.opts)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.latch.get().Latched; got != tt.wantLatched {
+				t.Errorf("latched = %v, want %v", got, tt.wantLatched)
+			}
+			pages := r.pager.all()
+			switch {
+			case tt.wantKind == "" && len(pages) > 0:
+				t.Errorf("unexpected pages %+v", pages)
+			case tt.wantKind != "":
+				if len(pages) != 1 || pages[0].Kind != tt.wantKind || pages[0].Key != latched.AlertKey("host1") {
+					t.Fatalf("pages %+v, want one %s with the halt's key", pages, tt.wantKind)
+				}
+			}
+			if len(res.Started) != tt.wantStarted {
+				t.Errorf("started %v, want %d", res.Started, tt.wantStarted)
+			}
+			if !tt.wantLatched && r.latch.get().ResumedBy != "alice" {
+				t.Errorf("resumed by %q", r.latch.get().ResumedBy)
+			}
+		})
+	}
+}
+
+func TestStatus(t *testing.T) {
+	r := newRig(t, testConfig())
+	r.addStack(2)
+	s, err := r.e.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Latch.Latched || len(s.Critical) != 1 || len(s.Targets) != 2 || s.SupervisorErr != nil {
+		t.Errorf("status %+v", s)
+	}
+	r.sup.failCalls = 1
+	s, err = r.e.Status(context.Background())
+	if err != nil || s.SupervisorErr == nil {
+		t.Errorf("status %+v, %v: want the latch and a supervisord error", s, err)
+	}
+}
+
+func TestRecordAlertKey(t *testing.T) {
+	tests := []struct {
+		rec  Record
+		want string
+	}{
+		{Record{Trigger: "risk:rm", TriggerState: "FATAL"}, "h/risk:rm/fatal"},
+		{Record{Trigger: "risk:rm", TriggerState: "EXITED"}, "h/risk:rm/halt"},
+		{Record{}, "h/-/halt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := tt.rec.AlertKey("h"); got != tt.want {
+				t.Errorf("AlertKey = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,366 @@
+package halt
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// blindAfter is how many process-list failures in a row make the guard
+// page that it cannot see supervisord.
+const blindAfter = 3
+
+// Guard turns what supervisord reports into halts and latch enforcement.
+// The haltguard listener feeds it state changes, process lists (on start-up,
+// on every TICK, after a gap in the event stream) and remote commands. The
+// work runs on goroutines bound to the Guard's context, so the event loop
+// acknowledges promptly; one halt runs at a time.
+type Guard struct {
+	e   *Engine
+	ctx context.Context
+	log zerolog.Logger
+
+	mu           sync.Mutex
+	halting      bool // a halt (or the completion of one) is running
+	enforcing    bool // an enforcement is running
+	enforceAgain bool // another enforcement was asked for meanwhile
+	checking     bool // a TICK check is running
+	failures     int  // process-list failures in a row
+	blindPaged   bool
+
+	wg sync.WaitGroup
+}
+
+// NewGuard returns a Guard whose background work ends with ctx.
+func NewGuard(ctx context.Context, e *Engine) *Guard {
+	return &Guard{e: e, ctx: ctx, log: e.log}
+}
+
+// Wait waits for the guard's background work and the engine's latch writers.
+func (g *Guard) Wait() {
+	g.wg.Wait()
+	g.e.Wait()
+}
+
+// StateChange is one PROCESS_STATE_* event.
+type StateChange struct {
+	Process  string // "group:name"
+	From     string
+	To       supervisor.ProcessState
+	Expected bool // EXITED: the exit status was in exitcodes
+	PID      int
+	Time     time.Time // when it was received
+}
+
+// OnState handles a state change. A critical program's FATAL (or, with
+// TriggerOnExited, its unexpected EXITED or BACKOFF) starts a halt; a
+// target starting while trading is halted is stopped again. When it starts
+// a halt, OnState returns once the latch write has been attempted (the
+// stops are already on their way), so the caller acknowledges the event
+// only after the latch is durable; ctx bounds that wait.
+func (g *Guard) OnState(ctx context.Context, ch StateChange) {
+	cfg := g.e.cfg
+	group, name, _ := strings.Cut(ch.Process, ":")
+	p := supervisor.ProcessInfo{Group: group, Name: name, State: ch.To, PID: ch.PID}
+	switch {
+	case cfg.Critical.Match(p):
+		if !g.triggers(ch) {
+			return
+		}
+		reason := fmt.Sprintf("%s went %s", ch.Process, ch.To)
+		if ch.To == supervisor.ProcessExited {
+			reason = fmt.Sprintf("%s exited unexpectedly", ch.Process)
+		}
+		g.trigger(ctx, Request{
+			Reason:  reason,
+			Trigger: Trigger{Process: ch.Process, State: ch.To, FromState: ch.From, Expected: ch.Expected, PID: ch.PID, Source: "event"},
+			Time:    ch.Time,
+		})
+	case cfg.isTarget(p) && live(ch.To):
+		g.enforce([]string{ch.Process}, "event")
+	}
+}
+
+// triggers reports whether a critical program's state change halts.
+func (g *Guard) triggers(ch StateChange) bool {
+	switch ch.To {
+	case supervisor.ProcessFatal, supervisor.ProcessUnknown:
+		return true
+	case supervisor.ProcessExited:
+		return g.e.cfg.TriggerOnExited && !ch.Expected
+	case supervisor.ProcessBackoff:
+		return g.e.cfg.TriggerOnExited
+	}
+	return false
+}
+
+// downOnCheck reports whether a check that finds a critical program in
+// state s halts. With TriggerOnExited an EXITED program counts even when
+// its exit was expected: it is not running, and the check cannot tell.
+func (g *Guard) downOnCheck(s supervisor.ProcessState) bool {
+	switch s {
+	case supervisor.ProcessFatal, supervisor.ProcessUnknown:
+		return true
+	case supervisor.ProcessExited, supervisor.ProcessBackoff:
+		return g.e.cfg.TriggerOnExited
+	}
+	return false
+}
+
+// Check reconciles with a fresh process list: source is "start" (haltguard
+// just started), "gap" (supervisord dropped events) or "tick". While
+// latched it finishes an interrupted halt (on start-up) or stops live
+// targets; otherwise it halts when a critical program is down — the safety
+// net for a dropped event.
+func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, source string) {
+	g.e.Learn(procs)
+	st, err := g.e.Latched(ctx)
+	if err != nil {
+		g.log.Error().Err(err).Msg("read halt latch: checking the critical programs only")
+	}
+	if st.Latched {
+		if source == "start" && st.Record.Completed.IsZero() {
+			g.finish(st.Record)
+			return
+		}
+		var liveTargets []string
+		for _, p := range procs {
+			if g.e.cfg.isTarget(p) && live(p.State) {
+				liveTargets = append(liveTargets, p.FullName())
+			}
+		}
+		if len(liveTargets) > 0 {
+			g.enforce(liveTargets, source)
+		}
+		return
+	}
+	for _, p := range procs {
+		if !g.e.cfg.Critical.Match(p) || !g.downOnCheck(p.State) {
+			continue
+		}
+		if !st.ResumedAt.IsZero() && !p.Stop.IsZero() && !p.Stop.After(st.ResumedAt) {
+			// Down since before a forced resume: a person decided to
+			// trade without it.
+			g.log.Debug().Str("process", p.FullName()).Str("state", p.State.String()).
+				Time("resumed_at", st.ResumedAt).Msg("critical program down before a forced resume: not halting")
+			continue
+		}
+		g.trigger(ctx, Request{
+			Reason:  fmt.Sprintf("%s is %s (found by the %s check)", p.FullName(), p.State, source),
+			Trigger: Trigger{Process: p.FullName(), State: p.State, PID: p.PID, Source: source},
+		})
+		return
+	}
+}
+
+// Tick runs a Check on a fresh process list in the background (at most one
+// at a time). A supervisord that cannot be read blindAfter times in a row
+// is paged: the kill switch cannot see or stop anything.
+func (g *Guard) Tick() {
+	g.mu.Lock()
+	if g.checking {
+		g.mu.Unlock()
+		return
+	}
+	g.checking = true
+	g.mu.Unlock()
+	g.wg.Go(func() {
+		defer func() {
+			g.mu.Lock()
+			g.checking = false
+			g.mu.Unlock()
+		}()
+		procs, err := g.e.listProcesses(g.ctx)
+		g.noteList(err)
+		if err != nil {
+			g.log.Error().Err(err).Msg("tick check: read process states")
+			return
+		}
+		g.Check(g.ctx, procs, "tick")
+	})
+}
+
+// noteList counts process-list failures and pages (and resolves) blindness.
+func (g *Guard) noteList(err error) {
+	g.mu.Lock()
+	var a *alert.Alert
+	if err != nil {
+		g.failures++
+		if g.failures >= blindAfter && !g.blindPaged {
+			g.blindPaged = true
+			a = g.blindAlert(alert.Trigger, err)
+		}
+	} else {
+		g.failures = 0
+		if g.blindPaged {
+			g.blindPaged = false
+			a = g.blindAlert(alert.Resolve, nil)
+		}
+	}
+	g.mu.Unlock()
+	if a != nil {
+		g.e.submit(g.ctx, a)
+	}
+}
+
+func (g *Guard) blindAlert(kind alert.Kind, err error) *alert.Alert {
+	self := g.e.cfg.Self
+	if self == "" {
+		self = ListenerName + ":" + ListenerName
+	}
+	a := &alert.Alert{
+		Key:       alert.Key(g.e.cfg.Host, self, alert.CondListener),
+		Kind:      kind,
+		Host:      g.e.cfg.Host,
+		Condition: alert.CondListener,
+		Severity:  alert.Critical,
+		Runbook:   g.e.cfg.Runbook,
+		Listener:  ListenerName,
+		Time:      g.e.now(),
+		Summary:   "haltguard can read supervisord's process states again",
+	}
+	a.Group, a.Program, _ = strings.Cut(self, ":")
+	if err != nil {
+		a.Summary = "haltguard cannot reach supervisord's XML-RPC: the kill switch cannot stop anything"
+		a.Details = map[string]string{"error": err.Error()}
+		a.Action = "check the supervisord URL and credentials in haltguard's environment or config"
+	}
+	return a
+}
+
+// Remote handles a REMOTE_COMMUNICATION event; it reports whether the type
+// was a haltguard command.
+func (g *Guard) Remote(ctx context.Context, typ, data string) bool {
+	switch typ {
+	case RemoteHalt:
+		cmd, err := ParseHaltCommand(data)
+		if err != nil {
+			// A kill switch pulled with a garbled note still halts.
+			g.log.Warn().Err(err).Msg("remote halt: unreadable data, halting anyway")
+		}
+		g.trigger(ctx, Request{Reason: cmd.Reason, By: "remote:" + cmd.By, Trigger: Trigger{Source: "remote"}})
+	case RemoteResume:
+		cmd, err := ParseResumeCommand(data)
+		if err != nil {
+			// A garbled resume must not resume.
+			g.log.Error().Err(err).Msg("remote resume: unreadable data: ignored")
+			return true
+		}
+		g.wg.Go(func() {
+			res, err := g.e.Resume(g.ctx, ResumeOptions{By: "remote:" + cmd.By, Start: cmd.Start, Force: cmd.Force})
+			if err != nil {
+				g.log.Error().Err(err).Str("by", cmd.By).Msg("remote resume refused")
+				return
+			}
+			g.log.Info().Bool("was_latched", res.Latch.Latched).Strs("started", res.Started).
+				Interface("start_errors", res.StartErrors).Msg("remote resume done")
+		})
+	default:
+		return false
+	}
+	return true
+}
+
+// trigger starts a halt unless one is running or trading is already halted
+// (then it only makes sure every target is stopped). It waits, bounded by
+// ctx, until the new halt's latch write has been attempted.
+func (g *Guard) trigger(ctx context.Context, req Request) {
+	st, err := g.e.Latched(ctx)
+	if err != nil {
+		g.log.Error().Err(err).Msg("read halt latch: halting anyway")
+	}
+	if st.Latched {
+		audit(g.log, zerolog.InfoLevel, st.Record.TraceID, "already_halted").Str("reason", req.Reason).
+			Str("trigger", req.Trigger.Process).Msg("audit")
+		g.enforce(nil, "trigger")
+		return
+	}
+	g.mu.Lock()
+	if g.halting {
+		g.mu.Unlock()
+		g.log.Info().Str("reason", req.Reason).Msg("halt already in progress")
+		return
+	}
+	g.halting = true
+	g.mu.Unlock()
+
+	rec := g.e.newRecord(req)
+	latched := make(chan struct{})
+	var once sync.Once
+	done := func(error) { once.Do(func() { close(latched) }) }
+	g.wg.Go(func() {
+		defer g.doneHalting()
+		defer done(nil)
+		g.e.halt(g.ctx, rec, req.Trigger.Source, done)
+	})
+	select {
+	case <-latched:
+	case <-ctx.Done():
+	}
+}
+
+// finish completes a halt found unfinished on start-up.
+func (g *Guard) finish(rec Record) {
+	g.mu.Lock()
+	if g.halting {
+		g.mu.Unlock()
+		return
+	}
+	g.halting = true
+	g.mu.Unlock()
+	g.wg.Go(func() {
+		defer g.doneHalting()
+		g.e.Finish(g.ctx, rec)
+	})
+}
+
+func (g *Guard) doneHalting() {
+	g.mu.Lock()
+	g.halting = false
+	g.mu.Unlock()
+}
+
+// enforce stops live targets (names; nil means all) in the background if
+// trading is halted. A halt in progress already does it; enforcements do
+// not overlap: one asked for meanwhile runs next, over every target.
+func (g *Guard) enforce(names []string, source string) {
+	g.mu.Lock()
+	if g.halting {
+		g.mu.Unlock()
+		return
+	}
+	if g.enforcing {
+		g.enforceAgain = true
+		g.mu.Unlock()
+		return
+	}
+	g.enforcing = true
+	g.mu.Unlock()
+	g.wg.Go(func() {
+		for {
+			st, err := g.e.Latched(g.ctx)
+			switch {
+			case err != nil:
+				g.log.Error().Err(err).Msg("read halt latch: cannot enforce it")
+			case st.Latched:
+				g.e.Enforce(g.ctx, st.Record, names, source)
+			}
+			g.mu.Lock()
+			if !g.enforceAgain || g.ctx.Err() != nil {
+				g.enforcing = false
+				g.mu.Unlock()
+				return
+			}
+			g.enforceAgain = false
+			g.mu.Unlock()
+			names = nil
+		}
+	})
+}

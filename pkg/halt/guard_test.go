@@ -1,0 +1,256 @@
+package halt
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+func newGuardRig(t *testing.T, cfg Config) (*rig, *Guard) {
+	t.Helper()
+	r := newRig(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	g := NewGuard(ctx, r.e)
+	t.Cleanup(func() {
+		cancel()
+		g.Wait()
+	})
+	return r, g
+}
+
+func (r *rig) allStopped(targets []string) bool {
+	for _, n := range targets {
+		if r.sup.state(n) != supervisor.ProcessStopped {
+			return false
+		}
+	}
+	return true
+}
+
+func TestGuardOnStateTriggers(t *testing.T) {
+	tests := []struct {
+		name     string
+		onExited bool
+		change   StateChange
+		wantHalt bool
+	}{
+		{name: "critical FATAL", change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessFatal}, wantHalt: true},
+		{name: "critical unexpected EXITED without the exited trigger",
+			change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessExited}},
+		{name: "critical unexpected EXITED with the exited trigger", onExited: true,
+			change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessExited}, wantHalt: true},
+		{name: "critical expected EXITED", onExited: true,
+			change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessExited, Expected: true}},
+		{name: "critical BACKOFF with the exited trigger", onExited: true,
+			change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessBackoff}, wantHalt: true},
+		{name: "critical STOPPED by a person", onExited: true,
+			change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessStopped}},
+		{name: "target FATAL", change: StateChange{Process: "trading:strat_00", To: supervisor.ProcessFatal}},
+		{name: "unrelated FATAL", change: StateChange{Process: "other:other", To: supervisor.ProcessFatal}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.TriggerOnExited = tt.onExited
+			r, g := newGuardRig(t, cfg)
+			targets := r.addStack(3)
+			r.sup.add("other:other", supervisor.ProcessRunning)
+
+			g.OnState(context.Background(), tt.change)
+			if tt.wantHalt {
+				// OnState returns once the latch is recorded.
+				if st := r.latch.get(); !st.Latched || st.Record.Trigger != tt.change.Process {
+					t.Fatalf("latch %+v right after OnState", st)
+				}
+				eventually(t, "every target stopped", func() bool { return r.allStopped(targets) })
+				g.Wait()
+				if n := len(r.pager.all()); n != 1 {
+					t.Errorf("%d pages, want 1", n)
+				}
+				return
+			}
+			g.Wait()
+			if r.latch.get().Latched || len(r.sup.stopCalls()) > 0 || len(r.pager.all()) > 0 {
+				t.Errorf("acted on a change that must not halt: latch %+v stops %v", r.latch.get(), r.sup.stopCalls())
+			}
+		})
+	}
+}
+
+func TestGuardHaltsOnceForConcurrentTriggers(t *testing.T) {
+	r, g := newGuardRig(t, testConfig())
+	r.addStack(3)
+	fatal := StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessFatal}
+	g.OnState(context.Background(), fatal)
+	g.OnState(context.Background(), fatal) // the event re-sent
+	r.sup.setState("risk_manager:risk_manager", supervisor.ProcessFatal)
+	g.Check(context.Background(), mustList(t, r.sup), "tick")
+	g.Wait()
+	if r.latch.sets != 1 {
+		t.Errorf("latch written %d times, want 1", r.latch.sets)
+	}
+	if n := len(r.logs.audits(t, "halt")); n != 1 {
+		t.Errorf("%d halts, want 1", n)
+	}
+}
+
+func TestGuardEnforcesLatchOnTargetStart(t *testing.T) {
+	r, g := newGuardRig(t, testConfig())
+	r.addStack(2)
+	rec := Record{Reason: "manual", By: "cli:bob", TraceID: "tr-5", Since: time.Now()}
+	r.latch.st = LatchState{Latched: true, Record: rec}
+	for _, n := range []string{"trading:strat_00", "trading:strat_01"} {
+		r.sup.setState(n, supervisor.ProcessStopped)
+	}
+
+	r.sup.setState("trading:strat_01", supervisor.ProcessStarting) // a person's start
+	g.OnState(context.Background(), StateChange{Process: "trading:strat_01", To: supervisor.ProcessStarting})
+	eventually(t, "strat_01 stopped again", func() bool { return r.sup.state("trading:strat_01") == supervisor.ProcessStopped })
+	g.Wait()
+	pages := r.pager.all()
+	if len(pages) != 1 || pages[0].TraceID != "tr-5" || !strings.Contains(pages[0].Summary, "trading:strat_01") {
+		t.Fatalf("pages %+v", pages)
+	}
+	// Not latched: a start is left alone.
+	r.latch.st = LatchState{}
+	r.sup.setState("trading:strat_00", supervisor.ProcessStarting)
+	g.OnState(context.Background(), StateChange{Process: "trading:strat_00", To: supervisor.ProcessStarting})
+	g.Wait()
+	if s := r.sup.state("trading:strat_00"); s != supervisor.ProcessStarting {
+		t.Errorf("strat_00 is %s: stopped without a latch", s)
+	}
+}
+
+func TestGuardCheckSafetyNet(t *testing.T) {
+	tests := []struct {
+		name      string
+		onExited  bool
+		riskState supervisor.ProcessState
+		resumed   bool // the risk manager went down before a forced resume
+		wantHalt  bool
+	}{
+		{name: "FATAL found by a check", riskState: supervisor.ProcessFatal, wantHalt: true},
+		{name: "RUNNING", riskState: supervisor.ProcessRunning},
+		{name: "EXITED without the exited trigger", riskState: supervisor.ProcessExited},
+		{name: "EXITED with the exited trigger", onExited: true, riskState: supervisor.ProcessExited, wantHalt: true},
+		{name: "FATAL acknowledged by a forced resume", riskState: supervisor.ProcessFatal, resumed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.TriggerOnExited = tt.onExited
+			r, g := newGuardRig(t, cfg)
+			targets := r.addStack(2)
+			r.sup.setState("risk_manager:risk_manager", tt.riskState)
+			if tt.resumed {
+				r.latch.st = LatchState{ResumedAt: time.Now().Add(time.Second), ResumedBy: "alice"}
+			}
+			g.Check(context.Background(), mustList(t, r.sup), "gap")
+			g.Wait()
+			if got := r.latch.get().Latched; got != tt.wantHalt {
+				t.Fatalf("latched = %v, want %v", got, tt.wantHalt)
+			}
+			if tt.wantHalt {
+				if !r.allStopped(targets) {
+					t.Error("targets not stopped")
+				}
+				if src := r.logs.audits(t, "halt")[0]["source"]; src != "gap" {
+					t.Errorf("halt source %v, want gap", src)
+				}
+			}
+		})
+	}
+}
+
+func TestGuardStartFinishesInterruptedHalt(t *testing.T) {
+	r, g := newGuardRig(t, testConfig())
+	targets := r.addStack(3)
+	rec := Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-2", Since: time.Now()}
+	r.latch.st = LatchState{Latched: true, Record: rec}
+	g.Check(context.Background(), mustList(t, r.sup), "start")
+	g.Wait()
+	if !r.allStopped(targets) {
+		t.Fatal("targets not stopped on start-up")
+	}
+	if n := len(r.logs.audits(t, "halt_resume_after_restart")); n != 1 {
+		t.Errorf("%d halt completions, want 1", n)
+	}
+	if p := r.pager.all(); len(p) != 1 || p[0].SourceID != "halt/t-2" {
+		t.Errorf("pages %+v", p)
+	}
+
+	// A completed halt: a restart only enforces, with its own page.
+	r.sup.setState("trading:strat_00", supervisor.ProcessRunning)
+	g.Check(context.Background(), mustList(t, r.sup), "start")
+	g.Wait()
+	if r.sup.state("trading:strat_00") != supervisor.ProcessStopped {
+		t.Error("running target not stopped")
+	}
+	if n := len(r.logs.audits(t, "halt_resume_after_restart")); n != 1 {
+		t.Errorf("completed halt finished again")
+	}
+	if p := r.pager.all(); len(p) != 2 || !strings.HasPrefix(p[1].SourceID, "enforce/t-2/") {
+		t.Errorf("pages %+v", p)
+	}
+}
+
+func TestGuardRemoteCommands(t *testing.T) {
+	r, g := newGuardRig(t, testConfig())
+	targets := r.addStack(2)
+
+	if g.Remote(context.Background(), "other.thing", "{}") {
+		t.Error("claimed an unknown remote type")
+	}
+	if !g.Remote(context.Background(), RemoteHalt, `{"reason":"limits breached","by":"healthprobe"}`) {
+		t.Fatal("did not handle superguard.halt")
+	}
+	st := r.latch.get()
+	if !st.Latched || st.Record.By != "remote:healthprobe" || st.Record.Reason != "limits breached" || st.Record.Trigger != "" {
+		t.Fatalf("latch %+v", st)
+	}
+	eventually(t, "targets stopped", func() bool { return r.allStopped(targets) })
+	g.Wait()
+	if p := r.pager.all(); len(p) != 1 || p[0].Key != alert.Key("host1", "", alert.CondHalt) {
+		t.Fatalf("pages %+v", p)
+	}
+
+	g.Remote(context.Background(), RemoteResume, `garbage`)
+	g.Wait()
+	if !r.latch.get().Latched {
+		t.Fatal("a garbled resume resumed")
+	}
+	g.Remote(context.Background(), RemoteResume, `{"by":"ops","start":true}`)
+	g.Wait()
+	if r.latch.get().Latched {
+		t.Fatal("still latched after superguard.resume")
+	}
+	for _, n := range targets {
+		if s := r.sup.state(n); s != supervisor.ProcessRunning {
+			t.Errorf("%s is %s after resume --start", n, s)
+		}
+	}
+}
+
+func TestGuardTickPagesBlindness(t *testing.T) {
+	r, g := newGuardRig(t, testConfig())
+	r.addStack(1)
+	r.sup.failCalls = blindAfter
+	for range blindAfter {
+		g.Tick()
+		g.Wait()
+	}
+	pages := r.pager.all()
+	if len(pages) != 1 || pages[0].Condition != alert.CondListener || pages[0].Kind != alert.Trigger {
+		t.Fatalf("pages %+v, want one listener trigger", pages)
+	}
+	g.Tick()
+	g.Wait()
+	pages = r.pager.all()
+	if len(pages) != 2 || pages[1].Kind != alert.Resolve || pages[1].Key != pages[0].Key {
+		t.Fatalf("pages %+v, want the resolve", pages)
+	}
+}
