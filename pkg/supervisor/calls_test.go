@@ -369,3 +369,37 @@ func TestShutdownState(t *testing.T) {
 	}
 	waitFor(t, "supervisord to exit", srv.Exited)
 }
+
+// TestReloadDropsPooledConnections checks that a pooled keep-alive connection
+// that supervisord closed (here by a reload, SIGHUP) does not make the next
+// call fail.
+func TestReloadDropsPooledConnections(t *testing.T) {
+	t.Parallel()
+	srv := supervisortest.Start(t, "")
+	c := srv.Client(t)
+	for range 3 {
+		if _, err := c.GetState(ctx(t, 5*time.Second)); err != nil {
+			t.Fatalf("GetState: %v", err)
+		}
+	}
+	if err := syscall.Kill(srv.PID, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "supervisord to reload", func() bool {
+		return strings.Count(srv.Log(), "supervisord started with pid") == 2
+	})
+	// A fresh client proves the new socket answers...
+	fresh, err := supervisor.New(supervisor.Config{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	waitFor(t, "the reloaded supervisord to answer", func() bool {
+		st, err := fresh.GetState(ctx(t, 5*time.Second))
+		return err == nil && st.Code == supervisor.SupervisorRunning
+	})
+	// ...and then the old client must succeed at once.
+	if _, err := c.GetState(ctx(t, 5*time.Second)); err != nil {
+		t.Errorf("GetState on a client with pre-reload connections: %v", err)
+	}
+}

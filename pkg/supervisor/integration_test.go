@@ -473,3 +473,63 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		t.Fatalf("timed out waiting for %s", what)
 	}
 }
+
+func TestMulticall(t *testing.T) {
+	t.Parallel()
+	srv, c := startBase(t)
+	results, err := c.Multicall(ctx(t, 10*time.Second), []supervisor.Call{
+		{Method: "supervisor.getState"},
+		{Method: "supervisor.getProcessInfo", Params: []any{"nope"}},
+		{Method: "supervisor.getPID"},
+		{Method: "supervisor.stopProcess", Params: []any{"sleeper", true}},
+		{Method: "supervisor.stopProcess", Params: []any{"sleeper", true}},
+		{Method: "supervisor.noSuchMethod"},
+		{Method: "system.multicall", Params: []any{[]any{}}},
+		{Method: "supervisor.getProcessInfo", Params: []any{"grp:a"}},
+	})
+	if err != nil {
+		t.Fatalf("Multicall: %v", err)
+	}
+	if len(results) != 8 {
+		t.Fatalf("Multicall returned %d results, want 8: %#v", len(results), results)
+	}
+	checks := []struct {
+		name  string
+		fault int
+		value func(any) bool
+	}{
+		{"getState", 0, func(v any) bool {
+			m, ok := v.(map[string]any)
+			return ok && m["statecode"] == int64(1) && m["statename"] == "RUNNING"
+		}},
+		{"getProcessInfo nope", supervisor.FaultBadName, nil},
+		{"getPID", 0, func(v any) bool { return v == int64(srv.PID) }},
+		{"stopProcess wait", 0, func(v any) bool { return v == true }},
+		{"stopProcess again", supervisor.FaultNotRunning, nil},
+		{"unknown method", supervisor.FaultUnknownMethod, nil},
+		{"recursive multicall", supervisor.FaultIncorrectParameters, nil},
+		{"getProcessInfo grp:a", 0, func(v any) bool {
+			m, ok := v.(map[string]any)
+			return ok && m["name"] == "a" && m["group"] == "grp" && m["statename"] == "RUNNING"
+		}},
+	}
+	for i, ch := range checks {
+		t.Run(ch.name, func(t *testing.T) {
+			r := results[i]
+			if ch.fault != 0 {
+				if !supervisor.IsFault(r.Err, ch.fault) || r.Value != nil {
+					t.Errorf("result = %#v, want fault %s", r, supervisor.FaultName(ch.fault))
+				}
+				return
+			}
+			if r.Err != nil || !ch.value(r.Value) {
+				t.Errorf("result = %#v (err %v)", r.Value, r.Err)
+			}
+		})
+	}
+	srv.WaitProcessState(t, "sleeper", supervisor.ProcessStopped)
+
+	if results, err := c.Multicall(ctx(t, 5*time.Second), nil); results != nil || err != nil {
+		t.Errorf("Multicall(nil) = %v, %v; want nil, nil", results, err)
+	}
+}
