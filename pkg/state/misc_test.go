@@ -19,36 +19,51 @@ func TestHaltLatch(t *testing.T) {
 	if err != nil || h.Latched {
 		t.Fatalf("fresh latch = %+v, %v", h, err)
 	}
-	first := Halt{Reason: "risk_manager FATAL", Process: "risk:risk_manager", TraceID: "tr-1", Actor: "haltguard", Since: t0}
+	if _, ok, err := s.LastClear(ctx); ok || err != nil {
+		t.Fatalf("LastClear of a never-cleared latch = %v, %v", ok, err)
+	}
+	first := Halt{Reason: "risk_manager FATAL", Process: "risk:risk_manager", ProcessState: "FATAL",
+		TraceID: "tr-1", Actor: "haltguard", Since: t0}
 	set, cur, err := s.SetHalt(ctx, first)
 	if err != nil || !set || !cur.Latched || cur.Reason != first.Reason {
 		t.Fatalf("SetHalt = %v %+v %v", set, cur, err)
 	}
-	set, cur, err = s.SetHalt(ctx, Halt{Reason: "second", Since: t0.Add(time.Second)})
+	set, cur, err = s.SetHalt(ctx, Halt{Reason: "second", TraceID: "tr-2", Since: t0.Add(time.Second)})
 	if err != nil || set || cur.Reason != first.Reason || !cur.Since.Equal(t0) {
 		t.Fatalf("second SetHalt = %v %+v %v, want the first cause kept", set, cur, err)
 	}
+	if done, err := s.CompleteHalt(ctx, "tr-2", t0); done || err != nil {
+		t.Fatalf("CompleteHalt of another trace = %v, %v", done, err)
+	}
+	if done, err := s.CompleteHalt(ctx, "tr-1", t0.Add(2*time.Second)); !done || err != nil {
+		t.Fatalf("CompleteHalt = %v, %v", done, err)
+	}
 	h, err = s.Halt(ctx)
-	first.Latched = true
+	first.Latched, first.Completed = true, t0.Add(2*time.Second)
 	if err != nil || h != first {
 		t.Fatalf("Halt = %+v, want %+v", h, first)
 	}
-	cleared, err := s.ClearHalt(ctx, "operator alice", "flat, restarting", t0.Add(time.Hour))
+	cleared, err := s.ClearHalt(ctx, "cli:alice@host", "flat, restarting", t0.Add(time.Hour))
 	if err != nil || !cleared {
 		t.Fatalf("ClearHalt = %v, %v", cleared, err)
 	}
 	if cleared, _ := s.ClearHalt(ctx, "bob", "again", t0); cleared {
 		t.Error("ClearHalt of a clear latch reported cleared")
 	}
-	if h, _ := s.Halt(ctx); h.Latched {
-		t.Errorf("latch still set after clear: %+v", h)
+	if h, _ := s.Halt(ctx); h != (Halt{}) {
+		t.Errorf("latch after clear = %+v, want zero", h)
+	}
+	last, ok, err := s.LastClear(ctx)
+	if err != nil || !ok || last.Actor != "cli:alice@host" || !last.At.Equal(t0.Add(time.Hour)) {
+		t.Errorf("LastClear = %+v %v %v", last, ok, err)
 	}
 	hist, err := s.HaltHistory(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []struct{ action, actor, reason string }{
-		{"clear", "operator alice", "flat, restarting"},
+		{"clear", "cli:alice@host", "flat, restarting"},
+		{"complete", "haltguard", "risk_manager FATAL"},
 		{"set", "haltguard", "risk_manager FATAL"},
 	}
 	if len(hist) != len(want) {

@@ -77,20 +77,23 @@ CREATE TABLE sender_leases (
 ) WITHOUT ROWID;
 
 CREATE TABLE halt_latch (
-	id       INTEGER PRIMARY KEY CHECK (id = 1),
-	latched  INTEGER NOT NULL,
-	reason   TEXT NOT NULL,
-	process  TEXT NOT NULL,
-	trace_id TEXT NOT NULL,
-	actor    TEXT NOT NULL,
-	since    INTEGER NOT NULL
+	id            INTEGER PRIMARY KEY CHECK (id = 1),
+	latched       INTEGER NOT NULL,
+	reason        TEXT NOT NULL,
+	process       TEXT NOT NULL,
+	process_state TEXT NOT NULL,
+	trace_id      TEXT NOT NULL,
+	actor         TEXT NOT NULL,
+	since         INTEGER NOT NULL,
+	completed     INTEGER NOT NULL
 );
-INSERT INTO halt_latch (id, latched, reason, process, trace_id, actor, since) VALUES (1, 0, '', '', '', '', 0);
+INSERT INTO halt_latch (id, latched, reason, process, process_state, trace_id, actor, since, completed)
+	VALUES (1, 0, '', '', '', '', '', 0, 0);
 
 CREATE TABLE halt_history (
 	id       INTEGER PRIMARY KEY AUTOINCREMENT,
 	at       INTEGER NOT NULL,
-	action   TEXT NOT NULL CHECK (action IN ('set', 'clear')),
+	action   TEXT NOT NULL CHECK (action IN ('set', 'complete', 'clear')),
 	reason   TEXT NOT NULL,
 	process  TEXT NOT NULL,
 	trace_id TEXT NOT NULL,
