@@ -38,37 +38,37 @@ const (
 )
 
 // Config configures the halt engine: which programs are critical, what a
-// halt stops, and how. Decoded from the `listeners: haltguard:` section of
-// the shared YAML config.
+// halt stops, and how. The haltguard listener fills it from the
+// `listeners: haltguard:` section of the shared YAML config.
 type Config struct {
 	// Host names this host in alert keys (the shared config's host).
-	Host string `yaml:"-"`
+	Host string
 	// Critical selects the safety-critical programs whose failure halts
 	// trading, e.g. ["risk_manager"] or ["risk:*"].
-	Critical Patterns `yaml:"critical"`
+	Critical Patterns
 	// Targets selects what a halt stops, e.g. ["trading"] (a whole group)
 	// or ["trading:*", "hedger"].
-	Targets Patterns `yaml:"targets"`
+	Targets Patterns
 	// TriggerOnExited halts on the first unexpected EXITED of a critical
 	// program instead of waiting for supervisord's retries to end in FATAL
 	// (FATAL always halts). It is what makes the halt take milliseconds:
 	// supervisord spends at least one turn of its 1 s main loop between
 	// EXITED and FATAL.
-	TriggerOnExited bool `yaml:"trigger_on_exited"`
+	TriggerOnExited bool
 	// VerifyTimeout is how long the targets get to stop before haltguard
 	// sends SIGKILL. Zero means the targets' largest stopwaitsecs (read
 	// from supervisord) plus VerifyMargin.
-	VerifyTimeout time.Duration `yaml:"verify_timeout"`
+	VerifyTimeout time.Duration
 	// Flatten optionally runs a command after the stops (e.g. one that
 	// cancels orders and flattens positions at the broker).
-	Flatten FlattenConfig `yaml:"flatten"`
+	Flatten FlattenConfig
 	// Runbook is a link put in every page.
-	Runbook string `yaml:"runbook"`
+	Runbook string
 	// StopMode defaults to StopMulticall.
-	StopMode StopMode `yaml:"stop_mode"`
+	StopMode StopMode
 	// Self is haltguard's own "group:name" ($SUPERVISOR_PROCESS_NAME), never
 	// a target.
-	Self string `yaml:"-"`
+	Self string
 }
 
 // FlattenConfig is the optional flatten command. It runs without a shell,
@@ -76,8 +76,8 @@ type Config struct {
 // (SUPERGUARD_HALT_REASON, SUPERGUARD_HALT_TRIGGER, SUPERGUARD_HALT_BY,
 // SUPERGUARD_TRACE_ID).
 type FlattenConfig struct {
-	Command []string      `yaml:"command"` // argv; empty disables flattening
-	Timeout time.Duration `yaml:"timeout"` // default DefaultFlattenTimeout
+	Command []string      // argv; empty disables flattening
+	Timeout time.Duration // default DefaultFlattenTimeout
 }
 
 // Validate checks the configuration on its own; Check compares it with a

@@ -161,20 +161,23 @@ func (e *Engine) halt(ctx context.Context, rec Record, source string, onLatch fu
 			}
 		}
 	}
-	res := e.carryOut(ctx, rec, nil, true)
+	res := e.carryOut(ctx, rec, nil, flattenAlways)
 	res.LatchErr = <-latched
 	e.finish(ctx, res, pageHalt)
 	return res
 }
 
 // Finish completes the halt of a latch found on start-up: a haltguard killed
-// mid-halt may have left targets running and the page unsent. The page has
-// the SourceID of the original halt, so a halt already paged is not paged
-// again.
+// mid-halt may have left targets running and the page unsent. When it has
+// to stop targets (they ran after all), it runs the flatten command and
+// pages what it did; when everything was already down it re-submits the
+// original halt page (same SourceID), which the pipeline drops if it was
+// already committed.
 func (e *Engine) Finish(ctx context.Context, rec Record) *Result {
 	audit(e.log, zerolog.WarnLevel, rec.TraceID, "halt_resume_after_restart").Str("reason", rec.Reason).
 		Str("trigger", rec.Trigger).Time("since", rec.Since).Msg("audit")
-	res := e.carryOut(ctx, rec, nil, true)
+	res := e.carryOut(ctx, rec, nil, flattenIfStopped)
+	res.finishing = true
 	e.finish(ctx, res, pageHalt)
 	return res
 }
@@ -184,16 +187,25 @@ func (e *Engine) Finish(ctx context.Context, rec Record) *Result {
 // what it stopped. names are the live targets; nil means every target.
 func (e *Engine) Enforce(ctx context.Context, rec Record, names []string, source string) *Result {
 	audit(e.log, zerolog.WarnLevel, rec.TraceID, "enforce").Strs("processes", names).Str("source", source).Msg("audit")
-	res := e.carryOut(ctx, rec, names, false)
+	res := e.carryOut(ctx, rec, names, flattenNever)
 	if len(res.Stopped)+len(res.Killed)+len(res.Survivors)+len(res.StopErrors) > 0 || res.SupervisorDown {
 		e.finish(ctx, res, pageEnforce)
 	}
 	return res
 }
 
+// flattenMode says when carryOut runs the flatten command.
+type flattenMode int
+
+const (
+	flattenNever     flattenMode = iota
+	flattenAlways                // a new halt
+	flattenIfStopped             // finishing a halt: only if targets had to be stopped
+)
+
 // carryOut stops the targets (names, or all of them when nil), runs the
-// flatten command when asked, and verifies.
-func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, flatten bool) *Result {
+// flatten command as mode says, and verifies.
+func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, mode flattenMode) *Result {
 	res := &Result{Record: rec, StopErrors: map[string]string{}}
 	if names == nil {
 		names = e.cachedTargets()
@@ -238,6 +250,7 @@ func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, flatt
 	}
 
 	var wg sync.WaitGroup
+	flatten := mode == flattenAlways || mode == flattenIfStopped && len(res.Stopped) > 0
 	if flatten && len(e.cfg.Flatten.Command) > 0 {
 		wg.Go(func() { res.Flatten = e.flatten(ctx, rec) })
 	}

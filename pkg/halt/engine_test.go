@@ -423,19 +423,43 @@ func TestEnforceStopsTargetsStartedWhileLatched(t *testing.T) {
 }
 
 func TestFinishCompletesAnInterruptedHalt(t *testing.T) {
-	r := newRig(t, testConfig())
-	targets := r.addStack(3)
-	rec := Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-9", Since: time.Now()}
-	r.latch.st = LatchState{Latched: true, Record: rec}
-	res := r.e.Finish(context.Background(), rec)
-	if !res.Done() || len(res.Stopped) != len(targets) {
-		t.Fatalf("result %+v", res)
+	tests := []struct {
+		name         string
+		running      bool // targets still running: the killed haltguard had not stopped them
+		wantSource   string
+		wantFlattens int
+	}{
+		{name: "killed before the stops", running: true, wantSource: "halt/t-9/finish/", wantFlattens: 1},
+		{name: "killed after the stops", running: false, wantSource: "halt/t-9", wantFlattens: 0},
 	}
-	if p := r.pager.all(); len(p) != 1 || p[0].SourceID != "halt/t-9" || p[0].TraceID != "t-9" {
-		t.Errorf("pages %+v: want the original halt's source id and trace", p)
-	}
-	if r.latch.get().Record.Completed.IsZero() {
-		t.Error("not marked complete")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Flatten.Command = []string{"true"}
+			r := newRig(t, cfg)
+			targets := r.addStack(3)
+			if !tt.running {
+				for _, n := range targets {
+					r.sup.setState(n, supervisor.ProcessStopped)
+				}
+			}
+			rec := Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-9", Since: time.Now()}
+			r.latch.st = LatchState{Latched: true, Record: rec}
+			res := r.e.Finish(context.Background(), rec)
+			if !res.Done() || !r.allStopped(targets) {
+				t.Fatalf("result %+v", res)
+			}
+			p := r.pager.all()
+			if len(p) != 1 || !strings.HasPrefix(p[0].SourceID, tt.wantSource) || p[0].TraceID != "t-9" {
+				t.Errorf("pages %+v: want one with source %s... and the original trace", p, tt.wantSource)
+			}
+			if n := len(r.logs.audits(t, "flatten")); n != tt.wantFlattens {
+				t.Errorf("flatten ran %d times, want %d", n, tt.wantFlattens)
+			}
+			if r.latch.get().Record.Completed.IsZero() {
+				t.Error("not marked complete")
+			}
+		})
 	}
 }
 

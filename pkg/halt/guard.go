@@ -2,7 +2,6 @@ package halt
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -74,12 +73,12 @@ func (g *Guard) OnState(ctx context.Context, ch StateChange) {
 		if !g.triggers(ch) {
 			return
 		}
-		reason := fmt.Sprintf("%s went %s", ch.Process, ch.To)
+		how := "event"
 		if ch.To == supervisor.ProcessExited {
-			reason = fmt.Sprintf("%s exited unexpectedly", ch.Process)
+			how = "unexpected exit, event"
 		}
 		g.trigger(ctx, Request{
-			Reason:  reason,
+			Reason:  TriggerReason(ch.Process, ch.To, how),
 			Trigger: Trigger{Process: ch.Process, State: ch.To, FromState: ch.From, Expected: ch.Expected, PID: ch.PID, Source: "event"},
 			Time:    ch.Time,
 		})
@@ -153,7 +152,7 @@ func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, sourc
 			continue
 		}
 		g.trigger(ctx, Request{
-			Reason:  fmt.Sprintf("%s is %s (found by the %s check)", p.FullName(), p.State, source),
+			Reason:  TriggerReason(p.FullName(), p.State, "found by the "+source+" check"),
 			Trigger: Trigger{Process: p.FullName(), State: p.State, PID: p.PID, Source: source},
 		})
 		return

@@ -179,7 +179,7 @@ func TestGuardStartFinishesInterruptedHalt(t *testing.T) {
 	if n := len(r.logs.audits(t, "halt_resume_after_restart")); n != 1 {
 		t.Errorf("%d halt completions, want 1", n)
 	}
-	if p := r.pager.all(); len(p) != 1 || p[0].SourceID != "halt/t-2" {
+	if p := r.pager.all(); len(p) != 1 || !strings.HasPrefix(p[0].SourceID, "halt/t-2/finish/") {
 		t.Errorf("pages %+v", p)
 	}
 

@@ -133,6 +133,10 @@ func (e *Engine) resultAlert(res *Result, kind pageKind) *alert.Alert {
 		a.Action = "stopped targets that started while the halt latch was set: " + list(res.Stopped)
 	default:
 		a.SourceID = "halt/" + rec.TraceID
+		if res.finishing && len(res.Stopped)+len(res.Killed)+len(res.Survivors) > 0 {
+			// Finishing after a restart found work to do: that is news.
+			a.SourceID = fmt.Sprintf("halt/%s/finish/%d", rec.TraceID, e.now().UnixNano())
+		}
 		a.Summary = haltSummary(rec, res)
 		a.Action = haltAction(res)
 	}
