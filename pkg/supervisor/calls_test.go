@@ -112,7 +112,9 @@ func TestDeadlines(t *testing.T) {
 	}{
 		{
 			name: "context deadline", process: "stubborn2", timeout: time.Minute,
-			ctx:     func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), 300*time.Millisecond) },
+			ctx: func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), 300*time.Millisecond)
+			},
 			wantMsg: "supervisor.stopProcess: context deadline exceeded",
 		},
 		{

@@ -9,7 +9,8 @@
 //
 // Every call is bounded: by the caller's context deadline, or by
 // Config.Timeout when the context has none. Cancelling the context aborts the
-// HTTP request itself. Calls do not serialise behind each other: a
+// HTTP request itself (kolo's own rpc-based Client is not used: it has no
+// context and serialises calls). Calls do not serialise behind each other: a
 // StopProcess(ctx, name, true) that waits for a slow process to exit inside
 // supervisord does not delay a concurrent GetState. All calls share one
 // http.Transport and its connection pool.
@@ -20,5 +21,10 @@
 //	err := c.StartProcess(ctx, "trading:engine", true)
 //	if supervisor.IsFault(err, supervisor.FaultAlreadyStarted) { ... }
 //
-// Errors name the server URL and the method, never the password.
+// Errors name the server URL and the method, never the password. An HTTP 401
+// matches ErrUnauthorized; other statuses are *HTTPError; transport errors
+// keep their cause (errors.Is(err, syscall.ECONNREFUSED),
+// context.DeadlineExceeded).
+//
+// supervisortest starts a real supervisord for tests.
 package supervisor

@@ -55,9 +55,22 @@ func (s ProcessState) String() string {
 	return fmt.Sprintf("ProcessState(%d)", int(s))
 }
 
-// Running reports whether s is one of the states in which the process has
-// (or is about to have) a live pid: STARTING, RUNNING, STOPPING, or BACKOFF.
-// These are the states supervisord itself calls RUNNING_STATES plus BACKOFF.
+// Stopped reports whether s is one of supervisord's STOPPED_STATES
+// (STOPPED, EXITED, FATAL, UNKNOWN): the process is not running and
+// supervisord will not start it again on its own, except EXITED with
+// autorestart. startProcess accepts a process only in these states;
+// stopProcess answers FaultNotRunning for them and for STOPPING.
+func (s ProcessState) Stopped() bool {
+	switch s {
+	case ProcessStopped, ProcessExited, ProcessFatal, ProcessUnknown:
+		return true
+	}
+	return false
+}
+
+// Running reports whether s is STARTING, RUNNING, BACKOFF or STOPPING: the
+// process is alive or supervisord is still acting on it. For the defined
+// states it is the opposite of Stopped.
 func (s ProcessState) Running() bool {
 	switch s {
 	case ProcessStarting, ProcessRunning, ProcessStopping, ProcessBackoff:
@@ -125,6 +138,8 @@ func (p ProcessInfo) Uptime() time.Duration {
 // ProcessStatus is the per-process result of a group operation
 // (startProcessGroup, stopProcessGroup, signalProcessGroup). Status is a fault
 // code: FaultSuccess (80) when the operation succeeded for that process.
+// (The Go supervisord answers group operations with process infos instead:
+// Status is 0 there.)
 type ProcessStatus struct {
 	Name        string
 	Group       string

@@ -249,10 +249,10 @@ func TestProcessStates(t *testing.T) {
 	if got := ProcessState(7).String(); got != "ProcessState(7)" {
 		t.Errorf("ProcessState(7).String() = %q", got)
 	}
-	for s, want := range map[ProcessState]bool{ProcessRunning: true, ProcessStarting: true, ProcessBackoff: true, ProcessStopping: true,
-		ProcessStopped: false, ProcessExited: false, ProcessFatal: false, ProcessUnknown: false} {
-		if s.Running() != want {
-			t.Errorf("%v.Running() = %v, want %v", s, s.Running(), want)
+	for s, want := range map[ProcessState]bool{ProcessRunning: false, ProcessStarting: false, ProcessBackoff: false, ProcessStopping: false,
+		ProcessStopped: true, ProcessExited: true, ProcessFatal: true, ProcessUnknown: true} {
+		if s.Stopped() != want || s.Running() == want {
+			t.Errorf("%v: Stopped() = %v, Running() = %v; want Stopped %v", s, s.Stopped(), s.Running(), want)
 		}
 	}
 }
@@ -373,7 +373,9 @@ func TestHTTPErrors(t *testing.T) {
 			"http 404 Not Found", func(err error) bool { var he *HTTPError; return errors.As(err, &he) && he.StatusCode == 404 }},
 		{"401", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(401) },
 			"http 401 Unauthorized: wrong or missing username or password", func(err error) bool { return errors.Is(err, ErrUnauthorized) }},
-		{"redirect not followed", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "http://elsewhere.invalid/RPC2", http.StatusFound) },
+		{"redirect not followed", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://elsewhere.invalid/RPC2", http.StatusFound)
+		},
 			"http 302 Found", func(err error) bool { var he *HTTPError; return errors.As(err, &he) && he.StatusCode == 302 }},
 		{"not xml", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("hello")) },
 			"decode response: EOF", func(err error) bool { return err != nil }},
