@@ -78,7 +78,7 @@ func (g *Guard) OnState(ctx context.Context, ch StateChange) {
 			how = "unexpected exit, event"
 		}
 		g.trigger(ctx, Request{
-			Reason:  TriggerReason(ch.Process, ch.To, how),
+			Reason:  triggerReason(ch.Process, ch.To, how),
 			Trigger: Trigger{Process: ch.Process, State: ch.To, FromState: ch.From, Expected: ch.Expected, PID: ch.PID, Source: "event"},
 			Time:    ch.Time,
 		})
@@ -152,7 +152,7 @@ func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, sourc
 			continue
 		}
 		g.trigger(ctx, Request{
-			Reason:  TriggerReason(p.FullName(), p.State, "found by the "+source+" check"),
+			Reason:  triggerReason(p.FullName(), p.State, "found by the "+source+" check"),
 			Trigger: Trigger{Process: p.FullName(), State: p.State, PID: p.PID, Source: source},
 		})
 		return

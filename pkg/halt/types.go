@@ -3,7 +3,6 @@ package halt
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/superguard/superguard/pkg/alert"
@@ -83,25 +82,10 @@ func (r Record) AlertKey(host string) string {
 	}
 }
 
-// TriggerReason is the latch reason of an automatic halt:
-// "<process> <STATE> (<how>)", e.g. "risk:rm FATAL (event)". The state is
-// recoverable with ParseTriggerState from a store that keeps only the reason.
-func TriggerReason(process string, state supervisor.ProcessState, how string) string {
+// triggerReason is the latch reason of an automatic halt:
+// "<process> <STATE> (<how>)", e.g. "risk:rm FATAL (event)".
+func triggerReason(process string, state supervisor.ProcessState, how string) string {
 	return fmt.Sprintf("%s %s (%s)", process, state, how)
-}
-
-// ParseTriggerState returns the trigger state written by TriggerReason into
-// reason, or "" when reason is not in that form.
-func ParseTriggerState(reason, process string) string {
-	rest, ok := strings.CutPrefix(reason, process+" ")
-	if !ok || process == "" {
-		return ""
-	}
-	word, _, _ := strings.Cut(rest, " ")
-	if s, err := supervisor.ParseProcessState(word); err != nil || s.String() != word {
-		return ""
-	}
-	return word
 }
 
 // Trigger describes the failure of a critical program that calls for a
