@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -604,5 +606,35 @@ func TestWaitUntilSeesRequestsFromElsewhere(t *testing.T) {
 	}
 	if pd.WaitUntil(50*time.Millisecond, func() bool { return pd.Triggers("host/g:p/fatal") == 4 }) {
 		t.Error("WaitUntil reported a condition that never held")
+	}
+}
+
+// TestHelperProcess is not a real test: TestFakeServesAnotherProcess runs
+// the test binary again with ALERTTEST_HELPER_URL set, and this posts one
+// event there, as a listener binary would.
+func TestHelperProcess(t *testing.T) {
+	target := os.Getenv("ALERTTEST_HELPER_URL")
+	if target == "" {
+		t.Skip("helper process only")
+	}
+	b, _ := json.Marshal(validPDEvent())
+	resp, err := http.Post(target, "application/json", strings.NewReader(string(b)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper post:", err)
+		os.Exit(2)
+	}
+	resp.Body.Close()
+	os.Exit(0)
+}
+
+func TestFakeServesAnotherProcess(t *testing.T) {
+	pd := NewPagerDuty(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), "ALERTTEST_HELPER_URL="+pd.URL()+"/v2/enqueue")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("helper process: %v\n%s", err, out)
+	}
+	if !pd.WaitUntil(5*time.Second, func() bool { return pd.Triggers("host/g:p/fatal") == 1 }) {
+		t.Fatalf("events = %+v, want the helper's trigger", pd.Events())
 	}
 }
