@@ -55,6 +55,13 @@ func (s *Supervisord) WaitLog(t testing.TB, pattern string, timeout time.Duratio
 	return s.waitLines(t, "supervisord log", func() (string, error) { return s.Log(), nil }, pattern, 1, timeout)[0]
 }
 
+// WaitLogCount waits until at least n lines of supervisord's log match
+// pattern, and returns all the matching lines.
+func (s *Supervisord) WaitLogCount(t testing.TB, pattern string, n int, timeout time.Duration) []string {
+	t.Helper()
+	return s.waitLines(t, "supervisord log", func() (string, error) { return s.Log(), nil }, pattern, n, timeout)
+}
+
 // WaitListenerLog waits until a line of the stderr log of process name (a
 // listener or a program; "name" or "group:name") matches pattern, and returns
 // that line.
