@@ -185,11 +185,22 @@ func (c *crashes) crashed(ctx context.Context, p *proc, ev stateChange, up time.
 	}
 	c.submit(ctx, p, c.newAlert(ev.source, p, alert.CondExited, alert.Warning, alert.Trigger,
 		fmt.Sprintf("%s %s", p.fullName(), how), d, in.tail))
-	if n > c.cfg.SpreeThreshold {
-		sd := cloneDetails(d)
-		sd["threshold"] = strconv.Itoa(c.cfg.SpreeThreshold)
-		c.submit(ctx, p, c.newAlert(ev.source, p, alert.CondSpree, alert.Critical, alert.Trigger,
-			fmt.Sprintf("%s restart spree: %d unexpected exits in %s", p.fullName(), n, c.cfg.SpreeWindow), sd, in.tail))
+	if n <= c.cfg.SpreeThreshold {
+		return
+	}
+	// The spree incident counts every exit that made it: the exits of the
+	// window not yet reported as part of it are submitted under their own
+	// events' ids (idempotent), so the incident's occurrence count, and the
+	// counts its notifications carry, add up to the exits.
+	sd := cloneDetails(d)
+	sd["threshold"] = strconv.Itoa(c.cfg.SpreeThreshold)
+	summary := fmt.Sprintf("%s restart spree: %d unexpected exits in %s", p.fullName(), n, c.cfg.SpreeWindow)
+	for i := range p.exits.exits {
+		m := &p.exits.exits[i]
+		if m.inSpree {
+			continue
+		}
+		m.inSpree = c.submit(ctx, p, c.newAlert(m.source, p, alert.CondSpree, alert.Critical, alert.Trigger, summary, sd, in.tail))
 	}
 }
 

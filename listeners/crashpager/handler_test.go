@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -36,14 +37,14 @@ func TestUnexpectedExitsAndSpree(t *testing.T) {
 		{name: "threshold not exceeded", exits: 3, every: time.Second, process: "strat:mm",
 			want: strings.Repeat("trigger strat:mm exited warning\n", 3), wantCount: "3"},
 		{name: "fourth exit in window is a spree", exits: 5, every: time.Second, process: "strat:mm",
-			want: strings.Repeat("trigger strat:mm exited warning\n", 4) + "trigger strat:mm spree critical\n" +
+			want: strings.Repeat("trigger strat:mm exited warning\n", 4) + strings.Repeat("trigger strat:mm spree critical\n", 4) +
 				"trigger strat:mm exited warning\ntrigger strat:mm spree critical\n", wantCount: "5"},
 		{name: "exits spread wider than the window", cfg: Config{SpreeWindow: 10 * time.Second}, exits: 6,
 			every: 4 * time.Second, process: "strat:mm",
 			want: strings.Repeat("trigger strat:mm exited warning\n", 6), wantCount: "3"},
 		{name: "custom threshold", cfg: Config{SpreeThreshold: 1}, exits: 2, every: time.Second, process: "strat:mm",
-			want:      "trigger strat:mm exited warning\ntrigger strat:mm exited warning\ntrigger strat:mm spree critical\n",
-			wantCount: "2"},
+			want: "trigger strat:mm exited warning\ntrigger strat:mm exited warning\n" +
+				"trigger strat:mm spree critical\ntrigger strat:mm spree critical\n", wantCount: "2"},
 		{name: "expected exit is quiet", exits: 5, every: time.Second, expected: true, process: "strat:mm"},
 		{name: "excluded program is quiet", cfg: Config{Exclude: []string{"strat:*"}}, exits: 5, every: time.Second,
 			process: "strat:mm"},
@@ -200,7 +201,7 @@ func TestStableResolve(t *testing.T) {
 	f.state("strat", "mm", "EXITED", "BACKOFF", false, 0)
 	f.state("strat", "mm", "BACKOFF", "FATAL", false, 0)
 	if s := summary(f.sub.take()); s != "trigger strat:mm exited warning\ntrigger strat:mm exited warning\n"+
-		"trigger strat:mm spree critical\ntrigger strat:mm fatal critical\n" {
+		"trigger strat:mm spree critical\ntrigger strat:mm spree critical\ntrigger strat:mm fatal critical\n" {
 		t.Fatalf("alerts:\n%s", s)
 	}
 	f.clk.advance(time.Minute)
@@ -385,5 +386,34 @@ func TestReconcileAfterFatalEvent(t *testing.T) {
 	})
 	if s := summary(f.sub.take()); s != "trigger feed:feed fatal critical\n" {
 		t.Fatalf("alerts:\n%s", s)
+	}
+}
+
+func TestRestoreOpenIncidents(t *testing.T) {
+	f := newFixture(t, Config{StableFor: 10 * time.Second}, nil)
+	inc := func(host, group, program string, cond alert.Condition, by string, status state.IncidentStatus) *state.Incident {
+		return &state.Incident{Status: status, Listeners: map[string]int{by: 1},
+			Alert: alert.Alert{Host: host, Group: group, Program: program, Condition: cond, TraceID: "t-" + program}}
+	}
+	n := f.c.restoreOpen([]*state.Incident{
+		inc("host1", "strat", "mm", alert.CondSpree, "crashpager", state.IncidentOpen),
+		inc("host1", "strat", "mm", alert.CondExited, "crashpager", state.IncidentOpen),
+		inc("host1", "feed", "feed", alert.CondFatal, "haltguard", state.IncidentOpen),     // not ours
+		inc("host2", "strat", "mm", alert.CondFatal, "crashpager", state.IncidentOpen),     // other host
+		inc("host1", "strat", "mm", alert.CondMemory, "crashpager", state.IncidentOpen),    // not a crash
+		inc("host1", "strat", "mm", alert.CondFatal, "crashpager", state.IncidentResolved), // closed
+	})
+	if n != 2 {
+		t.Fatalf("restored %d incidents, want 2", n)
+	}
+	f.state("strat", "mm", "STARTING", "RUNNING", false, 9)
+	f.clk.advance(10 * time.Second)
+	f.tick()
+	got := f.sub.take()
+	if s := summary(got); s != "resolve strat:mm exited warning\nresolve strat:mm spree critical\n" {
+		t.Fatalf("resolves:\n%s", s)
+	}
+	if got[0].TraceID != "t-mm" {
+		t.Errorf("trace id %q, want the incident's", got[0].TraceID)
 	}
 }

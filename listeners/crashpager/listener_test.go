@@ -47,12 +47,13 @@ func TestHandleEventThroughTheProtocolLoop(t *testing.T) {
 		t.Errorf("stdout %q, want %q", out.String(), want)
 	}
 	got := f.sub.take()
-	want := "trigger strat:mm exited warning\ntrigger strat:mm exited warning\ntrigger strat:mm spree critical\n" +
+	want := "trigger strat:mm exited warning\ntrigger strat:mm exited warning\n" +
+		"trigger strat:mm spree critical\ntrigger strat:mm spree critical\n" +
 		"resolve strat:mm exited warning\nresolve strat:mm spree critical\n"
 	if s := summary(got); s != want {
 		t.Fatalf("alerts:\n%s\nwant:\n%s", s, want)
 	}
-	if got[0].SourceID != "inst1/crashpager/2" || got[3].SourceID != "inst1/crashpager/7" {
+	if got[0].SourceID != "inst1/crashpager/2" || got[3].SourceID != "inst1/crashpager/4" || got[5].SourceID != "inst1/crashpager/7" {
 		t.Errorf("source ids %q, %q", got[0].SourceID, got[3].SourceID)
 	}
 	if h := f.hb.beats["crashpager"]; !h.Tick.Equal(time.Unix(1741082400, 0)) {

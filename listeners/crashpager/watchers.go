@@ -145,3 +145,34 @@ func startedAt(info supervisor.ProcessInfo, now time.Time) time.Time {
 	}
 	return now.Add(-info.Now.Sub(info.Start))
 }
+
+// restoreOpen marks as open the incidents that crashpager raised on this
+// host and that are still open in the ledger, so that a restarted
+// crashpager still resolves them once their process is stable.
+func (c *crashes) restoreOpen(incs []*state.Incident) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, inc := range incs {
+		a := inc.Alert
+		if inc.Status != state.IncidentOpen || inc.Listeners[listenerName] == 0 || a.Host != c.host || a.Program == "" {
+			continue
+		}
+		switch a.Condition {
+		case alert.CondExited, alert.CondSpree, alert.CondFatal, alert.CondListener:
+		default:
+			continue
+		}
+		group := a.Group
+		if group == "" {
+			group = a.Program
+		}
+		p := c.proc(group, a.Program)
+		p.open[a.Condition] = true
+		if p.traceID == "" {
+			p.traceID = a.TraceID
+		}
+		n++
+	}
+	return n
+}

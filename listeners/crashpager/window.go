@@ -10,8 +10,9 @@ type exitWindow struct {
 }
 
 type exitMark struct {
-	source string
-	at     time.Time
+	source  string
+	at      time.Time
+	inSpree bool // already counted in the spree incident
 }
 
 // add records the exit reported by source at time at, drops exits older
