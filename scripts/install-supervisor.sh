@@ -17,8 +17,9 @@
 # Running it again once something is installed does nothing and prints the path.
 #
 # Environment: SUPERGUARD_SUPERVISORD (see 1), SUPERGUARD_PYTHON (interpreter for
-# the venv, default python3), and the knobs in scripts/lib/common.sh
-# (SUPERGUARD_INSTALL_DRY_RUN=1, SUPERGUARD_INSTALL_NO_APT=1).
+# the venv, default python3), SUPERGUARD_VENV (default <repo>/.venv-supervisor),
+# and the knobs in scripts/lib/common.sh (SUPERGUARD_INSTALL_DRY_RUN=1,
+# SUPERGUARD_INSTALL_NO_APT=1).
 set -euo pipefail
 
 SG_SCRIPT=install-supervisor
@@ -27,7 +28,7 @@ root=$(cd "$here/.." && pwd)
 # shellcheck source=lib/common.sh
 . "$here/lib/common.sh"
 
-venv="$root/.venv-supervisor"
+venv=${SUPERGUARD_VENV:-"$root/.venv-supervisor"}
 python=${SUPERGUARD_PYTHON:-python3}
 
 # version_of PATH: the version a supervisord binary reports, empty if none.
