@@ -51,7 +51,7 @@ CREATE INDEX incidents_resolved ON incidents (resolved_at) WHERE status = 'resol
 CREATE TABLE outbox (
 	id              INTEGER PRIMARY KEY AUTOINCREMENT,
 	sink            TEXT NOT NULL,
-	incident_id     TEXT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+	incident_id     TEXT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
 	key             TEXT NOT NULL,
 	kind            TEXT NOT NULL CHECK (kind IN ('trigger', 'resolve')),
 	purpose         TEXT NOT NULL,
