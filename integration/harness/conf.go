@@ -3,7 +3,11 @@ package harness
 import (
 	"bufio"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"testing"
 	"text/template"
 )
 
@@ -98,20 +102,20 @@ func execTemplate(out *strings.Builder, name, text string, funcs template.FuncMa
 	return nil
 }
 
-// iniSection is one [section] of a supervisord conf.
-type iniSection struct {
-	Name   string
-	Values map[string]string
+// ConfSection is one [section] of a supervisord conf.
+type ConfSection struct {
+	Name   string            // e.g. "eventlistener:eventlog"
+	Values map[string]string // keys lower-cased, values trimmed, inline comments cut
 }
 
-// parseINI parses supervisord's conf dialect far enough for the harness:
+// ParseConf parses supervisord's conf dialect far enough for tests:
 // [sections], "key = value" and "key=value" lines, full-line comments
 // starting with ; or #, inline comments starting with " ;", and continuation
 // lines starting with whitespace.
-func parseINI(text string) []iniSection {
+func ParseConf(text string) []ConfSection {
 	var (
-		sections []iniSection
-		cur      *iniSection
+		sections []ConfSection
+		cur      *ConfSection
 		lastKey  string
 	)
 	sc := bufio.NewScanner(strings.NewReader(text))
@@ -126,7 +130,7 @@ func parseINI(text string) []iniSection {
 			line = strings.TrimSpace(line[:i])
 		}
 		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
-			sections = append(sections, iniSection{Name: strings.TrimSpace(line[1 : len(line)-1]), Values: map[string]string{}})
+			sections = append(sections, ConfSection{Name: strings.TrimSpace(line[1 : len(line)-1]), Values: map[string]string{}})
 			cur, lastKey = &sections[len(sections)-1], ""
 			continue
 		}
@@ -150,8 +154,9 @@ func parseINI(text string) []iniSection {
 	return sections
 }
 
-// section returns the first section called name, or nil.
-func section(sections []iniSection, name string) *iniSection {
+// FindSection returns the first section called name ("program:x",
+// "supervisord"), or nil.
+func FindSection(sections []ConfSection, name string) *ConfSection {
 	for i := range sections {
 		if sections[i].Name == name {
 			return &sections[i]
@@ -163,4 +168,43 @@ func section(sections []iniSection, name string) *iniSection {
 // expandHere replaces supervisord's %(here)s with the conf file's directory.
 func expandHere(value, dir string) string {
 	return strings.ReplaceAll(value, "%(here)s", dir)
+}
+
+// Production paths of the shipped configuration and what ShippedConf maps
+// them to inside a scenario.
+var shippedPaths = []struct{ prod, scenario string }{
+	{"/run/superguard", "{{.Dir}}/run"},
+	{"/var/log/superguard", "{{.Dir}}/log"},
+	{"/var/lib/superguard", "{{.Dir}}/lib"},
+	{"/etc/superguard", "{{.Dir}}"},
+}
+
+var shippedBinary = regexp.MustCompile(`/usr/local/bin/([A-Za-z0-9_-]+)`)
+
+// ShippedConf returns a file of the repository's supervisor-conf/ directory
+// (e.g. "supervisord.conf", "conf.d/eventlog.conf") as a conf template for
+// Options.ConfTemplate or Options.Files: production paths are moved into the
+// scenario directory (/run/superguard -> {{.Dir}}/run, /var/log/superguard ->
+// {{.Dir}}/log, /var/lib/superguard -> {{.Dir}}/lib, /etc/superguard ->
+// {{.Dir}}) and /usr/local/bin/NAME becomes {{bin "./listeners/NAME"}}, so
+// the shipped confs themselves run under test. Create {{.Dir}}/lib with a
+// Files entry such as "lib/.keep" when a listener writes state there.
+func ShippedConf(t testing.TB, rel string) string {
+	t.Helper()
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatalf("harness: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "supervisor-conf", rel))
+	if err != nil {
+		t.Fatalf("harness: shipped conf: %v", err)
+	}
+	text := string(b)
+	if strings.Contains(text, "{{") {
+		t.Fatalf("harness: shipped conf %s contains {{, which the template would interpret", rel)
+	}
+	for _, p := range shippedPaths {
+		text = strings.ReplaceAll(text, p.prod, p.scenario)
+	}
+	return shippedBinary.ReplaceAllString(text, `{{bin "./listeners/$1"}}`)
 }

@@ -66,6 +66,8 @@
 // environment (pass SUPERVISOR_SERVER_URL={{.URL}} with environment=), and
 // when any eventlistener process exits the daemon panics and kills every
 // child, so scenarios where a listener exits must skip it
-// (SkipIfListenerExitUnsupported). Give every process an explicit
+// (SkipIfListenerExitUnsupported). It ignores stderr_logfile for event
+// listeners and writes their stderr to its own output (Supervisord.OutPath,
+// which StderrPath returns for them); give programs an explicit
 // stderr_logfile there.
 package harness

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"text/template"
 	"time"
 
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -283,9 +284,9 @@ func (s *Supervisord) applyConf(conf string, data ConfData) error {
 		s.LogPath = filepath.Join(s.Dir, "supervisord.log")
 		return nil
 	}
-	sections := parseINI(conf)
-	sup := section(sections, "supervisord")
-	unix := section(sections, "unix_http_server")
+	sections := ParseConf(conf)
+	sup := FindSection(sections, "supervisord")
+	unix := FindSection(sections, "unix_http_server")
 	if sup == nil || unix == nil || unix.Values["file"] == "" {
 		return errors.New("conf template: needs [supervisord] and [unix_http_server] with file=")
 	}
@@ -295,7 +296,7 @@ func (s *Supervisord) applyConf(conf string, data ConfData) error {
 	if s.LogPath == "" {
 		s.LogPath = filepath.Join(s.Dir, "supervisord.log")
 	}
-	if inet := section(sections, "inet_http_server"); inet != nil && inet.Values["port"] != "" {
+	if inet := FindSection(sections, "inet_http_server"); inet != nil && inet.Values["port"] != "" {
 		s.InetURL = "http://" + inet.Values["port"]
 	}
 	dirs := []string{filepath.Dir(s.Socket), filepath.Dir(s.LogPath)}
@@ -332,7 +333,7 @@ func (s *Supervisord) unixPassword() string {
 
 func writeTemplateFile(path, name, text string, data ConfData) error {
 	var out strings.Builder
-	if err := execTemplate(&out, name, text, nil, data); err != nil {
+	if err := execTemplate(&out, name, text, template.FuncMap{"bin": binPath}, data); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

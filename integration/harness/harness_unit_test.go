@@ -101,7 +101,7 @@ func TestRenderConf(t *testing.T) {
 					t.Errorf("conf has %q; conf:\n%s", w, got)
 				}
 			}
-			if sections := parseINI(got); len(sections) == 0 {
+			if sections := ParseConf(got); len(sections) == 0 {
 				t.Errorf("rendered conf has no sections:\n%s", got)
 			}
 		})
@@ -122,20 +122,20 @@ files = conf.d/*.conf
 command=/bin/sh -c "echo a=b;c"
 environment=A="1",B="x:y"
 `
-	want := []iniSection{
+	want := []ConfSection{
 		{Name: "supervisord", Values: map[string]string{"logfile": "/var/log/x.log", "pidfile": "/run/x.pid"}},
 		{Name: "include", Values: map[string]string{"files": "conf.d/*.conf\nmore/*.conf"}},
 		{Name: "program:a b", Values: map[string]string{"command": `/bin/sh -c "echo a=b;c"`, "environment": `A="1",B="x:y"`}},
 	}
-	got := parseINI(text)
+	got := ParseConf(text)
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("parseINI =\n%+v\nwant\n%+v", got, want)
+		t.Errorf("ParseConf =\n%+v\nwant\n%+v", got, want)
 	}
-	if s := section(got, "include"); s == nil || s.Values["files"] == "" {
-		t.Errorf("section(include) = %+v", s)
+	if s := FindSection(got, "include"); s == nil || s.Values["files"] == "" {
+		t.Errorf("FindSection(include) = %+v", s)
 	}
-	if s := section(got, "nope"); s != nil {
-		t.Errorf("section(nope) = %+v, want nil", s)
+	if s := FindSection(got, "nope"); s != nil {
+		t.Errorf("FindSection(nope) = %+v, want nil", s)
 	}
 }
 

@@ -122,13 +122,19 @@ func matchingLines(text string, re *regexp.Regexp) []string {
 
 // StderrPath returns the stderr log file of process name, as supervisord
 // reports it (getProcessInfo), falling back to the stderr_logfile of the
-// conf's [eventlistener:name] or [program:name] section.
+// conf's [eventlistener:name] or [program:name] section. The Go supervisord
+// ignores stderr_logfile for event listeners and passes their stderr through
+// to its own: there, a listener's stderr is OutPath, shared with
+// supervisord's output and every other listener.
 func (s *Supervisord) StderrPath(name string) (string, error) {
 	s.mu.Lock()
 	p, ok := s.logPaths[name]
 	s.mu.Unlock()
 	if ok {
 		return p, nil
+	}
+	if s.Backend == GoSupervisord && s.isListener(name) {
+		return s.OutPath, nil
 	}
 	path, rpcErr := s.stderrPathRPC(name)
 	if path == "" {
@@ -161,14 +167,24 @@ func (s *Supervisord) stderrPathRPC(name string) (string, error) {
 	return info.StderrLogfile, nil
 }
 
-func (s *Supervisord) stderrPathConf(name string) string {
-	proc := name
+// processName returns the process part of "group:name" (or name itself).
+func processName(name string) string {
 	if _, after, ok := strings.Cut(name, ":"); ok {
-		proc = after
+		return after
 	}
-	sections := parseINI(s.conf)
+	return name
+}
+
+// isListener reports whether the conf has an [eventlistener:name] section.
+func (s *Supervisord) isListener(name string) bool {
+	return FindSection(ParseConf(s.conf), "eventlistener:"+processName(name)) != nil
+}
+
+func (s *Supervisord) stderrPathConf(name string) string {
+	proc := processName(name)
+	sections := ParseConf(s.conf)
 	for _, kind := range []string{"eventlistener:", "program:"} {
-		if sec := section(sections, kind+proc); sec != nil {
+		if sec := FindSection(sections, kind+proc); sec != nil {
 			p := sec.Values["stderr_logfile"]
 			if p != "" && p != "AUTO" && p != "NONE" && !strings.Contains(p, "%(") {
 				return expandHere(p, s.Dir)
