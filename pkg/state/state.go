@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -54,6 +55,12 @@ func Path(flag, configured string) string {
 	return DefaultPath
 }
 
+// CheckpointInterval is how often a Store copies committed pages from the
+// WAL back into the database file. SQLite would otherwise do it inside
+// whichever commit crosses 1000 pages, with an fsync, making that one
+// Submit slow; a background checkpoint keeps it off the write path.
+const CheckpointInterval = time.Second
+
 // ErrClosed is returned by every method called after Close.
 var ErrClosed = errors.New("state: store is closed")
 
@@ -66,6 +73,11 @@ type Store struct {
 	// allows one writer, and waiting here (bounded by the caller's context)
 	// is cheaper than SQLite's sleeping busy handler.
 	wsem chan struct{}
+	stop chan struct{} // closes to stop the checkpointer
+	done chan struct{} // closed when the checkpointer has stopped
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens the store at path, creating the file (mode 0600) and its
@@ -93,6 +105,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		fmt.Sprintf("_pragma=busy_timeout(%d)", BusyTimeout.Milliseconds()),
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(NORMAL)",
+		"_pragma=wal_autocheckpoint(0)",
 		"_pragma=foreign_keys(1)",
 		"_txlock=immediate",
 	}, "&")
@@ -103,23 +116,49 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(time.Minute)
-	s := &Store{db: db, path: path, wsem: make(chan struct{}, 1)}
+	s := &Store{db: db, path: path, wsem: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}
+	go s.checkpointLoop()
 	return s, nil
+}
+
+// checkpointLoop runs a passive checkpoint (it never blocks writers or
+// readers) every CheckpointInterval until Close.
+func (s *Store) checkpointLoop() {
+	defer close(s.done)
+	t := time.NewTicker(CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), BusyTimeout)
+		// A failure (another process checkpointing, a full disk) is retried
+		// on the next tick; writes do not depend on it.
+		_, _ = s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		cancel()
+	}
 }
 
 // Path returns the file the store was opened on.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database. Methods called afterwards return ErrClosed.
+// Close stops the checkpointer and closes the database. Methods called
+// afterwards return ErrClosed; closing again does nothing.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("state %s: close: %w", s.path, err)
-	}
-	return nil
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.done
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("state %s: close: %w", s.path, err)
+		}
+	})
+	return s.closeErr
 }
 
 // Update runs fn in one write transaction (BEGIN IMMEDIATE) and commits it

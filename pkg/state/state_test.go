@@ -233,3 +233,39 @@ func TestMarkProcessed(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckpointOffTheWritePath: commits only append to the WAL; the
+// background checkpointer moves the pages into the database file.
+func TestCheckpointOffTheWritePath(t *testing.T) {
+	s := openTest(t)
+	if got := pragma(t, s, "wal_autocheckpoint"); got != "0" {
+		t.Fatalf("wal_autocheckpoint = %s, want 0 (checkpoints run in the background)", got)
+	}
+	size := func() int64 {
+		t.Helper()
+		fi, err := os.Stat(s.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	for i := 0; i < 200; i++ {
+		if _, err := s.RecordRestart(context.Background(), strings.Repeat("p", 500), time.Unix(int64(i), 0), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * CheckpointInterval)
+	for size() <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes: no checkpoint ran", size())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
+	}
+}

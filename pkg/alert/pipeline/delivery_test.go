@@ -129,7 +129,7 @@ func TestPermanentFailureDeadLetters(t *testing.T) {
 	h.run()
 	a := exit("g", "p", alert.Error)
 	h.submit(a)
-	calls := h.fakes["slack"].WaitCalls(t, 1)
+	h.fakes["slack"].WaitCalls(t, 1)
 	d := h.waitRow(h.rows()[0].ID, "dead", func(d *state.Delivery) bool { return d.Status == state.Dead })
 	if !strings.Contains(d.LastError, "400 invalid_payload") || !strings.Contains(d.LastError, "[REDACTED]") {
 		t.Errorf("dead letter error = %q", d.LastError)
@@ -137,7 +137,7 @@ func TestPermanentFailureDeadLetters(t *testing.T) {
 	// The queue moves on past a dead letter.
 	other := exit("g", "q", alert.Error)
 	h.submit(other)
-	calls = h.fakes["slack"].WaitCalls(t, 2)
+	calls := h.fakes["slack"].WaitCalls(t, 2)
 	if calls[1].Key != other.Key {
 		t.Errorf("second call = %s", pipelinetest.Describe(calls))
 	}
