@@ -150,15 +150,23 @@ func Path(flag string) string {
 
 // Load reads, parses and validates the file at path. An empty path yields
 // the defaults. Errors start with the file name.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return load(path, true) }
+
+// LoadUnresolved is Load without reading any secret: the *_env and *_file
+// fields are checked for shape only and the Secret fields stay empty. It is
+// for operator tools run from a shell that lacks the listeners' environment
+// and never talk to a sink.
+func LoadUnresolved(path string) (*Config, error) { return load(path, false) }
+
+func load(path string, resolve bool) (*Config, error) {
 	if path == "" {
-		return Parse(nil)
+		return parse(nil, resolve)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c, err := Parse(b)
+	c, err := parse(b, resolve)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -166,7 +174,9 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes a YAML document strictly, applies defaults and validates.
-func Parse(data []byte) (*Config, error) {
+func Parse(data []byte) (*Config, error) { return parse(data, true) }
+
+func parse(data []byte, resolve bool) (*Config, error) {
 	c := Default()
 	if len(bytes.TrimSpace(data)) > 0 {
 		var root yaml.Node
@@ -182,7 +192,7 @@ func Parse(data []byte) (*Config, error) {
 			return nil, err
 		}
 	}
-	if err := c.Validate(); err != nil {
+	if err := c.validate(resolve); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -191,7 +201,9 @@ func Parse(data []byte) (*Config, error) {
 // Validate fills in what defaults depend on the environment (the host name,
 // a log sink when no sink is configured), resolves secrets, and checks
 // every field. The error joins one FieldError per problem.
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.validate(true) }
+
+func (c *Config) validate(resolve bool) error {
 	var errs []error
 	add := func(es ...error) { errs = append(errs, es...) }
 	if c.Host == "" {
@@ -204,14 +216,14 @@ func (c *Config) Validate() error {
 	if strings.ContainsAny(c.Host, "/ \t\n") {
 		add(fieldErr("host", "%q must not contain '/' or spaces (it is part of every alert key)", c.Host))
 	}
-	add(c.Supervisor.validate("supervisor")...)
+	add(c.Supervisor.validate("supervisor", resolve)...)
 	if len(c.Sinks) == 0 {
 		c.Sinks = []Sink{{Name: "log", Type: SinkLog}}
 	}
 	names := map[string]bool{}
 	for i := range c.Sinks {
 		path := fmt.Sprintf("sinks[%d]", i)
-		add(c.Sinks[i].validate(path)...)
+		add(c.Sinks[i].validate(path, resolve)...)
 		if names[c.Sinks[i].Name] {
 			add(fieldErr(path+".name", "duplicate sink name %q", c.Sinks[i].Name))
 		}
@@ -252,14 +264,14 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (s *Supervisor) validate(path string) []error {
+func (s *Supervisor) validate(path string, resolve bool) []error {
 	var errs []error
 	if s.URL != "" && !strings.HasPrefix(s.URL, "unix://") {
 		if err := validURL(path+".url", s.URL); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	pw, err := secretRef{field: "password", env: s.PasswordEnv, file: s.PasswordFile}.resolve(path)
+	pw, err := secretRef{field: "password", env: s.PasswordEnv, file: s.PasswordFile, shapeOnly: !resolve}.resolve(path)
 	if err != nil {
 		errs = append(errs, err)
 	}

@@ -38,10 +38,11 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // secretRef is a pair of *_env / *_file fields naming where a secret lives.
 type secretRef struct {
-	field    string // the field's base name, e.g. "routing_key"
-	env      string // value of <field>_env
-	file     string // value of <field>_file
-	required bool
+	field     string // the field's base name, e.g. "routing_key"
+	env       string // value of <field>_env
+	file      string // value of <field>_file
+	required  bool
+	shapeOnly bool // check which fields are set, read nothing
 }
 
 // resolve reads the secret. path is the YAML path of the owning section, for
@@ -51,6 +52,8 @@ func (r secretRef) resolve(path string) (Secret, error) {
 	switch {
 	case r.env != "" && r.file != "":
 		return Secret{}, fieldErr(envField, "set only one of %s_env and %s_file", r.field, r.field)
+	case r.shapeOnly && (r.env != "" || r.file != ""):
+		return Secret{}, nil
 	case r.env != "":
 		v, ok := os.LookupEnv(r.env)
 		if !ok {

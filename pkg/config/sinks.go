@@ -83,7 +83,7 @@ func (s *Sink) secrets() []Secret { return []Secret{s.WebhookURL, s.Token, s.Rou
 var sinkName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // validate checks the sink at path ("sinks[1]") and resolves its secrets.
-func (s *Sink) validate(path string) []error {
+func (s *Sink) validate(path string, readSecrets bool) []error {
 	var errs []error
 	add := func(err error) {
 		if err != nil {
@@ -111,6 +111,7 @@ func (s *Sink) validate(path string) []error {
 	}
 	resolve := func(ref secretRef) Secret {
 		used[ref.field+"_env"], used[ref.field+"_file"] = true, true
+		ref.shapeOnly = !readSecrets
 		v, err := ref.resolve(path)
 		add(err)
 		return v
