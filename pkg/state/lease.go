@@ -32,19 +32,26 @@ func (t *Tx) Lease(sink string) (Lease, bool, error) {
 	return l, true, nil
 }
 
+// LeaseAvailable reports whether AcquireLease would succeed for owner at
+// now. It only reads, so a process that does not hold the lease can check
+// often without taking the write lock.
+func (t *Tx) LeaseAvailable(sink, owner string, now time.Time) (bool, error) {
+	cur, held, err := t.Lease(sink)
+	if err != nil {
+		return false, err
+	}
+	return !held || cur.Owner == owner || !cur.ExpiresAt.After(now) || !processAlive(cur.PID), nil
+}
+
 // AcquireLease makes owner (process pid) the sink's sender until until. It
 // succeeds when nobody holds the lease, owner already does, the holder's
 // lease has expired at now, or the holder's process no longer exists (it was
 // killed: its rows left sending are resumed at once, not after the expiry).
 func (t *Tx) AcquireLease(sink, owner string, pid int, now, until time.Time) (bool, error) {
-	cur, held, err := t.Lease(sink)
-	if err != nil {
+	if ok, err := t.LeaseAvailable(sink, owner, now); err != nil || !ok {
 		return false, err
 	}
-	if held && cur.Owner != owner && cur.ExpiresAt.After(now) && processAlive(cur.PID) {
-		return false, nil
-	}
-	_, err = t.exec(`INSERT INTO sender_leases (sink, owner, pid, expires_at) VALUES (?, ?, ?, ?)
+	_, err := t.exec(`INSERT INTO sender_leases (sink, owner, pid, expires_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (sink) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, expires_at = excluded.expires_at`,
 		sink, owner, pid, nanos(until))
 	if err != nil {

@@ -443,3 +443,22 @@ func TestInvalidAlertRejected(t *testing.T) {
 		t.Errorf("rejected alert not logged:\n%s", h.logs)
 	}
 }
+
+// TestSecondListenerAddsNoOccurrence: the same exit reported by a second
+// listener after the window is not a new occurrence, so it sends nothing.
+func TestSecondListenerAddsNoOccurrence(t *testing.T) {
+	h := newHarness(t, baseConfig)
+	a := exit("g", "mm", alert.Error)
+	h.submit(a)
+	h.clock.Advance(6 * time.Minute)
+	b := a
+	b.Listener = "healthprobe"
+	h.submit(b)
+	h.sweep()
+	if got := summary(h.rows()); !equal(got, []string{"slack trigger pending 1"}) {
+		t.Errorf("rows = %q, want only the first trigger", got)
+	}
+	if inc := h.incident(a.Key); inc.Count != 1 || len(inc.Listeners) != 2 {
+		t.Errorf("incident count %d listeners %v", inc.Count, inc.Listeners)
+	}
+}

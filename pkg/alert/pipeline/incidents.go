@@ -88,13 +88,13 @@ func (p *Pipeline) trigger(tx *state.Tx, a *alert.Alert, now time.Time) (bool, e
 	newAction := merge(inc, a)
 	ks.Unreported += inc.Count - before
 
-	due := ks.LastTriggerAt.IsZero() || now.Sub(ks.LastTriggerAt) >= p.hold(&ks)
+	// A report that adds no occurrence (another listener seeing the same
+	// one) is only worth a notification when it raises the severity or
+	// brings a new action.
+	due := ks.Unreported > 0 && (ks.LastTriggerAt.IsZero() || now.Sub(ks.LastTriggerAt) >= p.hold(&ks))
 	notify := due || upgrade || (newAction && !opened) || (opened && inc.Severity > ks.LastSeverity)
-	ev := p.log.Debug()
-	if window, held := p.suppressed(&inc.Alert, now); held && notify {
-		notify = false
-		ev = p.log.Info().Str("maintenance", window)
-	}
+	window, held := p.suppressed(&inc.Alert, now)
+	notify = notify && !held
 	purpose := state.PurposeTrigger
 	switch {
 	case !notify:
@@ -110,6 +110,10 @@ func (p *Pipeline) trigger(tx *state.Tx, a *alert.Alert, now time.Time) (bool, e
 			return false, err
 		}
 	} else {
+		ev := p.log.Debug()
+		if held {
+			ev = p.log.Info().Str("maintenance", window)
+		}
 		ev.Str("key", a.Key).Str("incident_id", inc.ID).Int("unreported", ks.Unreported).Msg("alert recorded, notification held")
 	}
 	if err := tx.PutIncident(inc); err != nil {

@@ -103,11 +103,20 @@ func (s *sender) lease(ctx context.Context, now time.Time) (bool, error) {
 		return true, nil
 	}
 	var ok bool
-	err := s.p.store.Update(ctx, func(tx *state.Tx) error {
+	// Check before taking the write lock: a process that does not hold the
+	// lease polls often and must not get in the way of Submits.
+	err := s.p.store.View(ctx, func(tx *state.Tx) error {
 		var err error
-		ok, err = tx.AcquireLease(s.name, s.p.owner, s.p.pid, now, now.Add(ttl))
+		ok, err = tx.LeaseAvailable(s.name, s.p.owner, now)
 		return err
 	})
+	if err == nil && ok {
+		err = s.p.store.Update(ctx, func(tx *state.Tx) error {
+			var err error
+			ok, err = tx.AcquireLease(s.name, s.p.owner, s.p.pid, now, now.Add(ttl))
+			return err
+		})
+	}
 	if err != nil {
 		s.holding = false
 		return false, err
