@@ -227,9 +227,11 @@ func launch(t testing.TB, opts Options, dir, binary string) (*Supervisord, error
 		return nil, err
 	}
 	s.conf = conf
-	if err := s.applyConf(conf, data); err != nil {
+	if err := s.applyConf(conf); err != nil {
 		return nil, err
 	}
+	data.Socket, data.URL, data.InetURL = s.Socket, s.URL, s.InetURL // a ConfTemplate may move them
+	data.InetAddr = strings.TrimPrefix(s.InetURL, "http://")
 	if err := os.WriteFile(s.ConfPath, []byte(conf), 0o600); err != nil {
 		return nil, fmt.Errorf("write conf: %w", err)
 	}
@@ -279,7 +281,7 @@ func launch(t testing.TB, opts Options, dir, binary string) (*Supervisord, error
 // applyConf reads the socket, log and inet server from a ConfTemplate conf
 // and creates the directories its paths need; for a generated conf it only
 // sets LogPath.
-func (s *Supervisord) applyConf(conf string, data ConfData) error {
+func (s *Supervisord) applyConf(conf string) error {
 	if s.opts.ConfTemplate == "" {
 		s.LogPath = filepath.Join(s.Dir, "supervisord.log")
 		return nil
