@@ -180,8 +180,11 @@ func (c *crashes) crashed(ctx context.Context, p *proc, ev stateChange, up time.
 	d["restarts_in_window"] = strconv.Itoa(n)
 	d["window"] = c.cfg.SpreeWindow.String()
 	how := "exited unexpectedly"
-	if in.exitMsg != "" {
+	switch {
+	case in.exitMsg != "":
 		how += " (" + in.exitMsg + ")"
+	case d["exit_status"] != "":
+		how += " (exit status " + d["exit_status"] + ")"
 	}
 	c.submit(ctx, p, c.newAlert(ev.source, p, alert.CondExited, alert.Warning, alert.Trigger,
 		fmt.Sprintf("%s %s", p.fullName(), how), d, in.tail))

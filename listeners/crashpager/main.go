@@ -1,13 +1,53 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/superguard/superguard/pkg/alert/opscli"
+	"github.com/superguard/superguard/pkg/logging"
 )
 
-// main is replaced by the real entry point once the shared config and the
-// alert pipeline it is built on have landed.
-func main() {
-	fmt.Fprintln(os.Stderr, "crashpager: not wired to the alert pipeline yet")
-	os.Exit(1)
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+// run turns the command line into an exit code: an operator subcommand,
+// -check, or the listener itself.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if len(args) > 0 && opscli.IsCommand(args[0]) {
+		return opscli.Run(ctx, args, stdout, stderr)
+	}
+	opts, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "crashpager:", err)
+		return 2
+	}
+	if opts.check {
+		if err := check(opts, os.Getenv); err != nil {
+			fmt.Fprintln(stderr, "crashpager:", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, "crashpager: config ok")
+		return 0
+	}
+	log, err := logging.New(stderr, listenerName, opts.logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "crashpager:", err)
+		return 2
+	}
+	if err := Run(ctx, opts, stdin, stdout, log); err != nil {
+		log.Error().Err(err).Msg("crashpager stopped")
+		return 1
+	}
+	return 0
 }
