@@ -12,10 +12,11 @@
 // -json for machine-readable output; the default is aligned text. The
 // config's secrets are not read, so the commands work without the
 // listeners' environment. A listener's main dispatches to Run when its first
-// argument is one of Commands:
+// argument is one of Commands, passing the process's standard output and
+// error (these are CLI commands, not the supervisord protocol):
 //
-//	if len(os.Args) > 1 && opscli.IsCommand(os.Args[1]) {
-//		os.Exit(opscli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+//	if len(args) > 0 && opscli.IsCommand(args[0]) {
+//		return opscli.Run(ctx, args, stdout, stderr)
 //	}
 package opscli
 
