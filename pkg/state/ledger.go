@@ -38,26 +38,34 @@ type KeyState struct {
 	Changes        []time.Time    // recent incident opens and resolves, oldest first
 }
 
-// Key returns the state of key; a key never seen has only Key set.
-func (t *Tx) Key(key string) (KeyState, error) {
-	ks := KeyState{Key: key}
+const keyColumns = `key, last_incident_id, last_trigger_at, last_severity, unreported, changes`
+
+func scanKey(sc interface{ Scan(...any) error }) (KeyState, error) {
+	var ks KeyState
 	var last int64
 	var changesJSON string
-	err := t.queryRow(`SELECT last_incident_id, last_trigger_at, last_severity, unreported, changes
-		FROM alert_keys WHERE key = ?`, key).Scan(&ks.LastIncidentID, &last, &ks.LastSeverity, &ks.Unreported, &changesJSON)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ks, nil
-	}
-	if err != nil {
-		return ks, fmt.Errorf("key %s: %w", key, err)
+	if err := sc.Scan(&ks.Key, &ks.LastIncidentID, &last, &ks.LastSeverity, &ks.Unreported, &changesJSON); err != nil {
+		return ks, err
 	}
 	ks.LastTriggerAt = fromNanos(last)
 	var ns []int64
 	if err := json.Unmarshal([]byte(changesJSON), &ns); err != nil {
-		return ks, fmt.Errorf("key %s: changes: %w", key, err)
+		return ks, fmt.Errorf("key %s: changes: %w", ks.Key, err)
 	}
 	for _, n := range ns {
 		ks.Changes = append(ks.Changes, fromNanos(n))
+	}
+	return ks, nil
+}
+
+// Key returns the state of key; a key never seen has only Key set.
+func (t *Tx) Key(key string) (KeyState, error) {
+	ks, err := scanKey(t.queryRow(`SELECT `+keyColumns+` FROM alert_keys WHERE key = ?`, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return KeyState{Key: key}, nil
+	}
+	if err != nil {
+		return ks, fmt.Errorf("key %s: %w", key, err)
 	}
 	return ks, nil
 }
@@ -88,30 +96,22 @@ func (t *Tx) PutKey(ks KeyState, now time.Time) error {
 // reported and whose last trigger notification is at or before since: the
 // candidates for a repeat notification.
 func (t *Tx) KeysWithUnreported(since time.Time) ([]KeyState, error) {
-	rows, err := t.query(`SELECT key FROM alert_keys WHERE unreported > 0 AND last_trigger_at <= ? ORDER BY key`, nanos(since))
+	rows, err := t.query(`SELECT `+keyColumns+` FROM alert_keys
+		WHERE unreported > 0 AND last_trigger_at <= ? ORDER BY key`, nanos(since))
 	if err != nil {
 		return nil, fmt.Errorf("keys with unreported occurrences: %w", err)
 	}
-	var keys []string
+	defer rows.Close()
+	var out []KeyState
 	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
+		ks, err := scanKey(rows)
+		if err != nil {
 			return nil, fmt.Errorf("keys with unreported occurrences: %w", err)
 		}
-		keys = append(keys, k)
+		out = append(out, ks)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("keys with unreported occurrences: %w", err)
-	}
-	out := make([]KeyState, 0, len(keys))
-	for _, k := range keys {
-		ks, err := t.Key(k)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ks)
 	}
 	return out, nil
 }
