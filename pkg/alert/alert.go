@@ -176,7 +176,7 @@ func (a *Alert) Validate() error {
 type Notification struct {
 	Alert
 	IncidentID string    `json:"incident_id"`        // unique per incident; a re-fire after resolve is a new one
-	Count      int       `json:"count"`              // occurrences this notification accounts for (>= 1)
+	Count      int       `json:"count"`              // occurrences absorbed: 0 on an update that only adds an action; reminders and resolves carry the total
 	FirstSeen  time.Time `json:"first_seen"`         // when the incident opened
 	Reminder   bool      `json:"reminder,omitempty"` // a repeat while still firing
 	Flapping   bool      `json:"flapping,omitempty"` // the key is flapping between trigger and resolve
