@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// beatTimeout bounds the heartbeat write done on each TICK.
+const beatTimeout = 500 * time.Millisecond
+
+// guard is the part of *halt.Guard the handler drives.
+type guard interface {
+	OnState(ctx context.Context, ch halt.StateChange)
+	Check(ctx context.Context, procs []supervisor.ProcessInfo, source string)
+	Tick()
+	Remote(ctx context.Context, typ, data string) bool
+}
+
+var _ guard = (*halt.Guard)(nil)
+
+// beater records haltguard's heartbeat (the last TICK it handled).
+type beater interface {
+	Beat(ctx context.Context, listener string, tick time.Time, pid int, now time.Time) error
+}
+
+// handler turns supervisord's events into calls on the guard. Nothing in it
+// waits on a network call: halts, checks and enforcement run on the guard's
+// goroutines; the only wait is for a new halt's latch write (local SQLite),
+// so an event is acknowledged once the latch is durable.
+type handler struct {
+	guard guard
+	beat  func(ctx context.Context) (beater, error)
+	log   zerolog.Logger
+}
+
+var (
+	_ eventlistener.Handler    = (*handler)(nil)
+	_ eventlistener.Reconciler = (*handler)(nil)
+)
+
+// HandleEvent implements eventlistener.Handler. It always returns nil: a
+// FAIL would only make supervisord re-send the event at once.
+func (h *handler) HandleEvent(ctx context.Context, ev *eventlistener.Event) error {
+	switch {
+	case ev.State != nil:
+		to, err := supervisor.ParseProcessState(ev.State.ToState)
+		if err != nil {
+			h.log.Warn().Err(err).EmbedObject(ev).Msg("unknown process state")
+		}
+		h.guard.OnState(ctx, halt.StateChange{
+			Process:  ev.State.Name(),
+			From:     ev.State.FromState,
+			To:       to,
+			Expected: ev.State.Expected,
+			PID:      ev.State.PID,
+			Time:     time.Now(),
+		})
+	case ev.Tick != nil:
+		h.guard.Tick()
+		h.heartbeat(ctx, ev.Tick.When)
+	case ev.Remote != nil:
+		if h.guard.Remote(ctx, ev.Remote.Type, ev.Remote.Data) {
+			h.log.Info().Str("type", ev.Remote.Type).Msg("remote command")
+		}
+	}
+	return nil
+}
+
+// Reconcile implements eventlistener.Reconciler: on start-up and after
+// supervisord dropped events, check the critical programs and the latch
+// against the real process states.
+func (h *handler) Reconcile(ctx context.Context, r eventlistener.Reconciliation) error {
+	if r.Missed > 0 {
+		h.log.Warn().Str("pool", r.Pool).Int64("missed", r.Missed).Msg("events dropped by supervisord: checking process states")
+	}
+	h.guard.Check(ctx, r.Processes, r.Reason)
+	return nil
+}
+
+// heartbeat records the TICK in the state store, for the listener watchdog
+// (crashpager). A failure is logged: it must not stall the event loop.
+func (h *handler) heartbeat(ctx context.Context, tick time.Time) {
+	ctx, cancel := context.WithTimeout(ctx, beatTimeout)
+	defer cancel()
+	b, err := h.beat(ctx)
+	if err == nil {
+		err = b.Beat(ctx, listenerName, tick, os.Getpid(), time.Now())
+	}
+	if err != nil {
+		h.log.Error().Err(err).Msg("record heartbeat")
+	}
+}
