@@ -14,6 +14,24 @@ import (
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
+// incidentIDs returns the distinct incident ids the triggers of key k
+// carried.
+func incidentIDs(evs []alerttest.PagerDutyEvent, k string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, ev := range evs {
+		if ev.DedupKey != k || ev.Payload == nil {
+			continue
+		}
+		id, _ := ev.Payload.Details()["incident_id"].(string)
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func writeFile(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
@@ -66,14 +84,8 @@ func TestKilledWhileSinkHangsResumesWithoutLossOrDuplicate(t *testing.T) {
 	if n := e.pd.Resolves(fatal); n != 1 {
 		t.Errorf("%d resolves for %s, want 1", n, fatal)
 	}
-	incidents := map[any]bool{}
-	for _, ev := range e.pd.Events() {
-		if ev.Payload != nil {
-			incidents[ev.Payload.Details()["incident_id"]] = true
-		}
-	}
-	if len(incidents) != 1 {
-		t.Errorf("PagerDuty saw incidents %v, want one", incidents)
+	if ids := incidentIDs(e.pd.Events(), fatal); len(ids) != 1 {
+		t.Errorf("PagerDuty saw incidents %v, want one", ids)
 	}
 	e.waitSent(t, st, fatal, 30*time.Second)
 	for _, d := range deliveries(t, st, fatal) {
@@ -114,7 +126,7 @@ stderr_logfile={{.Dir}}/once.err
 	// The restarted crashpager gets the same event again (same serial) and
 	// must add nothing: no new row, the occurrence counted once.
 	e.s.WaitListenerLogCount(t, "crashpager", `"message":"crashpager started"`, 2, 30*time.Second)
-	e.s.WaitListenerLog(t, "crashpager", `"eventname":"PROCESS_STATE_EXITED".*"process":"once:once".*"message":"event re-sent"`, 30*time.Second)
+	e.s.WaitListenerLog(t, "crashpager", `"key":"`+exited+`".*"message":"alert already submitted"`, 30*time.Second)
 	e.waitSent(t, st, exited, 30*time.Second)
 	after := deliveries(t, st, exited)
 	if len(after) != 1 || after[0].ID != before[0].ID {

@@ -74,6 +74,9 @@ type fakeSupervisor struct {
 	mainLog string
 	delay   time.Duration // every call blocks this long (or until ctx ends)
 	calls   int
+	// noMulticall answers system.multicall with UNKNOWN_METHOD, like a
+	// server without it.
+	noMulticall bool
 }
 
 var _ Supervisor = (*fakeSupervisor)(nil)
@@ -98,6 +101,10 @@ func (f *fakeSupervisor) GetProcessInfo(ctx context.Context, name string) (super
 	if err := f.wait(ctx); err != nil {
 		return supervisor.ProcessInfo{}, err
 	}
+	return f.getProcessInfo(name)
+}
+
+func (f *fakeSupervisor) getProcessInfo(name string) (supervisor.ProcessInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	info, ok := f.infos[name]
@@ -107,23 +114,14 @@ func (f *fakeSupervisor) GetProcessInfo(ctx context.Context, name string) (super
 	return info, nil
 }
 
-func (f *fakeSupervisor) GetAllProcessInfo(ctx context.Context) ([]supervisor.ProcessInfo, error) {
-	if err := f.wait(ctx); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []supervisor.ProcessInfo
-	for _, i := range f.infos {
-		out = append(out, i)
-	}
-	return out, nil
-}
-
 func (f *fakeSupervisor) TailProcessStderrLog(ctx context.Context, name string, _, length int) (supervisor.Tail, error) {
 	if err := f.wait(ctx); err != nil {
 		return supervisor.Tail{}, err
 	}
+	return f.tail(name, length)
+}
+
+func (f *fakeSupervisor) tail(name string, length int) (supervisor.Tail, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t, ok := f.tails[name]
@@ -137,19 +135,50 @@ func (f *fakeSupervisor) TailProcessStderrLog(ctx context.Context, name string, 
 	return supervisor.Tail{Data: t, Offset: len(t), Overflow: over}, nil
 }
 
+// Multicall answers like supervisord's system.multicall: raw XML-RPC
+// values (structs as maps, ints as int64), faults inline.
 func (f *fakeSupervisor) Multicall(ctx context.Context, calls []supervisor.Call) ([]supervisor.CallResult, error) {
 	if err := f.wait(ctx); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	noMulticall := f.noMulticall
+	f.mu.Unlock()
+	if noMulticall {
+		return nil, &supervisor.Fault{Code: supervisor.FaultUnknownMethod, Name: "UNKNOWN_METHOD", Detail: "system.multicall"}
+	}
 	out := make([]supervisor.CallResult, len(calls))
 	for i, c := range calls {
-		if c.Method != "supervisor.readLog" {
+		switch c.Method {
+		case "supervisor.getProcessInfo":
+			info, err := f.getProcessInfo(c.Params[0].(string))
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
+			out[i].Value = map[string]any{
+				"name": info.Name, "group": info.Group, "state": int64(info.State), "statename": info.State.String(),
+				"exitstatus": int64(info.ExitStatus), "spawnerr": info.SpawnErr, "description": info.Description,
+				"start": info.Start.Unix(), "now": info.Now.Unix(), "stop": int64(0), "pid": int64(info.PID),
+			}
+		case "supervisor.tailProcessStderrLog":
+			t, err := f.tail(c.Params[0].(string), c.Params[2].(int))
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
+			var data any = t.Data
+			if t.Data == "" {
+				data = nil // what kolo/xmlrpc makes of an empty string
+			}
+			out[i].Value = []any{data, int64(t.Offset), t.Overflow}
+		case "supervisor.readLog":
+			f.mu.Lock()
+			out[i].Value = f.mainLog
+			f.mu.Unlock()
+		default:
 			out[i].Err = &supervisor.Fault{Code: supervisor.FaultUnknownMethod, Name: "UNKNOWN_METHOD"}
-			continue
 		}
-		out[i].Value = f.mainLog
 	}
 	return out, nil
 }

@@ -115,15 +115,15 @@ func TestParseFlagsErrors(t *testing.T) {
 }
 
 func TestEventsStatePath(t *testing.T) {
-	tests := []struct{ flag, state, want string }{
-		{"", "/var/lib/superguard/state.db", "/var/lib/superguard/crashpager.events.json"},
-		{"none", "/var/lib/superguard/state.db", ""},
-		{"/tmp/x.json", "/var/lib/superguard/state.db", "/tmp/x.json"},
+	tests := []struct{ flag, want string }{
+		{"", ""},
+		{"none", ""},
+		{"/var/lib/superguard/crashpager.events.json", "/var/lib/superguard/crashpager.events.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flag, func(t *testing.T) {
-			if got := eventsStatePath(tt.flag, tt.state); got != tt.want {
-				t.Errorf("eventsStatePath(%q, %q) = %q, want %q", tt.flag, tt.state, got, tt.want)
+			if got := eventsStatePath(tt.flag); got != tt.want {
+				t.Errorf("eventsStatePath(%q) = %q, want %q", tt.flag, got, tt.want)
 			}
 		})
 	}

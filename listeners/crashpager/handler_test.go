@@ -378,6 +378,18 @@ func TestReconcile(t *testing.T) {
 	}
 }
 
+func TestReconcileAfterRestartWithOpenIncident(t *testing.T) {
+	f := newFixture(t, Config{}, nil)
+	f.c.restoreOpen([]*state.Incident{{Status: state.IncidentOpen, Listeners: map[string]int{"crashpager": 1},
+		Alert: alert.Alert{Host: "host1", Group: "feed", Program: "feed", Condition: alert.CondFatal}}})
+	f.c.reconcile(context.Background(), "start", []supervisor.ProcessInfo{
+		{Name: "feed", Group: "feed", State: supervisor.ProcessFatal, Start: f.clk.now()},
+	})
+	if got := f.sub.take(); len(got) != 0 {
+		t.Fatalf("FATAL reported again after a restart:\n%s", summary(got))
+	}
+}
+
 func TestReconcileAfterFatalEvent(t *testing.T) {
 	f := newFixture(t, Config{}, nil)
 	f.state("feed", "feed", "BACKOFF", "FATAL", false, 0)

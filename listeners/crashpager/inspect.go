@@ -2,21 +2,20 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 // Supervisor is the part of the supervisord XML-RPC client crashpager
-// calls (a *supervisor.Client satisfies it).
+// calls while handling an event (a *supervisor.Client satisfies it).
 type Supervisor interface {
-	GetProcessInfo(ctx context.Context, name string) (supervisor.ProcessInfo, error)
-	GetAllProcessInfo(ctx context.Context) ([]supervisor.ProcessInfo, error)
-	TailProcessStderrLog(ctx context.Context, name string, offset, length int) (supervisor.Tail, error)
 	Multicall(ctx context.Context, calls []supervisor.Call) ([]supervisor.CallResult, error)
+	GetProcessInfo(ctx context.Context, name string) (supervisor.ProcessInfo, error)
+	TailProcessStderrLog(ctx context.Context, name string, offset, length int) (supervisor.Tail, error)
 }
 
 // mainLogTail is how much of supervisord's main log is read to find a
@@ -32,13 +31,17 @@ type inspection struct {
 	errs    []string
 }
 
-// inspect asks supervisord, concurrently and within timeout, for the
-// process's info, the tail of its stderr log (tailBytes > 0) and, when
-// wantExit, the last "exited:" line supervisord logged for it. The exit
-// status in getProcessInfo is only meaningful while the process is still
-// EXITED, and an autorestarted program is usually STARTING again by the
-// time its EXITED event is handled; the main log keeps it. What does not
-// arrive in time is left out: a slow supervisord never holds the ack long.
+func (in *inspection) fail(what string, err error) { in.errs = append(in.errs, what+": "+err.Error()) }
+
+// inspect asks supervisord, within timeout and in one round trip
+// (system.multicall), for the process's info, the tail of its stderr log
+// (tailBytes > 0) and, when wantExit, the last "exited:" line supervisord
+// logged for it. The exit status in getProcessInfo is only meaningful while
+// the process is still EXITED, and an autorestarted program is usually
+// STARTING again by the time its EXITED event is handled; the main log
+// keeps it. What does not arrive in time is left out: a slow supervisord
+// never holds the ack long. A server without system.multicall gets the
+// info and tail calls one by one.
 func inspect(ctx context.Context, sv Supervisor, group, process string, tailBytes int, wantExit bool, timeout time.Duration) inspection {
 	var in inspection
 	if sv == nil {
@@ -47,62 +50,111 @@ func inspect(ctx context.Context, sv Supervisor, group, process string, tailByte
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	name := group + ":" + process
-	var (
-		mu sync.Mutex
-		wg sync.WaitGroup
-	)
-	fail := func(what string, err error) {
-		mu.Lock()
-		in.errs = append(in.errs, what+": "+err.Error())
-		mu.Unlock()
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		info, err := sv.GetProcessInfo(ctx, name)
-		if err != nil {
-			fail("getProcessInfo", err)
-			return
-		}
-		mu.Lock()
-		in.info = &info
-		mu.Unlock()
-	}()
+	calls := []supervisor.Call{{Method: "supervisor.getProcessInfo", Params: []any{name}}}
 	if tailBytes > 0 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t, err := sv.TailProcessStderrLog(ctx, name, 0, tailBytes)
-			if err != nil {
-				fail("tailProcessStderrLog", err)
-				return
-			}
-			mu.Lock()
-			in.tail = cleanTail(t.Data, t.Overflow)
-			mu.Unlock()
-		}()
+		calls = append(calls, supervisor.Call{Method: "supervisor.tailProcessStderrLog", Params: []any{name, 0, tailBytes}})
 	}
 	if wantExit {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, err := sv.Multicall(ctx, []supervisor.Call{{Method: "supervisor.readLog", Params: []any{-mainLogTail, 0}}})
-			if err == nil && res[0].Err != nil {
-				err = res[0].Err
-			}
-			if err != nil {
-				fail("readLog", err)
-				return
-			}
-			text, _ := res[0].Value.(string)
-			msg := lastExit(text, process)
-			mu.Lock()
-			in.exitMsg = msg
-			mu.Unlock()
-		}()
+		calls = append(calls, supervisor.Call{Method: "supervisor.readLog", Params: []any{-mainLogTail, 0}})
 	}
-	wg.Wait()
+	res, err := sv.Multicall(ctx, calls)
+	if err != nil {
+		if !supervisor.IsFault(err, supervisor.FaultUnknownMethod) {
+			in.fail("multicall", err)
+			return in
+		}
+		return inspectOneByOne(ctx, sv, name, tailBytes)
+	}
+	for i, r := range res {
+		method := strings.TrimPrefix(calls[i].Method, "supervisor.")
+		if r.Err != nil {
+			in.fail(method, r.Err)
+			continue
+		}
+		switch i {
+		case 0:
+			info, err := processInfoOf(r.Value)
+			if err != nil {
+				in.fail(method, err)
+				continue
+			}
+			in.info = &info
+		default:
+			if calls[i].Method == "supervisor.readLog" {
+				text, _ := r.Value.(string)
+				in.exitMsg = lastExit(text, process)
+				continue
+			}
+			t, err := tailOf(r.Value)
+			if err != nil {
+				in.fail(method, err)
+				continue
+			}
+			in.tail = cleanTail(t.Data, t.Overflow)
+		}
+	}
 	return in
+}
+
+// inspectOneByOne is inspect for a server without system.multicall.
+func inspectOneByOne(ctx context.Context, sv Supervisor, name string, tailBytes int) inspection {
+	var in inspection
+	info, err := sv.GetProcessInfo(ctx, name)
+	if err != nil {
+		in.fail("getProcessInfo", err)
+	} else {
+		in.info = &info
+	}
+	if tailBytes > 0 {
+		t, err := sv.TailProcessStderrLog(ctx, name, 0, tailBytes)
+		if err != nil {
+			in.fail("tailProcessStderrLog", err)
+		} else {
+			in.tail = cleanTail(t.Data, t.Overflow)
+		}
+	}
+	return in
+}
+
+// processInfoOf decodes the getProcessInfo struct of a multicall result:
+// the fields alerts use.
+func processInfoOf(v any) (supervisor.ProcessInfo, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return supervisor.ProcessInfo{}, fmt.Errorf("decode process info: got %T", v)
+	}
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	num := func(k string) int64 { n, _ := m[k].(int64); return n }
+	unix := func(k string) time.Time {
+		if n := num(k); n > 0 {
+			return time.Unix(n, 0)
+		}
+		return time.Time{}
+	}
+	state := supervisor.ProcessState(num("state"))
+	if state.String() != str("statename") {
+		if parsed, err := supervisor.ParseProcessState(str("statename")); err == nil {
+			state = parsed
+		}
+	}
+	return supervisor.ProcessInfo{
+		Name: str("name"), Group: str("group"), State: state, StateName: str("statename"),
+		PID: int(num("pid")), Start: unix("start"), Stop: unix("stop"), Now: unix("now"),
+		ExitStatus: int(num("exitstatus")), SpawnErr: str("spawnerr"), Description: str("description"),
+		StdoutLogfile: str("stdout_logfile"), StderrLogfile: str("stderr_logfile"),
+	}, nil
+}
+
+// tailOf decodes the [data, offset, overflow] array of tailProcessStderrLog.
+func tailOf(v any) (supervisor.Tail, error) {
+	a, ok := v.([]any)
+	if !ok || len(a) != 3 {
+		return supervisor.Tail{}, fmt.Errorf("decode tail: got %T", v)
+	}
+	data, _ := a[0].(string) // an empty string arrives as nil
+	offset, _ := a[1].(int64)
+	overflow, _ := a[2].(bool)
+	return supervisor.Tail{Data: data, Offset: int(offset), Overflow: overflow}, nil
 }
 
 // cleanTail makes a log tail fit for an alert: valid UTF-8, and starting at

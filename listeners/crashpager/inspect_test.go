@@ -1,6 +1,12 @@
 package main
 
-import "testing"
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/superguard/superguard/pkg/supervisor"
+)
 
 func TestLastExit(t *testing.T) {
 	log := "2025-03-04 10:00:00,001 WARN exited: mm (exit status 1; not expected)\n" +
@@ -64,6 +70,62 @@ func TestCleanTail(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := cleanTail(tt.in, tt.cut); got != tt.want {
 				t.Errorf("cleanTail(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestInspect(t *testing.T) {
+	tests := []struct {
+		name        string
+		noMulticall bool
+		tails       map[string]string
+		wantCalls   int
+		wantTail    string
+		wantExit    string
+		wantErrs    int
+	}{
+		{name: "one round trip", tails: map[string]string{"strat:mm": "boom\n"}, wantCalls: 1,
+			wantTail: "boom", wantExit: "exit status 2"},
+		{name: "empty tail", tails: map[string]string{"strat:mm": ""}, wantCalls: 1, wantExit: "exit status 2"},
+		{name: "no stderr log", wantCalls: 1, wantExit: "exit status 2", wantErrs: 1},
+		{name: "without multicall", noMulticall: true, tails: map[string]string{"strat:mm": "boom\n"}, wantCalls: 3,
+			wantTail: "boom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sv := crasherSupervisor()
+			sv.tails, sv.noMulticall = tt.tails, tt.noMulticall
+			in := inspect(context.Background(), sv, "strat", "mm", 1024, true, time.Second)
+			if sv.calls != tt.wantCalls {
+				t.Errorf("%d calls, want %d", sv.calls, tt.wantCalls)
+			}
+			if in.info == nil || in.info.State != supervisor.ProcessStarting || in.info.Description != "pid 12" {
+				t.Errorf("info %+v", in.info)
+			}
+			if in.tail != tt.wantTail || in.exitMsg != tt.wantExit || len(in.errs) != tt.wantErrs {
+				t.Errorf("tail %q exit %q errs %v; want %q %q and %d errors", in.tail, in.exitMsg, in.errs, tt.wantTail, tt.wantExit, tt.wantErrs)
+			}
+		})
+	}
+}
+
+func TestProcessInfoOf(t *testing.T) {
+	tests := []struct {
+		name    string
+		v       any
+		want    supervisor.ProcessState
+		wantErr bool
+	}{
+		{name: "code", v: map[string]any{"state": int64(100), "statename": "EXITED"}, want: supervisor.ProcessExited},
+		{name: "name wins over an unknown code", v: map[string]any{"state": int64(7), "statename": "Running"}, want: supervisor.ProcessRunning},
+		{name: "not a struct", v: "x", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := processInfoOf(tt.v)
+			if (err != nil) != tt.wantErr || (err == nil && got.State != tt.want) {
+				t.Errorf("processInfoOf = %v, %v; want %v (error %v)", got.State, err, tt.want, tt.wantErr)
 			}
 		})
 	}

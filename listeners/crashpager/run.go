@@ -61,7 +61,7 @@ func Run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer, log 
 	}
 	elOpts := eventlistener.Options{
 		Dialect: o.dialect, Logger: log, Instance: instance,
-		StateFile: eventsStatePath(o.eventsState, statePath),
+		StateFile: eventsStatePath(o.eventsState),
 	}
 	if sv != nil {
 		deps.Supervisor = sv

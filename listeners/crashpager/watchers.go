@@ -102,7 +102,9 @@ func (c *crashes) reconcile(ctx context.Context, reason string, infos []supervis
 			if p.fatalStart.Equal(info.Start) && !info.Start.IsZero() {
 				continue
 			}
-			if prev == "FATAL" && (p.open[alert.CondFatal] || p.open[alert.CondListener]) {
+			if p.open[alert.CondFatal] || p.open[alert.CondListener] {
+				// Already reported (before a restart, too: restoreOpen):
+				// an incident stays open until the process is stable.
 				p.fatalStart = info.Start
 				continue
 			}
