@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/url"
 	"os/exec"
@@ -337,4 +338,67 @@ func deadPID(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return cmd.Process.Pid
+}
+
+// TestStoreFailsWhileDelivering: when the store cannot record a claim or an
+// outcome, the row stays at the head of the queue; the sender must then
+// sleep (for the backoff the failure asked for, else errorPause) instead of
+// spinning on the row and hammering the sink.
+func TestStoreFailsWhileDelivering(t *testing.T) {
+	boom := errors.New("503 service unavailable")
+	tests := []struct {
+		name  string
+		when  string        // the outbox update the store refuses
+		fail  []error       // the notifier's answers
+		calls int           // attempts before the store recovers
+		quiet time.Duration // fake time that must pass without another attempt
+	}{
+		{"claim", "NEW.status = 'sending'", nil, 0, errorPause - time.Millisecond},
+		{"retry", "NEW.status = 'pending'", []error{alert.Retry(boom, 30 * time.Second)}, 1, 30*time.Second - time.Millisecond},
+		{"sent", "NEW.status = 'sent'", nil, 1, errorPause - time.Millisecond},
+		{"dead", "NEW.status = 'dead'", []error{alert.Permanent(boom)}, 1, errorPause - time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, fastConfig)
+			db := rawDB(t, h.store.Path())
+			sqlExec := func(q string) {
+				t.Helper()
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sqlExec(`CREATE TRIGGER refuse BEFORE UPDATE OF status ON outbox WHEN ` + tc.when +
+				` BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`)
+			f := h.fakes["slack"]
+			f.Fail(tc.fail...)
+			h.run()
+			h.submit(exit("g", "p", alert.Error))
+			waitLog(t, h.logs, "sender: state store failed")
+			h.clock.WaitForWaiters(t, h.waiters())
+			if got := len(f.Calls()); got != tc.calls {
+				t.Fatalf("%d attempts while the store failed, want %d: %s", got, tc.calls, pipelinetest.Describe(f.Calls()))
+			}
+			h.clock.Advance(tc.quiet)
+			h.clock.WaitForWaiters(t, h.waiters())
+			if got := len(f.Calls()); got != tc.calls {
+				t.Fatalf("%d attempts %v after the failure, want %d", got, tc.quiet, tc.calls)
+			}
+			sqlExec(`DROP TRIGGER refuse`)
+			h.clock.Advance(time.Millisecond)
+			f.WaitCalls(t, tc.calls+1)
+		})
+	}
+}
+
+// rawDB opens the store's file directly, for tests that make SQLite refuse
+// some writes.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

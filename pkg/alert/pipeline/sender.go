@@ -164,6 +164,7 @@ func (s *sender) deliver(ctx context.Context, d *state.Delivery, now time.Time) 
 	})
 	if err != nil {
 		s.logStoreError(ctx, err, "claim")
+		s.next = later(s.next, now.Add(errorPause)) // a broken store must not make the loop spin
 		return
 	}
 	if !claimed { // the lease was lost, or an operator dropped the row
@@ -186,32 +187,37 @@ func (s *sender) deliver(ctx context.Context, d *state.Delivery, now time.Time) 
 	cancel()
 	done := s.p.clock.Now()
 
-	// Record the outcome even while shutting down.
+	// Record the outcome even while shutting down. When that fails the row
+	// stays "sending", at the head of the queue, and the next step would
+	// resume it at once: the sender waits until notBefore instead (the
+	// backoff the failure asked for, at least errorPause), so a broken store
+	// neither spins the loop nor retries a sink sooner than it allowed.
 	bctx, bcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer bcancel()
-	record := func(fn func(tx *state.Tx) error) {
+	record := func(notBefore time.Time, fn func(tx *state.Tx) error) {
 		if err := s.p.store.Update(bctx, fn); err != nil {
 			s.logStoreError(bctx, err, "record delivery")
+			s.next = later(s.next, later(notBefore, done.Add(errorPause)))
 		}
 	}
 	if nerr == nil {
-		record(func(tx *state.Tx) error { return tx.MarkSent(d.ID, rcpt.Ref, done) })
+		record(done, func(tx *state.Tx) error { return tx.MarkSent(d.ID, rcpt.Ref, done) })
 		ev.Debug().Dur("latency", time.Since(started)).Dur("queued_for", done.Sub(d.CreatedAt)).Msg("notification delivered")
 		return
 	}
 	msg := s.p.redact(alert.Redact(nerr.Error()))
 	if ctx.Err() != nil && errors.Is(nerr, context.Canceled) {
-		record(func(tx *state.Tx) error { return tx.MarkRetry(d.ID, done, "interrupted by shutdown", done) })
+		record(done, func(tx *state.Tx) error { return tx.MarkRetry(d.ID, done, "interrupted by shutdown", done) })
 		return
 	}
 	retryable, after := alert.IsRetryable(nerr)
 	if !retryable {
-		record(func(tx *state.Tx) error { return tx.MarkDead(d.ID, msg, done) })
+		record(done, func(tx *state.Tx) error { return tx.MarkDead(d.ID, msg, done) })
 		ev.Error().Str("error", msg).Msg("notification failed permanently: dead-lettered (opscli retry or drop)")
 		return
 	}
 	delay := backoff(attempt, after, s.minAfter, s.p.opts.BackoffBase, s.p.opts.BackoffMax, rand.Int64N)
-	record(func(tx *state.Tx) error { return tx.MarkRetry(d.ID, done.Add(delay), msg, done) })
+	record(done.Add(delay), func(tx *state.Tx) error { return tx.MarkRetry(d.ID, done.Add(delay), msg, done) })
 	ev.Warn().Str("error", msg).Dur("retry_in", delay).Msg("notification failed: will retry")
 }
 
