@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/superguard/superguard/pkg/state"
+)
+
+func TestRunCommandLine(t *testing.T) {
+	good := writeConfig(t, "host: h1\nlisteners:\n  crashpager: {stable_for: 30s}\n")
+	bad := writeConfig(t, "host: h1\nlisteners:\n  crashpager: {spree_threshold: 0, spree_window: 1ms}\n")
+	badSink := writeConfig(t, "sinks: [{name: pd, type: pagerduty, routing_key_env: CRASHPAGER_TEST_UNSET_KEY}]\n")
+	statePath := filepath.Join(t.TempDir(), "state.db")
+	st, err := state.Open(context.Background(), statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{name: "check ok", args: []string{"-check", "-config", good}, wantCode: 0, wantStdout: "crashpager: config ok"},
+		{name: "check names the bad field", args: []string{"-check", "-config", bad}, wantCode: 1,
+			wantStderr: "listeners.crashpager.spree_window: 1ms: want at least 1s"},
+		{name: "check names the bad sink", args: []string{"-check", "-config", badSink}, wantCode: 1,
+			wantStderr: "sinks[0].routing_key_env: variable CRASHPAGER_TEST_UNSET_KEY is not set"},
+		{name: "unknown flag", args: []string{"-bogus"}, wantCode: 2, wantStderr: "flag provided but not defined: -bogus"},
+		{name: "help", args: []string{"-h"}, wantCode: 0, wantStderr: "usage: crashpager"},
+		{name: "operator command", args: []string{"incidents", "-config", good, "-state", statePath}, wantCode: 0},
+		{name: "operator command usage", args: []string{"outbox", "-bogus"}, wantCode: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, strings.NewReader(""), &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, stdout.String(), stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tt.wantStdout) || !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("stdout %q stderr %q; want %q and %q", stdout.String(), stderr.String(), tt.wantStdout, tt.wantStderr)
+			}
+		})
+	}
+}
+
+func TestRunListenerOnEmptyStdin(t *testing.T) {
+	dir := t.TempDir()
+	conf := writeConfig(t, "host: h1\nstate_path: "+filepath.Join(dir, "state.db")+"\n")
+	t.Setenv("SUPERVISOR_SERVER_URL", "")
+	t.Setenv("SUPERGUARD_STATE", "")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-config", conf}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d on EOF, want 0\n%s", code, stderr.String())
+	}
+	if stdout.String() != "READY\n" {
+		t.Errorf("stdout %q, want only READY", stdout.String())
+	}
+	for _, want := range []string{`"message":"crashpager started"`, `"message":"stdin closed: exiting"`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, stderr.String())
+		}
+	}
+}
