@@ -431,6 +431,23 @@ maintenance:
 			t.Errorf("rows = %q, want %q", got, want)
 		}
 	})
+	t.Run("a halt joining a held FATAL incident is sent", func(t *testing.T) {
+		h := newHarness(t, cfg)
+		fatal := exit("strategies", "mm", alert.Critical)
+		fatal.Condition, fatal.Key = alert.CondFatal, alert.Key("h1", "strategies:mm", alert.CondFatal)
+		h.submit(fatal)
+		if rows := h.rows(); len(rows) != 0 {
+			t.Fatalf("FATAL in maintenance queued %q", summary(rows))
+		}
+		// haltguard reports the halt under the FATAL's key: one incident.
+		halt := fatal
+		halt.Condition, halt.Listener, halt.Action, halt.Summary = alert.CondHalt, "haltguard", "halted trading", "trading halted"
+		h.submit(halt)
+		want := []string{"pd trigger pending 1", "slack trigger pending 1"}
+		if got := summary(h.rows()); !equal(got, want) {
+			t.Errorf("rows = %q, want %q", got, want)
+		}
+	})
 }
 
 func TestInvalidAlertRejected(t *testing.T) {

@@ -93,7 +93,14 @@ func (p *Pipeline) trigger(tx *state.Tx, a *alert.Alert, now time.Time) (bool, e
 	// brings a new action.
 	due := ks.Unreported > 0 && (ks.LastTriggerAt.IsZero() || now.Sub(ks.LastTriggerAt) >= p.hold(&ks))
 	notify := due || upgrade || (newAction && !opened) || (opened && inc.Severity > ks.LastSeverity)
-	window, held := p.suppressed(&inc.Alert, now)
+	// A safety report is never held, even when it joins an incident that
+	// another condition opened: a halt caused by a FATAL shares the FATAL's
+	// key, so the incident's own condition may be "fatal".
+	var window string
+	var held bool
+	if !exempt(a) {
+		window, held = p.suppressed(&inc.Alert, now)
+	}
 	notify = notify && !held
 	purpose := state.PurposeTrigger
 	switch {
