@@ -3,6 +3,7 @@ package logging
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"testing"
 )
 
@@ -57,4 +58,34 @@ func TestNewLevels(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNewWhileAnotherLoggerLogs: listeners and their tests build loggers
+// while others are already writing; New must not touch zerolog's global
+// settings then (go test -race catches it).
+func TestNewWhileAnotherLoggerLogs(t *testing.T) {
+	first, err := New(io.Discard, "a", "info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				first.Info().Msg("tick")
+			}
+		}
+	}()
+	for range 100 {
+		if _, err := New(io.Discard, "b", "info"); err != nil {
+			t.Error(err)
+		}
+	}
+	close(stop)
+	<-done
 }
