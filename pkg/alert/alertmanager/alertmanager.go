@@ -31,13 +31,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/internal/sinkhttp"
 )
 
 // Defaults.
@@ -138,7 +138,7 @@ func New(cfg Config) (*Notifier, error) {
 		n.refresh = DefaultRefresh
 	}
 	if n.client == nil {
-		n.client = newHTTPClient(n.timeout)
+		n.client = sinkhttp.NewClient(n.timeout)
 	}
 	for _, u := range cfg.URLs {
 		n.endpoints = append(n.endpoints, strings.TrimRight(u, "/")+"/api/v2/alerts")
@@ -149,21 +149,6 @@ func New(cfg Config) (*Notifier, error) {
 // RefreshInterval returns how often the pipeline must re-post the trigger
 // of a still-firing incident so Alertmanager keeps it active.
 func (a *Notifier) RefreshInterval() time.Duration { return a.refresh }
-
-func newHTTPClient(timeout time.Duration) *http.Client {
-	return &http.Client{
-		Timeout: timeout,
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ForceAttemptHTTP2:     true,
-			TLSHandshakeTimeout:   5 * time.Second,
-			ResponseHeaderTimeout: timeout,
-			IdleConnTimeout:       90 * time.Second,
-			MaxIdleConnsPerHost:   2,
-		},
-	}
-}
 
 // Notify posts n to every replica at once: one attempt each, bounded by ctx
 // and the configured timeout.

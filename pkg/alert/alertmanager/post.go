@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/internal/sinkhttp"
 )
 
 // maxErrorBody caps how much of an error answer goes into the error text.
@@ -45,7 +45,7 @@ func (a *Notifier) post(ctx context.Context, endpoint string, body []byte) error
 	err = a.redact(fmt.Errorf("alertmanager %s: status %d: %s", name, resp.StatusCode, clean(msg)))
 	switch code := resp.StatusCode; {
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-		return alert.Retry(err, parseRetryAfter(resp.Header.Get("Retry-After"), a.now()))
+		return alert.Retry(err, sinkhttp.ParseRetryAfter(resp.Header.Get("Retry-After"), a.now()))
 	case code == http.StatusRequestTimeout || code >= 500:
 		return alert.Retry(err, 0)
 	}
@@ -102,19 +102,4 @@ func clean(b []byte) string {
 		s += "…"
 	}
 	return s
-}
-
-// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date;
-// 0 when absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

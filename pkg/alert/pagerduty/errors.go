@@ -8,13 +8,13 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/PagerDuty/go-pagerduty"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/internal/sinkhttp"
 )
 
 // attempt records what the HTTP layer saw during one ManageEventWithContext
@@ -86,26 +86,11 @@ func (p *Notifier) classify(action string, a *attempt, err error) error {
 		// Timeout, refused or reset connection: nothing was ingested.
 		return alert.Retry(wrapped, 0)
 	case code == http.StatusTooManyRequests:
-		return alert.Retry(wrapped, max(MinRateLimitWait, parseRetryAfter(a.retryAfter, time.Now())))
+		return alert.Retry(wrapped, max(MinRateLimitWait, sinkhttp.ParseRetryAfter(a.retryAfter, time.Now())))
 	case code == http.StatusRequestTimeout || code >= 500 || (code >= 200 && code < 300):
 		return alert.Retry(wrapped, 0)
 	}
 	return alert.Permanent(wrapped)
-}
-
-// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date;
-// 0 when absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
-	}
-	return 0
 }
 
 // describeBody renders an error answer on one line: the Events API's

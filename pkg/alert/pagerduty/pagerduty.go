@@ -20,7 +20,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -31,6 +30,7 @@ import (
 	"github.com/PagerDuty/go-pagerduty"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/internal/sinkhttp"
 )
 
 // DefaultEventsURL is the Events API v2 base URL.
@@ -114,27 +114,12 @@ func New(cfg Config) (*Notifier, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = newHTTPClient(n.timeout)
+		hc = sinkhttp.NewClient(n.timeout)
 	}
 	// The Events API needs no REST token; the routing key travels in the body.
 	n.client = pagerduty.NewClient("", pagerduty.WithV2EventsAPIEndpoint(base))
 	n.client.HTTPClient = recordingClient{hc}
 	return n, nil
-}
-
-func newHTTPClient(timeout time.Duration) *http.Client {
-	return &http.Client{
-		Timeout: timeout,
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ForceAttemptHTTP2:     true,
-			TLSHandshakeTimeout:   5 * time.Second,
-			ResponseHeaderTimeout: timeout,
-			IdleConnTimeout:       90 * time.Second,
-			MaxIdleConnsPerHost:   2,
-		},
-	}
 }
 
 // Notify sends n as one Events API v2 event: one attempt, bounded by ctx and

@@ -26,7 +26,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,6 +34,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/internal/sinkhttp"
 )
 
 // DefaultAPIURL is the Slack Web API base URL.
@@ -105,7 +105,7 @@ func New(cfg Config) (*Notifier, error) {
 		n.timeout = DefaultTimeout
 	}
 	if n.client == nil {
-		n.client = newHTTPClient(n.timeout)
+		n.client = sinkhttp.NewClient(n.timeout)
 	}
 	if cfg.WebhookURL != "" {
 		n.secrets = webhookSecrets(cfg.WebhookURL)
@@ -139,21 +139,6 @@ func webhookSecrets(raw string) []string {
 		}
 	}
 	return secrets
-}
-
-func newHTTPClient(timeout time.Duration) *http.Client {
-	return &http.Client{
-		Timeout: timeout,
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ForceAttemptHTTP2:     true,
-			TLSHandshakeTimeout:   5 * time.Second,
-			ResponseHeaderTimeout: timeout,
-			IdleConnTimeout:       90 * time.Second,
-			MaxIdleConnsPerHost:   2,
-		},
-	}
 }
 
 // Notify delivers n: one attempt, bounded by ctx and the configured timeout.
