@@ -495,6 +495,7 @@ func TestResume(t *testing.T) {
 		wantLatched bool
 		wantKind    alert.Kind // "" for no alert
 		wantStarted int
+		noMulticall bool
 	}{
 		{name: "refused while critical is down", riskState: supervisor.ProcessFatal, opts: ResumeOptions{By: "alice", Start: true},
 			wantErr: "a critical program is not RUNNING: risk_manager:risk_manager FATAL (fix it first, or --force)", wantLatched: true},
@@ -502,6 +503,8 @@ func TestResume(t *testing.T) {
 			wantKind: alert.Resolve},
 		{name: "starts the targets", riskState: supervisor.ProcessRunning, opts: ResumeOptions{By: "alice", Start: true},
 			wantKind: alert.Resolve, wantStarted: 3},
+		{name: "starts the targets without multicall", riskState: supervisor.ProcessRunning, opts: ResumeOptions{By: "alice", Start: true},
+			wantKind: alert.Resolve, wantStarted: 3, noMulticall: true},
 		{name: "forced while the trigger is down keeps the incident open", riskState: supervisor.ProcessFatal,
 			opts: ResumeOptions{By: "alice", Start: true, Force: true}, wantKind: alert.Trigger, wantStarted: 3},
 	}
@@ -513,6 +516,7 @@ func TestResume(t *testing.T) {
 				r.sup.setState(n, supervisor.ProcessStopped)
 			}
 			r.sup.setState("risk_manager:risk_manager", tt.riskState)
+			r.sup.noMulticall = tt.noMulticall
 			r.latch.st = LatchState{Latched: true, Record: latched}
 
 			res, err := r.e.Resume(context.Background(), tt.opts)

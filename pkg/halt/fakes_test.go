@@ -176,6 +176,10 @@ func (f *fakeSup) StartProcess(_ context.Context, name string, _ bool) error {
 	if err := f.fail(); err != nil {
 		return err
 	}
+	return f.startLocked(name)
+}
+
+func (f *fakeSup) startLocked(name string) error {
 	p, ok := f.procs[name]
 	if !ok {
 		return &supervisor.Fault{Code: supervisor.FaultBadName, Name: "BAD_NAME", Detail: name}
@@ -228,6 +232,8 @@ func (f *fakeSup) Multicall(_ context.Context, calls []supervisor.Call) ([]super
 		switch c.Method {
 		case "supervisor.stopProcess":
 			out[i].Err = f.stopLocked(c.Params[0].(string))
+		case "supervisor.startProcess":
+			out[i].Err = f.startLocked(c.Params[0].(string))
 		case "supervisor.getAllConfigInfo":
 			var list []any
 			for _, n := range f.order {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -108,13 +109,64 @@ func (e *Engine) resumeAlert(rec Record, opts ResumeOptions, criticalDown []stri
 	return a
 }
 
-// startTargets starts every target that is not running, all at once.
+// startPerTarget is added to the deadline of a multicall that starts
+// targets: supervisord spawns them one after the other inside it.
+const startPerTarget = 500 * time.Millisecond
+
+// startTargets starts every target that is not running: one
+// system.multicall of startProcess(name, false), which on a loaded host
+// beats many concurrent requests competing for supervisord's
+// single-threaded loop; one request per target where multicall is missing.
 func (e *Engine) startTargets(ctx context.Context, traceID string, procs []supervisor.ProcessInfo, res *ResumeResult) {
 	var names []string
 	for _, p := range procs {
 		if e.cfg.isTarget(p) && !p.State.Running() {
 			names = append(names, p.FullName())
 		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	answers := e.startNames(ctx, names)
+	for _, n := range names {
+		err := answers[n]
+		if supervisor.IsFault(err, supervisor.FaultAlreadyStarted) {
+			err = nil
+		}
+		if err != nil {
+			res.StartErrors[n] = err.Error()
+		} else {
+			res.Started = append(res.Started, n)
+		}
+		audit(e.log, zerolog.InfoLevel, traceID, "start").Str("process", n).AnErr("error", err).Msg("audit")
+	}
+	slices.Sort(res.Started)
+}
+
+func (e *Engine) startNames(ctx context.Context, names []string) map[string]error {
+	out := make(map[string]error, len(names))
+	if !e.noMulticall.Load() {
+		calls := make([]supervisor.Call, len(names))
+		for i, n := range names {
+			calls[i] = supervisor.Call{Method: "supervisor.startProcess", Params: []any{n, false}}
+		}
+		cctx, cancel := context.WithTimeout(ctx, callTimeout+time.Duration(len(names))*startPerTarget)
+		results, err := e.sup.Multicall(cctx, calls)
+		cancel()
+		var f *supervisor.Fault
+		switch {
+		case err == nil:
+			for i, n := range names {
+				out[n] = results[i].Err
+			}
+			return out
+		case !errors.As(err, &f):
+			for _, n := range names {
+				out[n] = err
+			}
+			return out
+		}
+		e.noMulticall.Store(true)
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -123,21 +175,13 @@ func (e *Engine) startTargets(ctx context.Context, traceID string, procs []super
 			cctx, cancel := context.WithTimeout(ctx, callTimeout)
 			defer cancel()
 			err := e.sup.StartProcess(cctx, n, false)
-			if supervisor.IsFault(err, supervisor.FaultAlreadyStarted) {
-				err = nil
-			}
 			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				res.StartErrors[n] = err.Error()
-			} else {
-				res.Started = append(res.Started, n)
-			}
-			audit(e.log, zerolog.InfoLevel, traceID, "start").Str("process", n).AnErr("error", err).Msg("audit")
+			out[n] = err
+			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	slices.Sort(res.Started)
+	return out
 }
 
 // Status is the halt latch and the state of every target and critical
