@@ -380,12 +380,3 @@ func inlineSecrets(root *yaml.Node) error {
 	}
 	return errors.Join(errs...)
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -174,7 +176,7 @@ func (s *Sink) validate(path string, readSecrets bool) []error {
 		add(fieldErr(path+".type", "%q: want slack, pagerduty, alertmanager or log", s.Type))
 	}
 	if s.Type != "" && defaultRatesHas(s.Type) {
-		for _, f := range sortedKeys(set) {
+		for _, f := range slices.Sorted(maps.Keys(set)) {
 			if set[f] && !used[f] {
 				add(fieldErr(path+"."+f, "not used by a %s sink", s.Type))
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,7 +65,7 @@ func incidents(ctx context.Context, s *state.Store, out io.Writer, asJSON, all b
 	rows := make([][]string, 0, len(incs))
 	for _, i := range incs {
 		rows = append(rows, []string{i.ID, i.Key, i.Severity.String(), string(i.Status), strconv.Itoa(i.Count),
-			stamp(i.FirstSeen), stamp(i.LastSeen), stamp(i.LastNotified), strings.Join(sortedKeys(i.Listeners), ","),
+			stamp(i.FirstSeen), stamp(i.LastSeen), stamp(i.LastNotified), strings.Join(slices.Sorted(maps.Keys(i.Listeners)), ","),
 			clip(i.Alert.Summary, 60)})
 	}
 	return table(out, []string{"ID", "KEY", "SEVERITY", "STATUS", "COUNT", "FIRST SEEN", "LAST SEEN", "LAST NOTIFIED",

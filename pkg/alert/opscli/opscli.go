@@ -218,15 +218,6 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // stamp formats a time for text output ("-" when unset).
 func stamp(t time.Time) string {
 	if t.IsZero() {

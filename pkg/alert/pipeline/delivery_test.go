@@ -354,7 +354,7 @@ func TestStoreFailsWhileDelivering(t *testing.T) {
 		quiet time.Duration // fake time that must pass without another attempt
 	}{
 		{"claim", "NEW.status = 'sending'", nil, 0, errorPause - time.Millisecond},
-		{"retry", "NEW.status = 'pending'", []error{alert.Retry(boom, 30 * time.Second)}, 1, 30*time.Second - time.Millisecond},
+		{"retry", "NEW.status = 'pending'", []error{alert.Retry(boom, 30*time.Second)}, 1, 30*time.Second - time.Millisecond},
 		{"sent", "NEW.status = 'sent'", nil, 1, errorPause - time.Millisecond},
 		{"dead", "NEW.status = 'dead'", []error{alert.Permanent(boom)}, 1, errorPause - time.Millisecond},
 	}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -175,7 +176,7 @@ func merge(inc *state.Incident, a *alert.Alert) (newAction bool) {
 		newAction = true
 	}
 	v.Action = strings.Join(inc.Actions, "; ")
-	v.Listener = strings.Join(sortedKeys(inc.Listeners), ",")
+	v.Listener = strings.Join(slices.Sorted(maps.Keys(inc.Listeners)), ",")
 	v.Kind = alert.Trigger
 	return newAction
 }
