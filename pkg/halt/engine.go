@@ -367,26 +367,52 @@ func (e *Engine) stderrTail(ctx context.Context, name string) string {
 }
 
 // verifyTimeout is the configured deadline, else the targets' largest
-// stopwaitsecs (read from supervisord's getAllConfigInfo) plus VerifyMargin.
+// stopwaitsecs plus VerifyMargin. The stopwaitsecs come from the cache
+// RefreshStopWait keeps (a halt never waits on getAllConfigInfo, a large
+// answer that would hold supervisord's loop while it reaps the stopped
+// targets); only when nothing was cached yet are they read here.
 func (e *Engine) verifyTimeout(ctx context.Context) time.Duration {
 	if e.cfg.VerifyTimeout > 0 {
 		return e.cfg.VerifyTimeout
 	}
 	e.mu.Lock()
-	wait, at := e.stopWait, e.stopWaitAt
+	wait := e.stopWait
 	e.mu.Unlock()
-	if wait == 0 || e.now().Sub(at) > stopWaitCacheTTL {
-		var err error
-		if wait, err = e.readStopWait(ctx); err != nil {
+	if wait == 0 {
+		if err := e.RefreshStopWait(ctx); err != nil {
 			e.log.Warn().Err(err).Dur("default", DefaultStopWait).Msg("read stopwaitsecs")
-			wait = DefaultStopWait
-		} else {
-			e.mu.Lock()
-			e.stopWait, e.stopWaitAt = wait, e.now()
-			e.mu.Unlock()
+			return DefaultStopWait + VerifyMargin
 		}
+		e.mu.Lock()
+		wait = e.stopWait
+		e.mu.Unlock()
 	}
 	return wait + VerifyMargin
+}
+
+// StopWaitStale reports whether the cached stopwaitsecs of the targets are
+// missing or older than stopWaitCacheTTL (always false with a configured
+// VerifyTimeout).
+func (e *Engine) StopWaitStale() bool {
+	if e.cfg.VerifyTimeout > 0 {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stopWait == 0 || e.now().Sub(e.stopWaitAt) > stopWaitCacheTTL
+}
+
+// RefreshStopWait reads the targets' largest stopwaitsecs from supervisord
+// (getAllConfigInfo) into the cache the verification deadline uses.
+func (e *Engine) RefreshStopWait(ctx context.Context) error {
+	wait, err := e.readStopWait(ctx)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.stopWait, e.stopWaitAt = wait, e.now()
+	e.mu.Unlock()
+	return nil
 }
 
 // readStopWait returns the largest stopwaitsecs among the targets.

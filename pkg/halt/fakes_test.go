@@ -51,6 +51,7 @@ type fakeSup struct {
 	signals     []string
 	starts      []string
 	lists       int
+	configReads int
 }
 
 func newFakeSup() *fakeSup { return &fakeSup{procs: map[string]*fakeProc{}} }
@@ -235,6 +236,7 @@ func (f *fakeSup) Multicall(_ context.Context, calls []supervisor.Call) ([]super
 		case "supervisor.startProcess":
 			out[i].Err = f.startLocked(c.Params[0].(string))
 		case "supervisor.getAllConfigInfo":
+			f.configReads++
 			var list []any
 			for _, n := range f.order {
 				p := f.procs[n]

@@ -31,6 +31,7 @@ type Guard struct {
 	enforcing    bool // an enforcement is running
 	enforceAgain bool // another enforcement was asked for meanwhile
 	checking     bool // a TICK check is running
+	refreshing   bool // a stopwaitsecs read is running
 	failures     int  // process-list failures in a row
 	blindPaged   bool
 
@@ -120,6 +121,7 @@ func (g *Guard) downOnCheck(s supervisor.ProcessState) bool {
 // net for a dropped event.
 func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, source string) {
 	g.e.Learn(procs)
+	g.refreshStopWait()
 	st, err := g.e.Latched(ctx)
 	if err != nil {
 		g.log.Error().Err(err).Msg("read halt latch: checking the critical programs only")
@@ -157,6 +159,32 @@ func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, sourc
 		})
 		return
 	}
+}
+
+// refreshStopWait re-reads the targets' stopwaitsecs in the background when
+// the cache is stale, so that a halt finds them cached (at most one read at
+// a time).
+func (g *Guard) refreshStopWait() {
+	if !g.e.StopWaitStale() {
+		return
+	}
+	g.mu.Lock()
+	if g.refreshing {
+		g.mu.Unlock()
+		return
+	}
+	g.refreshing = true
+	g.mu.Unlock()
+	g.wg.Go(func() {
+		defer func() {
+			g.mu.Lock()
+			g.refreshing = false
+			g.mu.Unlock()
+		}()
+		if err := g.e.RefreshStopWait(g.ctx); err != nil {
+			g.log.Warn().Err(err).Msg("read the targets' stopwaitsecs")
+		}
+	})
 }
 
 // Tick runs a Check on a fresh process list in the background (at most one

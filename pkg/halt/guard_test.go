@@ -10,6 +10,8 @@ import (
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
+const riskName = "risk_manager:risk_manager"
+
 func newGuardRig(t *testing.T, cfg Config) (*rig, *Guard) {
 	t.Helper()
 	r := newRig(t, cfg)
@@ -252,5 +254,31 @@ func TestGuardTickPagesBlindness(t *testing.T) {
 	pages = r.pager.all()
 	if len(pages) != 2 || pages[1].Kind != alert.Resolve || pages[1].Key != pages[0].Key {
 		t.Fatalf("pages %+v, want the resolve", pages)
+	}
+}
+
+func TestGuardCachesStopWaitBeforeAHalt(t *testing.T) {
+	cfg := testConfig()
+	cfg.VerifyTimeout = 0 // from the targets' stopwaitsecs
+	r, g := newGuardRig(t, cfg)
+	r.addStack(2)
+	g.Check(context.Background(), mustList(t, r.sup), "start")
+	g.Wait()
+	if r.sup.configReads != 1 {
+		t.Fatalf("%d getAllConfigInfo reads on start-up, want 1", r.sup.configReads)
+	}
+	g.OnState(context.Background(), StateChange{Process: riskName, To: supervisor.ProcessFatal})
+	g.Wait()
+	if r.sup.configReads != 1 {
+		t.Errorf("%d getAllConfigInfo reads after the halt: the halt must use the cache", r.sup.configReads)
+	}
+	if !r.latch.get().Latched {
+		t.Error("no halt")
+	}
+	// A fresh cache is not read again on the next check.
+	g.Check(context.Background(), mustList(t, r.sup), "tick")
+	g.Wait()
+	if r.sup.configReads != 1 {
+		t.Errorf("%d reads: a fresh cache was read again", r.sup.configReads)
 	}
 }
