@@ -59,6 +59,8 @@ type scenario struct {
 	Tolerate []harness.Problem
 	// NoSlackWebhook leaves out the fake Slack webhook.
 	NoSlackWebhook bool
+	// StartTimeout bounds supervisord's start (harness default 30s).
+	StartTimeout time.Duration
 }
 
 // env is a running scenario.
@@ -131,11 +133,12 @@ stderr_logfile={{.Dir}}/crashpager.err
 
 %s`, cmd, sc.Events, sc.Programs)
 	e.s = harness.Start(t, harness.Options{
-		Sections: conf,
-		Files:    map[string]string{"superguard.yaml": yaml},
-		Vars:     vars,
-		Env:      envv,
-		Tolerate: sc.Tolerate,
+		Sections:     conf,
+		Files:        map[string]string{"superguard.yaml": yaml},
+		Vars:         vars,
+		Env:          envv,
+		Tolerate:     sc.Tolerate,
+		StartTimeout: sc.StartTimeout,
 	})
 	e.s.WaitListenerLog(t, "crashpager", `"message":"crashpager started"`, 30*time.Second)
 	return e
