@@ -2,6 +2,7 @@ package opscli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -151,7 +152,7 @@ func retry(ctx context.Context, s *state.Store, out io.Writer, asJSON bool, args
 		for _, id := range ids {
 			q, err := s.Retry(ctx, id, time.Now())
 			if err != nil {
-				return err
+				return partial(out, asJSON, "requeued", queued, err)
 			}
 			queued = append(queued, q...)
 		}
@@ -167,12 +168,24 @@ func drop(ctx context.Context, s *state.Store, out io.Writer, asJSON bool, args 
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
+	for i, id := range ids {
 		if err := s.Drop(ctx, id, time.Now()); err != nil {
-			return err
+			return partial(out, asJSON, "dropped", ids[:i], err)
 		}
 	}
 	return report(out, asJSON, "dropped", ids)
+}
+
+// partial reports what a command changed before it failed with err, so an
+// operator who gave several ids knows which ones took effect, and returns
+// err.
+func partial(out io.Writer, asJSON bool, verb string, done []int64, err error) error {
+	if len(done) > 0 {
+		if rerr := report(out, asJSON, verb, done); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+	}
+	return err
 }
 
 // report prints what a command changed: `verb 3 4` or {"verb": [3, 4]}.

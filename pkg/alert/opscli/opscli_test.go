@@ -271,6 +271,12 @@ func TestRetryAndDrop(t *testing.T) {
 	if code != ExitError || !strings.Contains(errOut, "delivery 999: not found") {
 		t.Errorf("drop 999: exit %d, %q", code, errOut)
 	}
+	// Several ids, one bad: the ones that took effect are still reported.
+	pending := strconv.FormatInt(f.rows[1].ID, 10)
+	code, out, errOut = f.run(t, "drop", pending, "999")
+	if code != ExitError || out != "dropped "+pending+"\n" || !strings.Contains(errOut, "delivery 999: not found") {
+		t.Errorf("drop %s 999: exit %d, stdout %q, stderr %q", pending, code, out, errOut)
+	}
 }
 
 func TestUsageAndErrors(t *testing.T) {
