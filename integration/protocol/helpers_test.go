@@ -17,6 +17,10 @@ const wait = 30 * time.Second
 
 const testlistener = "./integration/cmd/testlistener"
 
+// backends are the supervisords the scenarios that make sense on both run
+// against; the Go one is skipped where a listener process must exit.
+var backends = []harness.Backend{harness.RealSupervisord, harness.GoSupervisord}
+
 // ctx returns a context bounded by wait.
 func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(t.Context(), wait)

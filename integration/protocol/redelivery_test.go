@@ -75,7 +75,17 @@ stderr_logfile={{.Dir}}/tl.err
 // and the library, reading its state file, marks it Redelivered.
 func TestKilledMidEventGetsItAgain(t *testing.T) {
 	t.Parallel()
-	s := harness.Start(t, harness.Options{Sections: `
+	for _, b := range backends {
+		t.Run(b.String(), func(t *testing.T) {
+			t.Parallel()
+			harness.SkipIfListenerExitUnsupported(t, b)
+			killedMidEvent(t, b)
+		})
+	}
+}
+
+func killedMidEvent(t *testing.T, b harness.Backend) {
+	s := harness.Start(t, harness.Options{Backend: b, Sections: `
 [eventlistener:tl]
 command={{bin "` + testlistener + `"}} -record {{.Dir}}/tl.jsonl -state-file {{.Dir}}/tl.state
 events=REMOTE_COMMUNICATION
@@ -122,14 +132,25 @@ environment=SUPERGUARD_TEST_PAUSE="REMOTE_COMMUNICATION",SUPERGUARD_TEST_PAUSE_M
 }
 
 // TestMalformedHeaderRestartsListener: a header that cannot be parsed
-// desynchronises the stream, so the listener exits non-zero and supervisord
-// restarts it. supervisord never sends one, so a shell pipes one in after the
-// listener has been RUNNING for longer than startsecs.
+// desynchronises the stream, so the listener (eventlog, the shipped one)
+// exits non-zero and supervisord restarts it. supervisord never sends one,
+// so a shell pipes one in after the listener has been RUNNING for longer
+// than startsecs.
 func TestMalformedHeaderRestartsListener(t *testing.T) {
 	t.Parallel()
-	s := harness.Start(t, harness.Options{Sections: `
+	for _, b := range backends {
+		t.Run(b.String(), func(t *testing.T) {
+			t.Parallel()
+			harness.SkipIfListenerExitUnsupported(t, b)
+			malformedHeader(t, b)
+		})
+	}
+}
+
+func malformedHeader(t *testing.T, b harness.Backend) {
+	s := harness.Start(t, harness.Options{Backend: b, Sections: `
 [eventlistener:bad]
-command=sh -c '(sleep 1.5; printf "this is not a header\n") | {{bin "` + testlistener + `"}} -record {{.Dir}}/bad.jsonl'
+command=sh -c '(sleep 1.5; printf "this is not a header\n") | {{bin "./listeners/eventlog"}}'
 events=TICK_3600
 startsecs=1
 autorestart=true

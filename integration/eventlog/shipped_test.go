@@ -1,0 +1,85 @@
+package eventlog
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// TestShippedConfs runs the shipped supervisor-conf/supervisord.conf with its
+// conf.d/eventlog.conf (production paths moved into a temp dir): supervisord
+// accepts them, eventlog comes up RUNNING through the [include], and it logs
+// the events it is subscribed to.
+func TestShippedConfs(t *testing.T) {
+	t.Parallel()
+	s := harness.Start(t, harness.Options{
+		ConfTemplate: harness.ShippedConf(t, "supervisord.conf"),
+		Files: map[string]string{
+			"conf.d/eventlog.conf": harness.ShippedConf(t, "conf.d/eventlog.conf"),
+			"lib/.keep":            "",
+		},
+	})
+	if s.Socket != s.Path("run", "supervisor.sock") || s.LogPath != s.Path("log", "supervisord.log") {
+		t.Errorf("shipped paths not moved: socket %s, log %s", s.Socket, s.LogPath)
+	}
+	s.WaitProcessState(t, "eventlog", supervisor.ProcessRunning, wait)
+	if err := s.Client.SendRemoteCommEvent(ctx(t), "superguard.test", "shipped ✓"); err != nil {
+		t.Fatal(err)
+	}
+	_, got := events(t, s, "eventlog", 1, "REMOTE_COMMUNICATION", isEvent("REMOTE_COMMUNICATION", ""))
+	if got[0].Remote == nil || got[0].Remote.Data != "shipped ✓" {
+		t.Errorf("remote = %s", got[0])
+	}
+	events(t, s, "eventlog", 1, "SUPERVISOR_STATE_CHANGE_RUNNING", isEvent("SUPERVISOR_STATE_CHANGE_RUNNING", ""))
+	events(t, s, "eventlog", 1, "its own PROCESS_STATE_RUNNING", isEvent("PROCESS_STATE_RUNNING", "eventlog"))
+	if path, err := s.StderrPath("eventlog"); err != nil || path != s.Path("log", "eventlog.log") {
+		t.Errorf("eventlog stderr log = %q, %v; want the shipped /var/log/superguard/eventlog.log", path, err)
+	}
+}
+
+// TestShippedListenerSettings checks the settings every listener block must
+// carry (see README.md): a missing one fails silently in production.
+func TestShippedListenerSettings(t *testing.T) {
+	t.Parallel()
+	sections := harness.ParseConf(harness.ShippedConf(t, "conf.d/eventlog.conf"))
+	sec := harness.FindSection(sections, "eventlistener:eventlog")
+	if sec == nil {
+		t.Fatal("conf.d/eventlog.conf has no [eventlistener:eventlog]")
+	}
+	want := map[string]string{
+		"buffer_size":    "1024",
+		"priority":       "1000",
+		"autorestart":    "true",
+		"stdout_logfile": "NONE",
+		"stderr_logfile": "{{.Dir}}/log/eventlog.log",
+	}
+	for k, v := range want {
+		if got := sec.Values[k]; got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	if !strings.Contains(sec.Values["events"], "PROCESS_STATE") || !strings.Contains(sec.Values["events"], "TICK_60") {
+		t.Errorf("events = %q, want PROCESS_STATE and TICK_60", sec.Values["events"])
+	}
+}
+
+// TestShippedSystemdUnit checks superguard.service with systemd-analyze.
+func TestShippedSystemdUnit(t *testing.T) {
+	t.Parallel()
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze not installed")
+	}
+	root, err := harness.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", root+"/supervisor-conf/superguard.service").CombinedOutput()
+	// verify exits 0 on unknown keys and bad values: any output is a finding.
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
