@@ -37,7 +37,10 @@
 // serial), so an event supervisord re-sends after a crashpager restart adds
 // nothing. On start-up and whenever a poolserial gap shows that supervisord
 // dropped events, crashpager reconciles from getAllProcessInfo, so a FATAL
-// whose event was lost is still reported.
+// whose event was lost is still reported; incidents it opened before a
+// restart are read back from the ledger and still resolve. The protocol
+// loop's delivery-tracking file is therefore optional (-events-state FILE):
+// it costs an fsync before every event.
 //
 // # Watching the watchers
 //
@@ -52,9 +55,12 @@
 // Two dead-man's switches cover the case where the host or the whole suite is
 // dead and no listener can say so: a URL pinged every minute (deadman:
 // url_env or url_file; the URL may carry a token and never appears in a log),
-// and, for every Alertmanager sink, an always-firing Watchdog alert re-posted
-// every minute, whose absence an external receiver pages on. Both run in
-// their own goroutines, never between reading an event and acknowledging it.
+// and, for every Alertmanager sink, an always-firing alert (labels
+// alertname="Watchdog", severity="none", host, listener="crashpager")
+// re-posted every minute with endsAt three intervals ahead, whose absence an
+// external receiver pages on. Both run in their own goroutines, never
+// between reading an event and acknowledging it; their failures are logged
+// without the URL or password.
 //
 // # Operator commands
 //
