@@ -24,10 +24,10 @@ import (
 
 // Exit codes.
 const (
-	exitOK      = 0
-	exitFailed  = 1 // the command ran but did not fully succeed (halt incomplete, resume refused)
-	exitUsage   = 2 // bad flags or bad configuration
-	exitHalted  = 3 // status: trading is halted; gate: refused to start while halted
+	exitOK     = 0
+	exitFailed = 1 // the command ran but did not fully succeed (halt incomplete, resume refused)
+	exitUsage  = 2 // bad flags or bad configuration
+	exitHalted = 3 // status: trading is halted; gate: refused to start while halted
 )
 
 // Bounds of the operator commands.
@@ -135,7 +135,7 @@ func runCheck(ctx context.Context, configFlag string, stdout, stderr io.Writer) 
 		return exitOK
 	}
 	if err := s.Halt.Check(procs); err != nil {
-		fmt.Fprintf(stderr, "haltguard: %s: %v\n", name, prefixLines("listeners."+listenerName+".", err))
+		fmt.Fprintf(stderr, "haltguard: %s: %v\n", name, halt.PrefixLines("listeners."+listenerName+".", err))
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "haltguard: %s: OK (checked against supervisord at %s)\n", name, client.URL())

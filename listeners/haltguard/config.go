@@ -1,11 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/halt"
@@ -16,21 +13,6 @@ import (
 // listenerName is haltguard's name in logs, alerts, heartbeats and the
 // shared config's listeners map.
 const listenerName = "haltguard"
-
-// fileConfig is the `listeners: haltguard:` section of the shared YAML
-// config.
-type fileConfig struct {
-	Critical        config.Patterns `yaml:"critical"`          // e.g. risk_manager, or [risk:*]
-	Targets         config.Patterns `yaml:"targets"`           // e.g. trading, or [trading:*, hedger]
-	TriggerOnExited bool            `yaml:"trigger_on_exited"` // halt on the first unexpected EXITED, not only FATAL
-	VerifyTimeout   config.Duration `yaml:"verify_timeout"`    // 0: the targets' stopwaitsecs + 2s
-	Flatten         struct {
-		Command []string        `yaml:"command"` // argv, no shell
-		Timeout config.Duration `yaml:"timeout"` // default 30s
-	} `yaml:"flatten"`
-	Runbook  string `yaml:"runbook"`
-	StopMode string `yaml:"stop_mode"` // multicall (default) or concurrent
-}
 
 // settings is everything a haltguard command needs, resolved from flags,
 // the shared config file and the environment.
@@ -53,7 +35,7 @@ func loadSettings(configFlag, stateFlag string, underSupervisord bool) (*setting
 	if err != nil {
 		return nil, err
 	}
-	hc, err := haltConfig(shared)
+	hc, err := halt.FromShared(shared)
 	if err != nil {
 		if path != "" {
 			return nil, fmt.Errorf("config %s: %w", path, err)
@@ -67,43 +49,6 @@ func loadSettings(configFlag, stateFlag string, underSupervisord bool) (*setting
 		StatePath:  state.Path(stateFlag, shared.StatePath),
 		Supervisor: supervisorConfig(shared.Supervisor, underSupervisord),
 	}, nil
-}
-
-// haltConfig decodes and validates haltguard's section; errors name the
-// field by its path in the file.
-func haltConfig(shared *config.Config) (halt.Config, error) {
-	var fc fileConfig
-	if err := shared.Listener(listenerName, &fc); err != nil {
-		return halt.Config{}, err
-	}
-	hc := halt.Config{
-		Host:            shared.Host,
-		Critical:        halt.Patterns(fc.Critical),
-		Targets:         halt.Patterns(fc.Targets),
-		TriggerOnExited: fc.TriggerOnExited,
-		VerifyTimeout:   fc.VerifyTimeout.Std(),
-		Flatten:         halt.FlattenConfig{Command: fc.Flatten.Command, Timeout: fc.Flatten.Timeout.Std()},
-		Runbook:         fc.Runbook,
-		StopMode:        halt.StopMode(fc.StopMode),
-		Self:            selfName(),
-	}
-	if err := hc.Validate(); err != nil {
-		return halt.Config{}, prefixLines("listeners."+listenerName+".", err)
-	}
-	return hc, nil
-}
-
-// selfName is haltguard's own "group:name" under supervisord, "" outside.
-func selfName() string {
-	name := os.Getenv("SUPERVISOR_PROCESS_NAME")
-	if name == "" {
-		return ""
-	}
-	group := os.Getenv("SUPERVISOR_GROUP_NAME")
-	if group == "" {
-		group = name
-	}
-	return group + ":" + name
 }
 
 // supervisorConfig picks the supervisord URL and credentials: from the
@@ -133,14 +78,4 @@ func supervisorConfig(fromFile config.Supervisor, preferEnv bool) supervisor.Con
 // next to the state store.
 func eventStateFile(statePath string) string {
 	return filepath.Join(filepath.Dir(statePath), listenerName+".events.json")
-}
-
-// prefixLines prefixes every line of err's message (errors.Join puts one
-// problem per line).
-func prefixLines(prefix string, err error) error {
-	lines := strings.Split(err.Error(), "\n")
-	for i, l := range lines {
-		lines[i] = prefix + l
-	}
-	return errors.New(strings.Join(lines, "\n"))
 }

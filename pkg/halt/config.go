@@ -159,8 +159,10 @@ func (c Config) Check(procs []supervisor.ProcessInfo) error {
 	return errors.Join(errs...)
 }
 
-// isTarget reports whether p is a halt target.
-func (c Config) isTarget(p supervisor.ProcessInfo) bool {
+// IsTarget reports whether p is a halt target: selected by Targets, and
+// neither critical nor haltguard itself. Listeners that restart processes
+// use it with the latch (state.Store.Halt) to leave halted targets alone.
+func (c Config) IsTarget(p supervisor.ProcessInfo) bool {
 	return c.Targets.Match(p) && !c.Critical.Match(p) && p.FullName() != c.Self
 }
 

@@ -78,7 +78,7 @@ func (e *Engine) Config() Config { return e.cfg }
 func (e *Engine) Learn(procs []supervisor.ProcessInfo) {
 	names := make([]string, 0, len(procs))
 	for _, p := range procs {
-		if e.cfg.isTarget(p) {
+		if e.cfg.IsTarget(p) {
 			names = append(names, p.FullName())
 		}
 	}
@@ -221,7 +221,7 @@ func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, mode 
 				unreachable = err
 			}
 			for _, p := range procs {
-				if e.cfg.isTarget(p) && live(p.State) {
+				if e.cfg.IsTarget(p) && live(p.State) {
 					names = append(names, p.FullName())
 				}
 			}
@@ -443,7 +443,7 @@ func maxStopWait(v any, cfg Config) (time.Duration, error) {
 		name, _ := m["name"].(string)
 		group, _ := m["group"].(string)
 		secs, ok := m["stopwaitsecs"].(int64)
-		if !ok || !cfg.isTarget(supervisor.ProcessInfo{Name: name, Group: group}) {
+		if !ok || !cfg.IsTarget(supervisor.ProcessInfo{Name: name, Group: group}) {
 			continue
 		}
 		longest = max(longest, time.Duration(secs)*time.Second)

@@ -83,7 +83,7 @@ func (g *Guard) OnState(ctx context.Context, ch StateChange) {
 			Trigger: Trigger{Process: ch.Process, State: ch.To, FromState: ch.From, Expected: ch.Expected, PID: ch.PID, Source: "event"},
 			Time:    ch.Time,
 		})
-	case cfg.isTarget(p) && live(ch.To):
+	case cfg.IsTarget(p) && live(ch.To):
 		g.enforce([]string{ch.Process}, "event")
 	}
 }
@@ -133,7 +133,7 @@ func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, sourc
 		}
 		var liveTargets []string
 		for _, p := range procs {
-			if g.e.cfg.isTarget(p) && live(p.State) {
+			if g.e.cfg.IsTarget(p) && live(p.State) {
 				liveTargets = append(liveTargets, p.FullName())
 			}
 		}

@@ -120,7 +120,7 @@ const startPerTarget = 500 * time.Millisecond
 func (e *Engine) startTargets(ctx context.Context, traceID string, procs []supervisor.ProcessInfo, res *ResumeResult) {
 	var names []string
 	for _, p := range procs {
-		if e.cfg.isTarget(p) && !p.State.Running() {
+		if e.cfg.IsTarget(p) && !p.State.Running() {
 			names = append(names, p.FullName())
 		}
 	}
@@ -211,7 +211,7 @@ func (e *Engine) Status(ctx context.Context) (*Status, error) {
 		switch {
 		case e.cfg.Critical.Match(p):
 			s.Critical = append(s.Critical, p)
-		case e.cfg.isTarget(p):
+		case e.cfg.IsTarget(p):
 			s.Targets = append(s.Targets, p)
 		}
 	}

@@ -184,7 +184,7 @@ func (e *Engine) verify(ctx context.Context, rec Record, res *Result, deadline t
 		var pending []supervisor.ProcessInfo
 		var restart []string
 		for _, p := range procs {
-			if !e.cfg.isTarget(p) || down(p.State) {
+			if !e.cfg.IsTarget(p) || down(p.State) {
 				continue
 			}
 			pending = append(pending, p)

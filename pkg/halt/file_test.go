@@ -1,0 +1,73 @@
+package halt
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/superguard/superguard/pkg/config"
+)
+
+func TestFromShared(t *testing.T) {
+	tests := []struct {
+		name    string
+		section string
+		want    Config // checked fields: Critical, Targets, TriggerOnExited, VerifyTimeout, Flatten
+		wantErr string
+	}{
+		{name: "full", section: `
+    critical: risk_manager
+    targets: [trading, "hedge:*"]
+    trigger_on_exited: true
+    verify_timeout: 2s
+    flatten: {command: [/bin/flatten, --all], timeout: 10s}
+    runbook: https://wiki/kill-switch`,
+			want: Config{Critical: Patterns{"risk_manager"}, Targets: Patterns{"trading", "hedge:*"},
+				TriggerOnExited: true, VerifyTimeout: 2 * time.Second,
+				Flatten: FlattenConfig{Command: []string{"/bin/flatten", "--all"}, Timeout: 10 * time.Second}}},
+		{name: "empty target list", section: `
+    critical: [risk_manager]
+    targets: []`, wantErr: "listeners.haltguard.targets: empty target list"},
+		{name: "no section", section: "", wantErr: "listeners.haltguard.critical: no critical programs"},
+		{name: "unknown field", section: `
+    critical: [risk_manager]
+    targets: [trading]
+    trigger_on_exit: true`, wantErr: "field trigger_on_exit not found"},
+		{name: "bare number duration", section: `
+    critical: [risk_manager]
+    targets: [trading]
+    verify_timeout: 300`, wantErr: `duration "300": want a number with a unit`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := "host: h1\n"
+			if tt.section != "" {
+				doc += "listeners:\n  haltguard:" + tt.section + "\n"
+			}
+			shared, err := config.Parse([]byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := FromShared(shared)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Host != "h1" || !equal(got.Critical, tt.want.Critical) || !equal(got.Targets, tt.want.Targets) ||
+				got.TriggerOnExited != tt.want.TriggerOnExited || got.VerifyTimeout != tt.want.VerifyTimeout ||
+				!equal(got.Flatten.Command, tt.want.Flatten.Command) || got.Flatten.Timeout != tt.want.Flatten.Timeout {
+				t.Errorf("haltConfig = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func equal[S ~[]string](a, b S) bool {
+	return strings.Join(a, "\x00") == strings.Join(b, "\x00")
+}
+
