@@ -57,8 +57,9 @@ func (s *Store) RecentIncidents(ctx context.Context, since time.Time, limit int)
 
 // Retry puts the dead-lettered row id back in its sink's queue, to be tried
 // at once. Retrying a trigger of an incident that has since resolved also
-// queues a resolve behind it, so the retry never leaves a page open. It
-// returns the ids queued.
+// puts a resolve behind it (the incident's dead-lettered resolve on that
+// sink if it has one, else a new one), so the retry never leaves a page
+// open and never sends two resolves. It returns the ids queued.
 func (s *Store) Retry(ctx context.Context, id int64, now time.Time) ([]int64, error) {
 	var ids []int64
 	err := s.Update(ctx, func(tx *Tx) error {
@@ -78,10 +79,17 @@ func (s *Store) RetryAllDead(ctx context.Context, now time.Time) ([]int64, error
 		if err != nil {
 			return fmt.Errorf("list dead deliveries: %w", err)
 		}
+		requeued := map[int64]bool{}
 		for _, d := range dead {
+			if requeued[d.ID] { // a resolve put back in line with its trigger
+				continue
+			}
 			q, err := tx.retry(d.ID, now)
 			if err != nil {
 				return err
+			}
+			for _, id := range q {
+				requeued[id] = true
 			}
 			ids = append(ids, q...)
 		}
@@ -101,9 +109,8 @@ func (t *Tx) retry(id int64, now time.Time) ([]int64, error) {
 	if d.Status != Dead {
 		return nil, fmt.Errorf("delivery %d is %s, not dead", id, d.Status)
 	}
-	if _, err := t.exec(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?`,
-		nanos(now), nanos(now), id); err != nil {
-		return nil, fmt.Errorf("retry delivery %d: %w", id, err)
+	if err := t.requeue(id, now); err != nil {
+		return nil, err
 	}
 	ids := []int64{id}
 	if d.Purpose == PurposeResolve {
@@ -113,6 +120,27 @@ func (t *Tx) retry(id int64, now time.Time) ([]int64, error) {
 	if err != nil || inc == nil || inc.Status != IncidentResolved {
 		return ids, err
 	}
+	// A resolve already queued, or dead-lettered, behind this trigger on the
+	// same sink closes the page: put that one back in line rather than add
+	// a second resolve.
+	rows, err := t.Deliveries(inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if r.Sink != d.Sink || r.Purpose != PurposeResolve || r.ID < id {
+			continue
+		}
+		switch r.Status {
+		case Pending, Sending:
+			return ids, nil
+		case Dead:
+			if err := t.requeue(r.ID, now); err != nil {
+				return nil, err
+			}
+			return append(ids, r.ID), nil
+		}
+	}
 	n := d.Notification
 	n.Kind, n.Reminder, n.Ref = alert.Resolve, false, ""
 	n.Time, n.Count = inc.ResolvedAt, inc.Count
@@ -121,6 +149,15 @@ func (t *Tx) retry(id int64, now time.Time) ([]int64, error) {
 		return nil, err
 	}
 	return append(ids, r.ID), nil
+}
+
+// requeue puts row id back in its sink's queue, due at now.
+func (t *Tx) requeue(id int64, now time.Time) error {
+	if _, err := t.exec(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?`,
+		nanos(now), nanos(now), id); err != nil {
+		return fmt.Errorf("retry delivery %d: %w", id, err)
+	}
+	return nil
 }
 
 // Drop cancels the pending, sending or dead row id for good; its last error

@@ -425,3 +425,57 @@ func TestRetryAllDead(t *testing.T) {
 		t.Errorf("RetryAllDead = %v, want %v", got, ids)
 	}
 }
+
+// TestRetryRevivesDeadResolve: when a sink refused both the trigger and the
+// resolve of an incident (a bad key, since fixed), retrying puts both back
+// in line and adds no second resolve.
+func TestRetryRevivesDeadResolve(t *testing.T) {
+	for _, all := range []bool{false, true} {
+		name := map[bool]string{false: "Retry trigger", true: "RetryAllDead"}[all]
+		t.Run(name, func(t *testing.T) {
+			s := openTest(t)
+			ctx := context.Background()
+			inc := putIncident(t, s, "inc-1", "k")
+			trig := enqueue(t, s, inc, "pd", PurposeTrigger, t0)
+			res := enqueue(t, s, inc, "pd", PurposeResolve, t0)
+			inc.Status, inc.ResolvedAt = IncidentResolved, t0
+			update(t, s, func(tx *Tx) error {
+				if err := tx.PutIncident(inc); err != nil {
+					return err
+				}
+				if _, err := tx.AcquireLease("pd", "me", os.Getpid(), t0, t0.Add(time.Minute)); err != nil {
+					return err
+				}
+				for _, id := range []int64{trig, res} {
+					if _, err := tx.Claim("pd", id, "me", t0, t0.Add(time.Minute)); err != nil {
+						return err
+					}
+					if err := tx.MarkDead(id, "permanent: 400 invalid routing key", t0); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			var got []int64
+			var err error
+			if all {
+				got, err = s.RetryAllDead(ctx, t0)
+			} else {
+				got, err = s.Retry(ctx, trig, t0)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []int64{trig, res}; !reflect.DeepEqual(got, want) {
+				t.Errorf("requeued %v, want %v", got, want)
+			}
+			rows, err := s.ListDeliveries(ctx, Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 2 || rows[0].Status != Pending || rows[1].Status != Pending {
+				t.Errorf("outbox after retry: %d rows %+v", len(rows), rows)
+			}
+		})
+	}
+}
