@@ -69,3 +69,26 @@ func TestRunListenerOnEmptyStdin(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenStoreStillAcks runs the listener with a state path that cannot
+// be created: every event is still acknowledged and the alert is logged
+// in full as an error, the last resort.
+func TestBrokenStoreStillAcks(t *testing.T) {
+	conf := writeConfig(t, "host: h1\nstate_path: /proc/no-such-dir/state.db\n")
+	t.Setenv("SUPERVISOR_SERVER_URL", "")
+	t.Setenv("SUPERGUARD_STATE", "")
+	in := frame(1, "PROCESS_STATE_EXITED", "processname:mm groupname:strat from_state:RUNNING expected:0 pid:41")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-config", conf}, strings.NewReader(in), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, stderr.String())
+	}
+	if want := "READY\nRESULT 2\nOKREADY\n"; stdout.String() != want {
+		t.Errorf("stdout %q, want %q", stdout.String(), want)
+	}
+	for _, want := range []string{`"message":"state store unavailable: alerts go to this log only"`,
+		`"message":"alert not recorded"`, `h1/strat:mm/exited`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, stderr.String())
+		}
+	}
+}
