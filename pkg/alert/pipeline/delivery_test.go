@@ -402,3 +402,26 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// TestShutdownMidAttempt: an attempt cut short by the pipeline's own
+// shutdown is put back to be resumed at once, not backed off as a sink
+// failure, even when the sink's (redacted) error no longer wraps
+// context.Canceled.
+func TestShutdownMidAttempt(t *testing.T) {
+	h := newHarness(t, fastConfig)
+	f := h.fakes["slack"]
+	f.SetHook(func(ctx context.Context, _ *alert.Notification) (alert.Receipt, error) {
+		<-ctx.Done()
+		return alert.Receipt{}, alert.Retry(errors.New(`slack webhook: Post "[REDACTED]": context canceled`), 0)
+	})
+	h.run()
+	h.submit(exit("g", "p", alert.Error))
+	f.WaitCalls(t, 1)
+	h.cancel()
+	<-h.done
+	d := h.rows()[0]
+	if d.Status != state.Pending || d.LastError != "interrupted by shutdown" || d.NextAttemptAt.After(h.clock.Now()) {
+		t.Errorf("row after shutdown: status %s, next attempt %v (now %v), last error %q",
+			d.Status, d.NextAttemptAt, h.clock.Now(), d.LastError)
+	}
+}

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -205,12 +204,15 @@ func (s *sender) deliver(ctx context.Context, d *state.Delivery, now time.Time) 
 		ev.Debug().Dur("latency", time.Since(started)).Dur("queued_for", done.Sub(d.CreatedAt)).Msg("notification delivered")
 		return
 	}
-	msg := s.p.redact(alert.Redact(nerr.Error()))
-	if ctx.Err() != nil && errors.Is(nerr, context.Canceled) {
+	msg := s.p.redact(nerr.Error())
+	retryable, after := alert.IsRetryable(nerr)
+	if ctx.Err() != nil && retryable {
+		// Our own shutdown cut the attempt short; it says nothing about the
+		// sink (and a sink's redacted error no longer wraps
+		// context.Canceled). The next sender resumes the row at once.
 		record(done, func(tx *state.Tx) error { return tx.MarkRetry(d.ID, done, "interrupted by shutdown", done) })
 		return
 	}
-	retryable, after := alert.IsRetryable(nerr)
 	if !retryable {
 		record(done, func(tx *state.Tx) error { return tx.MarkDead(d.ID, msg, done) })
 		ev.Error().Str("error", msg).Msg("notification failed permanently: dead-lettered (opscli retry or drop)")
