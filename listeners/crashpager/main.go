@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/rs/zerolog"
+
 	"github.com/superguard/superguard/pkg/alert/opscli"
 	"github.com/superguard/superguard/pkg/logging"
 )
@@ -40,7 +42,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "crashpager: config ok")
 		return 0
 	}
-	log, err := logging.New(stderr, listenerName, opts.logLevel)
+	// The protocol loop, the senders, the dead-man pinger and the Watchdog
+	// all log: one lock keeps their lines whole whatever stderr is.
+	log, err := logging.New(zerolog.SyncWriter(stderr), listenerName, opts.logLevel)
 	if err != nil {
 		fmt.Fprintln(stderr, "crashpager:", err)
 		return 2
