@@ -72,7 +72,9 @@ func TestNotifier(t *testing.T) {
 	if got := Kinds(n.WaitCalls(t, 3)); len(got) != 3 || got[2] != "resolve" {
 		t.Errorf("Kinds = %v", got)
 	}
-	n.SetHook(func(context.Context, *alert.Notification) (alert.Receipt, error) { return alert.Receipt{Ref: "hooked"}, nil })
+	n.SetHook(func(context.Context, *alert.Notification) (alert.Receipt, error) {
+		return alert.Receipt{Ref: "hooked"}, nil
+	})
 	if r, _ := n.Notify(context.Background(), trig); r.Ref != "hooked" || len(n.Calls()) != 4 {
 		t.Errorf("hooked call = %+v, %d calls", r, len(n.Calls()))
 	}
