@@ -14,19 +14,26 @@ type deadliner interface {
 }
 
 // newReader returns a function reading the next frame from r that returns
-// promptly (with ctx's error) once ctx is cancelled, and a stop function
-// that releases what it set up.
+// promptly (with an error) once ctx is cancelled, and a stop function that
+// releases what it set up. In order of preference:
 //
 //   - ctx that cannot be cancelled: plain reads.
+//   - r with a file descriptor (*os.File such as os.Stdin, net.Conn):
+//     poll(2) on it and on a wake-up pipe closed on cancellation, then
+//     read(2), in the caller's goroutine (see pollReader).
 //   - r with a working SetReadDeadline: reads in the caller's goroutine;
 //     cancellation sets a deadline in the past to interrupt a blocked Read.
 //   - anything else: a goroutine reads one frame per request; on
-//     cancellation the caller stops waiting for it.
+//     cancellation the caller stops waiting for it, and the goroutine stays
+//     blocked in r's Read until r returns.
 func newReader(ctx context.Context, r io.Reader, d Dialect) (next func() (frame, error), stop func()) {
-	fr := newFrameReader(r, d)
 	if ctx.Done() == nil {
-		return fr.next, func() {}
+		return newFrameReader(r, d).next, func() {}
 	}
+	if pr, stop, ok := newPollReader(ctx, r); ok {
+		return newFrameReader(pr, d).next, stop
+	}
+	fr := newFrameReader(r, d)
 	if dl, ok := r.(deadliner); ok && dl.SetReadDeadline(time.Time{}) == nil {
 		var mu sync.Mutex
 		stopped := false

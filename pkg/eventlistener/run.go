@@ -126,10 +126,10 @@ func result(body string) []byte {
 // hand), and an error wrapping ErrProtocol when a header cannot be parsed
 // (the stream is desynchronised: the caller exits non-zero).
 //
-// When r has SetReadDeadline (an *os.File on a pollable pipe, a net.Conn),
-// Run reads in the calling goroutine and a cancelled ctx interrupts the
-// read; otherwise a goroutine reads for it, and is left blocked in r's Read
-// when Run returns on cancellation.
+// When r has a file descriptor (os.Stdin, any *os.File, a net.Conn) or a
+// SetReadDeadline method, Run reads in the calling goroutine and a cancelled
+// ctx interrupts the read; otherwise a goroutine reads for it, and is left
+// blocked in r's Read when Run returns on cancellation.
 func Run(ctx context.Context, r io.Reader, w io.Writer, h Handler, opts Options) error {
 	opts.setDefaults()
 	l := &loop{h: h, w: w, opts: opts, log: opts.Logger}

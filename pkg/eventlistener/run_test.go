@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -81,17 +82,34 @@ func TestRunCancelWhileWaiting(t *testing.T) {
 	tests := []struct {
 		name string
 		pipe func(t *testing.T) (io.Reader, io.Writer)
+		// the reader goroutine stays blocked in Read after Run returns,
+		// and takes what comes next: only the other modes leave stdin usable
+		goroutine bool
 	}{
-		{name: "io.Pipe (reader goroutine)", pipe: func(t *testing.T) (io.Reader, io.Writer) {
+		{name: "io.Pipe (reader goroutine)", goroutine: true, pipe: func(t *testing.T) (io.Reader, io.Writer) {
 			r, w := io.Pipe()
 			t.Cleanup(func() { r.Close() })
 			return r, w
 		}},
-		{name: "os.Pipe (read deadline)", pipe: func(t *testing.T) (io.Reader, io.Writer) {
+		{name: "os.Pipe (poll)", pipe: func(t *testing.T) (io.Reader, io.Writer) {
 			r, w, err := os.Pipe()
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { r.Close(); w.Close() })
+			return r, w
+		}},
+		{name: "blocking os.Pipe, like stdin (poll)", pipe: func(t *testing.T) (io.Reader, io.Writer) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Fd() // puts the descriptor in blocking mode
+			t.Cleanup(func() { r.Close(); w.Close() })
+			return r, w
+		}},
+		{name: "net.Pipe (read deadline)", pipe: func(t *testing.T) (io.Reader, io.Writer) {
+			r, w := net.Pipe()
 			t.Cleanup(func() { r.Close(); w.Close() })
 			return r, w
 		}},
@@ -118,15 +136,15 @@ func TestRunCancelWhileWaiting(t *testing.T) {
 			if err := waitRun(t, done); err != nil {
 				t.Fatalf("Run after cancel: %v", err)
 			}
-			if f, ok := stdin.(*os.File); ok {
-				// The deadline set to interrupt Run is cleared again.
-				if _, err := io.WriteString(feed, "x"); err != nil {
-					t.Fatal(err)
-				}
-				b := make([]byte, 1)
-				if _, err := f.Read(b); err != nil {
-					t.Fatalf("stdin unusable after Run: %v", err)
-				}
+			if tt.goroutine {
+				return
+			}
+			// Whatever interrupted Run (a deadline, the poll's wake-up pipe)
+			// leaves stdin usable.
+			go io.WriteString(feed, "x")
+			b := make([]byte, 1)
+			if _, err := io.ReadFull(stdin, b); err != nil || b[0] != 'x' {
+				t.Fatalf("stdin unusable after Run: %q, %v", b, err)
 			}
 		})
 	}
