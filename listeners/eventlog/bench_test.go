@@ -1,0 +1,252 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/superguard/superguard/pkg/eventlistener"
+)
+
+// The benchmarks play supervisord against a child process through real OS
+// pipes, in lockstep: write one event (header and payload in one write), wait
+// for RESULT 2\nOK and READY, repeat. They compare the eventlog binary with a
+// minimal Python listener on supervisor's childutils (Debian's python3) and a
+// minimal C listener (the floor). Goals: eventlog's throughput at least 95%
+// of C's, idle RSS under 10 MB, exec to READY under 10 ms.
+//
+//	go test ./listeners/eventlog -run '^$' -bench .
+
+// impl is one listener under test: how to start it.
+type impl struct {
+	name string
+	argv func(b *testing.B) []string // skips b when the tool is missing
+}
+
+var impls = []impl{
+	{"eventlog-quiet", func(b *testing.B) []string { return []string{buildEventlog(b), "-log-level", "warn"} }},
+	{"eventlog-filtered", func(b *testing.B) []string { return []string{buildEventlog(b), "-events", "TICK_60"} }},
+	{"eventlog-logging", func(b *testing.B) []string { return []string{buildEventlog(b)} }},
+	{"python-childutils", pythonArgv},
+	{"c", cArgv},
+}
+
+// builtEventlog is the binary built by buildEventlog (eventlog_test.go).
+var builtEventlog string
+
+func pythonArgv(b *testing.B) []string {
+	b.Helper()
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import supervisor.childutils").Run(); err != nil {
+		b.Skipf("%s cannot import supervisor.childutils (%v): install Debian's supervisor package", py, err)
+	}
+	script, err := filepath.Abs("testdata/childutils_listener.py")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []string{py, script}
+}
+
+func cArgv(b *testing.B) []string {
+	b.Helper()
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		b.Skip("no C compiler (cc) on PATH")
+	}
+	bin := filepath.Join(b.TempDir(), "listener")
+	if out, err := exec.Command(cc, "-O2", "-o", bin, "testdata/listener.c").CombinedOutput(); err != nil {
+		b.Fatalf("cc: %v\n%s", err, out)
+	}
+	return []string{bin}
+}
+
+// child is a listener process with its stdin and stdout on OS pipes.
+type child struct {
+	cmd   *exec.Cmd
+	in    *os.File // its stdin
+	out   *os.File // its stdout
+	buf   []byte
+	start time.Time
+}
+
+// startChild starts argv with stderr to a file in b.TempDir().
+func startChild(b *testing.B, argv []string) *child {
+	b.Helper()
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stderr, err := os.Create(filepath.Join(b.TempDir(), "stderr"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, stderr
+	cmd.Env = append(os.Environ(), "SUPERVISOR_SERVER_URL=", "SUPERGUARD_LOG_LEVEL=")
+	c := &child{cmd: cmd, in: inW, out: outR, buf: make([]byte, 0, 256)}
+	c.start = time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	inR.Close()
+	outW.Close()
+	stderr.Close()
+	b.Cleanup(c.stop)
+	return c
+}
+
+// expect reads the child's stdout until it has exactly want.
+func (c *child) expect(b *testing.B, want string) {
+	c.buf = c.buf[:0]
+	for len(c.buf) < len(want) {
+		n, err := c.out.Read(c.buf[len(c.buf):cap(c.buf)])
+		if err != nil {
+			b.Fatalf("read from listener: %v (have %q, want %q)", err, c.buf, want)
+		}
+		c.buf = c.buf[:len(c.buf)+n]
+	}
+	if string(c.buf) != want {
+		b.Fatalf("listener wrote %q, want %q", c.buf, want)
+	}
+}
+
+func (c *child) stop() {
+	c.in.Close() // EOF: every listener exits
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
+	c.out.Close()
+}
+
+// rssKB returns VmRSS of pid in kB.
+func rssKB(b *testing.B, pid int) float64 {
+	b.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
+
+// frames are PROCESS_STATE_EXITED events with increasing serials (ASCII,
+// so that the C floor's byte count is right).
+func frames(n int) [][]byte {
+	out := make([][]byte, n)
+	payload := "processname:engine groupname:strategies from_state:RUNNING expected:0 pid:4242"
+	for i := range out {
+		h := eventlistener.Header{Ver: "3.0", Server: "supervisor", Serial: int64(i), Pool: "bench",
+			PoolSerial: int64(i), EventName: "PROCESS_STATE_EXITED", Len: len(payload)}
+		out[i] = []byte(h.String() + "\n" + payload)
+	}
+	return out
+}
+
+// lockstep sends n events to c and returns the elapsed time.
+func lockstep(b *testing.B, c *child, fr [][]byte, n int) time.Duration {
+	const answer = "RESULT 2\nOKREADY\n"
+	start := time.Now()
+	for i := range n {
+		if _, err := c.in.Write(fr[i%len(fr)]); err != nil {
+			b.Fatal(err)
+		}
+		c.expect(b, answer)
+	}
+	return time.Since(start)
+}
+
+// BenchmarkThroughput reports events/s through each listener (an op is one
+// event).
+func BenchmarkThroughput(b *testing.B) {
+	fr := frames(4096)
+	for _, im := range impls {
+		b.Run(im.name, func(b *testing.B) {
+			c := startChild(b, im.argv(b))
+			c.expect(b, "READY\n")
+			b.ResetTimer()
+			d := lockstep(b, c, fr, b.N)
+			b.ReportMetric(float64(b.N)/d.Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkStartup reports the median time from exec to READY and the
+// median idle RSS after READY (an op is one listener start).
+func BenchmarkStartup(b *testing.B) {
+	for _, im := range impls {
+		b.Run(im.name, func(b *testing.B) {
+			argv := im.argv(b)
+			var ready, rss []float64
+			for b.Loop() {
+				c := startChild(b, argv)
+				c.expect(b, "READY\n")
+				ready = append(ready, float64(time.Since(c.start).Microseconds())/1000)
+				b.StopTimer()
+				rss = append(rss, rssKB(b, c.cmd.Process.Pid))
+				c.stop()
+				b.StartTimer()
+			}
+			b.ReportMetric(median(ready), "ms-to-READY")
+			b.ReportMetric(median(rss), "idle-RSS-kB")
+		})
+	}
+}
+
+// BenchmarkVersusC alternates rounds of eventlog (quiet) and the C listener
+// so that both see the same machine load, and reports eventlog's median
+// throughput as a percentage of C's (goal: at least 95).
+func BenchmarkVersusC(b *testing.B) {
+	ours := startChild(b, impls[0].argv(b))
+	floor := startChild(b, cArgv(b))
+	ours.expect(b, "READY\n")
+	floor.expect(b, "READY\n")
+	fr := frames(4096)
+	const round = 2000
+	var pct, oursRate, cRate []float64
+	for b.Loop() {
+		d1 := lockstep(b, ours, fr, round)
+		d2 := lockstep(b, floor, fr, round)
+		oursRate = append(oursRate, round/d1.Seconds())
+		cRate = append(cRate, round/d2.Seconds())
+		pct = append(pct, 100*d2.Seconds()/d1.Seconds())
+	}
+	b.ReportMetric(median(pct), "%-of-C")
+	b.ReportMetric(median(oursRate), "eventlog-events/s")
+	b.ReportMetric(median(cRate), "c-events/s")
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/logging"
+	"github.com/superguard/superguard/pkg/supervisor"
+	"github.com/superguard/superguard/pkg/supervisor/supervisortest"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/transcript.*.log and transcript.stdout")
+
+// timeField matches the timestamp of a log line, the one field that changes
+// from run to run.
+var timeField = regexp.MustCompile(`"time":"[^"]*",`)
+
+// TestRunTranscript runs the tap on a transcript of every event family
+// (testdata/transcript.stdin, made by pkg/eventlistener's make_stdin.py) and
+// compares the protocol answers and the log lines with golden files.
+func TestRunTranscript(t *testing.T) {
+	t.Setenv(logging.EnvLevel, "")
+	in, err := os.ReadFile("testdata/transcript.stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{name: "all", args: nil},
+		{name: "filtered", args: []string{"-events", "PROCESS_STATE,PROCESS_GROUP", "-process", "strategies:*"}},
+		{name: "quiet", args: []string{"-log-level", "warn"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseFlags(tt.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			if err := Run(t.Context(), cfg, bytes.NewReader(in), &stdout, &stderr); err != nil {
+				t.Fatal(err)
+			}
+			compareGolden(t, "testdata/transcript.stdout", stdout.Bytes())
+			compareGolden(t, "testdata/transcript."+tt.name+".log", timeField.ReplaceAll(stderr.Bytes(), nil))
+			for line := range strings.Lines(stderr.String()) {
+				if !strings.HasPrefix(line, `{"level":`) || !strings.HasSuffix(line, "}\n") {
+					t.Errorf("not one JSON line: %q", line)
+				}
+			}
+		})
+	}
+}
+
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// env builds one real-supervisord envelope.
+func env(serial, poolSerial int64, name, payload string) string {
+	h := eventlistener.Header{Ver: "3.0", Server: "supervisor", Serial: serial, Pool: "eventlog",
+		PoolSerial: poolSerial, EventName: name, Len: len([]rune(payload))}
+	return h.String() + "\n" + payload
+}
+
+// A poolserial gap makes eventlog log every (filtered) process's state from
+// a real supervisord.
+func TestRunLogsReconciliation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real supervisord")
+	}
+	srv := supervisortest.Start(t, `
+[program:sleeper]
+command=sleep 1000
+
+[program:other]
+command=sleep 1000
+`)
+	info := srv.WaitProcessState(t, "sleeper:sleeper", supervisor.ProcessRunning)
+	cfg := DefaultConfig()
+	cfg.Processes = []string{"sleeper"}
+	cfg.LogLevel = "info"
+	cfg.Supervisor = supervisor.Config{URL: srv.URL}
+	stdin := env(1, 1, "TICK_5", "when:1700000005") + env(9, 4, "TICK_5", "when:1700000010")
+	var stdout, stderr bytes.Buffer
+	if err := Run(t.Context(), cfg, strings.NewReader(stdin), &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	want := `"reason":"gap","pool":"eventlog","missed":2,"count":1,"processes":[{"name":"sleeper:sleeper","state":"RUNNING","pid":` +
+		strconv.Itoa(info.PID) + `,"description":"pid ` + strconv.Itoa(info.PID)
+	if !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), `"message":"reconciliation"`) {
+		t.Fatalf("no reconciliation line like %s in:\n%s", want, stderr.String())
+	}
+}
+
+// buildEventlog builds this package into a temporary directory once per
+// test binary run.
+func buildEventlog(tb testing.TB) string {
+	tb.Helper()
+	if builtEventlog != "" {
+		return builtEventlog
+	}
+	dir, err := os.MkdirTemp("", "eventlog-build")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	bin := filepath.Join(dir, "eventlog")
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		tb.Skipf("no go command to build eventlog with: %v", err)
+	}
+	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	builtEventlog = bin
+	return bin
+}
+
+// The package comment's [eventlistener:eventlog] block, with test paths,
+// runs under a real supervisord: events are logged, and a supervisord stop
+// ends eventlog cleanly (SIGTERM, exit status 0).
+func TestEventlogUnderSupervisord(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real supervisord")
+	}
+	bin := buildEventlog(t)
+	srv := supervisortest.Start(t, `
+[eventlistener:eventlog]
+command=`+bin+` -events PROCESS_STATE,PROCESS_GROUP,SUPERVISOR_STATE_CHANGE,REMOTE_COMMUNICATION,TICK_60 -state-file %(here)s/eventlog.state
+events=PROCESS_STATE,PROCESS_GROUP,SUPERVISOR_STATE_CHANGE,REMOTE_COMMUNICATION,TICK_60
+buffer_size=1024
+priority=1000
+autorestart=true
+stdout_logfile=NONE
+stderr_logfile=%(here)s/eventlog.log
+stderr_logfile_maxbytes=50MB
+stderr_logfile_backups=5
+
+[program:sleeper]
+command=sleep 1000
+`)
+	logPath := filepath.Join(srv.Dir, "eventlog.log")
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("eventlog log:\n%s", b)
+		}
+	})
+	c := srv.Client(t)
+	srv.WaitProcessState(t, "eventlog:eventlog", supervisor.ProcessRunning)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := c.SendRemoteCommEvent(ctx, "deploy", "v1 \u2713"); err != nil {
+		t.Fatal(err)
+	}
+	waitLog := func(what, substr string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			b, _ := os.ReadFile(logPath)
+			if strings.Contains(string(b), substr) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("eventlog never logged %s (%s)", what, substr)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitLog("the sleeper's RUNNING", `"eventname":"PROCESS_STATE_RUNNING","serial":`)
+	waitLog("sleeper's state", `"state":{"process":"sleeper","group":"sleeper","from_state":"STARTING","to_state":"RUNNING","pid":`)
+	waitLog("the remote event", "\"remote\":{\"type\":\"deploy\",\"data\":\"v1 \u2713\"}")
+	if _, err := os.Stat(filepath.Join(srv.Dir, "eventlog.state")); err != nil {
+		t.Errorf("state file: %v", err)
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if log := srv.Log(); !strings.Contains(log, "stopped: eventlog (exit status 0)") {
+		t.Errorf("eventlog did not exit 0 on SIGTERM:\n%s", log)
+	}
+}
