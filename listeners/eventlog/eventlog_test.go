@@ -118,26 +118,40 @@ command=sleep 1000
 	}
 }
 
-// buildEventlog builds this package into a temporary directory once per
-// test binary run.
+// buildEventlog builds this package with plain go build, once per test
+// binary run.
 func buildEventlog(tb testing.TB) string {
 	tb.Helper()
-	if builtEventlog != "" {
-		return builtEventlog
+	return buildEventlogWith(tb)
+}
+
+// built caches buildEventlogWith's binaries by environment.
+var built = map[string]string{}
+
+// buildEventlogWith builds this package with extra environment variables
+// (e.g. CGO_ENABLED=0) into a temporary directory, once per test binary run
+// and environment.
+func buildEventlogWith(tb testing.TB, env ...string) string {
+	tb.Helper()
+	key := strings.Join(env, " ")
+	if bin, ok := built[key]; ok {
+		return bin
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		tb.Skipf("no go command to build eventlog with: %v", err)
 	}
 	dir, err := os.MkdirTemp("", "eventlog-build")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	bin := filepath.Join(dir, "eventlog")
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		tb.Skipf("no go command to build eventlog with: %v", err)
-	}
-	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	cmd := exec.Command(gobin, "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("go build: %v\n%s", err, out)
 	}
-	builtEventlog = bin
+	built[key] = bin
 	return bin
 }
 

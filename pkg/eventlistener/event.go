@@ -40,7 +40,7 @@ type ProcessState struct {
 	Process     string `json:"process"`
 	Group       string `json:"group"`
 	FromState   string `json:"from_state"`
-	ToState     string `json:"to_state"`           // from the event name: PROCESS_STATE_EXITED -> "EXITED"
+	ToState     string `json:"to_state"`        // from the event name: PROCESS_STATE_EXITED -> "EXITED"
 	Expected    bool   `json:"-"`               // EXITED only: the exit code was in exitcodes
 	HasExpected bool   `json:"-"`               // the payload had an expected token (EXITED)
 	PID         int    `json:"pid,omitempty"`   // RUNNING, STOPPING, STOPPED, EXITED

@@ -126,7 +126,6 @@ func runRecorder(stdin io.Reader, stdout io.Writer, out string) int {
 	}
 }
 
-
 // listenerRecord is one line written by the "listener" role.
 type listenerRecord struct {
 	Event     *eventlistener.Event          `json:"event,omitempty"`

@@ -64,7 +64,7 @@ type Options struct {
 	Processes   ProcessLister // source for Reconciliation; nil disables reconciliation
 	MaxAttempts int           // a handler error answers FAIL at most this many times per event, then the event is acked and logged as an error; default 3
 	StateFile   string        // persists the last received (instance, pool, serial, poolserial) so redelivery and gaps are recognised across listener restarts; "" = memory only
-	Instance    string        // supervisord instance identity; default DefaultInstance(): the parent (supervisord) PID + its start time + boot id
+	Instance    string        // supervisord instance identity; default (with a StateFile) DefaultInstance(): the parent (supervisord) PID + its start time + boot id
 
 	ReconcileOnStart bool
 
@@ -94,7 +94,9 @@ func (o *Options) setDefaults() {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
-	if o.Instance == "" {
+	if o.Instance == "" && o.StateFile != "" {
+		// Only a state file outlives the listener process, so only then
+		// does the supervisord instance it was written under matter.
 		o.Instance = DefaultInstance()
 	}
 	if o.ReconcileTimeout <= 0 {
