@@ -76,6 +76,7 @@ func runListener(ctx context.Context, s *settings, stdin io.Reader, stdout io.Wr
 	time.AfterFunc(haltGrace, cancelBG)
 	g.Wait()
 	cancelBG()
+	g.WaitWatches()
 	senders.Wait()
 	return err
 }

@@ -52,6 +52,7 @@ type fakeSup struct {
 	starts      []string
 	lists       int
 	configReads int
+	states      int // getState calls: nudges
 }
 
 func newFakeSup() *fakeSup { return &fakeSup{procs: map[string]*fakeProc{}} }
@@ -109,6 +110,16 @@ func (f *fakeSup) state(full string) supervisor.ProcessState {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.procs[full].info.State
+}
+
+func (f *fakeSup) GetState(context.Context) (supervisor.State, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail(); err != nil {
+		return supervisor.State{}, err
+	}
+	f.states++
+	return supervisor.State{Code: supervisor.SupervisorRunning, Name: "RUNNING"}, nil
 }
 
 func (f *fakeSup) GetAllProcessInfo(context.Context) ([]supervisor.ProcessInfo, error) {

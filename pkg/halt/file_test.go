@@ -70,4 +70,3 @@ func TestFromShared(t *testing.T) {
 func equal[S ~[]string](a, b S) bool {
 	return strings.Join(a, "\x00") == strings.Join(b, "\x00")
 }
-

@@ -22,9 +22,10 @@ const blindAfter = 3
 // work runs on goroutines bound to the Guard's context, so the event loop
 // acknowledges promptly; one halt runs at a time.
 type Guard struct {
-	e   *Engine
-	ctx context.Context
-	log zerolog.Logger
+	e     *Engine
+	ctx   context.Context
+	log   zerolog.Logger
+	watch *deathWatch
 
 	mu           sync.Mutex
 	halting      bool // a halt (or the completion of one) is running
@@ -40,14 +41,19 @@ type Guard struct {
 
 // NewGuard returns a Guard whose background work ends with ctx.
 func NewGuard(ctx context.Context, e *Engine) *Guard {
-	return &Guard{e: e, ctx: ctx, log: e.log}
+	return &Guard{e: e, ctx: ctx, log: e.log, watch: newDeathWatch(e.sup, e.log)}
 }
 
-// Wait waits for the guard's background work and the engine's latch writers.
+// Wait waits for the guard's background work (halts, checks, enforcement)
+// and the engine's latch writers.
 func (g *Guard) Wait() {
 	g.wg.Wait()
 	g.e.Wait()
 }
+
+// WaitWatches waits for the pid watches of the critical programs, which end
+// with the guard's context (within a quarter of a second).
+func (g *Guard) WaitWatches() { g.watch.wait() }
 
 // StateChange is one PROCESS_STATE_* event.
 type StateChange struct {
@@ -71,6 +77,7 @@ func (g *Guard) OnState(ctx context.Context, ch StateChange) {
 	p := supervisor.ProcessInfo{Group: group, Name: name, State: ch.To, PID: ch.PID}
 	switch {
 	case cfg.Critical.Match(p):
+		g.followCritical(ch.Process, ch.To, ch.PID)
 		if !g.triggers(ch) {
 			return
 		}
@@ -85,6 +92,18 @@ func (g *Guard) OnState(ctx context.Context, ch StateChange) {
 		})
 	case cfg.IsTarget(p) && live(ch.To):
 		g.enforce([]string{ch.Process}, "event")
+	}
+}
+
+// followCritical keeps the pid watch of a critical program current: a new
+// pid is watched, and nudging stops once supervisord reported where a
+// failure ended.
+func (g *Guard) followCritical(name string, s supervisor.ProcessState, pid int) {
+	switch s {
+	case supervisor.ProcessRunning, supervisor.ProcessStarting:
+		g.watch.observe(g.ctx, name, pid)
+	case supervisor.ProcessFatal, supervisor.ProcessStopped, supervisor.ProcessStopping:
+		g.watch.settle(name)
 	}
 }
 
@@ -122,6 +141,11 @@ func (g *Guard) downOnCheck(s supervisor.ProcessState) bool {
 func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, source string) {
 	g.e.Learn(procs)
 	g.refreshStopWait()
+	for _, p := range procs {
+		if g.e.cfg.Critical.Match(p) {
+			g.followCritical(p.FullName(), p.State, p.PID)
+		}
+	}
 	st, err := g.e.Latched(ctx)
 	if err != nil {
 		g.log.Error().Err(err).Msg("read halt latch: checking the critical programs only")
@@ -317,6 +341,8 @@ func (g *Guard) trigger(ctx context.Context, req Request) {
 	}
 	g.halting = true
 	g.mu.Unlock()
+	// The halt's own requests turn supervisord's loop from now on.
+	g.watch.settle(req.Trigger.Process)
 
 	rec := g.e.newRecord(req)
 	latched := make(chan struct{})

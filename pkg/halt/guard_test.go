@@ -2,6 +2,7 @@ package halt
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +18,18 @@ func newGuardRig(t *testing.T, cfg Config) (*rig, *Guard) {
 	r := newRig(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	g := NewGuard(ctx, r.e)
+	// The fake's pids are not real processes: watch nothing.
+	g.watch.waitExit = func(ctx context.Context, _ int, stop <-chan struct{}) error {
+		select {
+		case <-stop:
+		case <-ctx.Done():
+		}
+		return errors.New("not watched")
+	}
 	t.Cleanup(func() {
 		cancel()
 		g.Wait()
+		g.WaitWatches()
 	})
 	return r, g
 }

@@ -89,7 +89,9 @@ func (e *Engine) stopMulticall(ctx context.Context, names []string) (map[string]
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
+	sent := time.Now()
 	results, err := e.sup.Multicall(ctx, calls)
+	e.log.Debug().Int("calls", len(calls)).Dur("took", time.Since(sent)).AnErr("error", err).Msg("stop multicall")
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +168,12 @@ func (e *Engine) verify(ctx context.Context, rec Record, res *Result, deadline t
 	interval := verifyFirstPoll
 	killed := false
 	retry := newBackoff()
+	// The stops were just sent: give supervisord a moment to reap before
+	// loading it with a process list.
+	if !sleepCtx(ctx, verifyFirstPoll) {
+		res.StopErrors["*"] = "verification interrupted"
+		return
+	}
 	for {
 		procs, err := e.listProcesses(ctx)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 // Supervisor is the part of supervisord's XML-RPC API the halt engine uses.
 // *supervisor.Client implements it.
 type Supervisor interface {
+	GetState(ctx context.Context) (supervisor.State, error)
 	GetAllProcessInfo(ctx context.Context) ([]supervisor.ProcessInfo, error)
 	StopProcess(ctx context.Context, name string, wait bool) error
 	StartProcess(ctx context.Context, name string, wait bool) error
