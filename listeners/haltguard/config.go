@@ -12,12 +12,11 @@ import (
 
 // listenerName is haltguard's name in logs, alerts, heartbeats and the
 // shared config's listeners map.
-const listenerName = "haltguard"
+const listenerName = halt.ListenerName
 
 // settings is everything a haltguard command needs, resolved from flags,
 // the shared config file and the environment.
 type settings struct {
-	ConfigPath string
 	Shared     *config.Config
 	Halt       halt.Config
 	StatePath  string
@@ -43,7 +42,6 @@ func loadSettings(configFlag, stateFlag string, underSupervisord bool) (*setting
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return &settings{
-		ConfigPath: path,
 		Shared:     shared,
 		Halt:       hc,
 		StatePath:  state.Path(stateFlag, shared.StatePath),

@@ -70,9 +70,6 @@ func New(cfg Config, d Deps) (*Engine, error) {
 	return &Engine{cfg: cfg, sup: d.Supervisor, latch: d.Latch, pager: d.Pager, log: d.Logger, now: now}, nil
 }
 
-// Config returns the engine's configuration, defaults filled in.
-func (e *Engine) Config() Config { return e.cfg }
-
 // Learn records which processes are targets, from a fresh process list, so
 // that a halt can send its stops before reading the list again.
 func (e *Engine) Learn(procs []supervisor.ProcessInfo) {
@@ -254,14 +251,14 @@ func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, mode 
 	if flatten && len(e.cfg.Flatten.Command) > 0 {
 		wg.Go(func() { res.Flatten = e.flatten(ctx, rec) })
 	}
-	var tail string
-	if rec.Trigger != "" {
-		wg.Go(func() { tail = e.stderrTail(ctx, rec.Trigger) })
-	}
 	e.verify(ctx, rec, res, e.now().Add(e.verifyTimeout(ctx)))
 	res.Duration = e.now().Sub(rec.Since)
+	if rec.Trigger != "" {
+		// Only now: while the targets stop, supervisord has better things
+		// to do than read a log file for the page.
+		res.triggerTail = e.stderrTail(ctx, rec.Trigger)
+	}
 	wg.Wait()
-	res.triggerTail = tail
 	return res
 }
 

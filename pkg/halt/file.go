@@ -8,9 +8,6 @@ import (
 	"github.com/superguard/superguard/pkg/config"
 )
 
-// SectionName is haltguard's section in the shared config's listeners map.
-const SectionName = "haltguard"
-
 // FileConfig is the `listeners: haltguard:` section of the shared YAML
 // config:
 //
@@ -46,7 +43,7 @@ type FileConfig struct {
 // to know which processes a halt latch covers.
 func FromShared(shared *config.Config) (Config, error) {
 	var fc FileConfig
-	if err := shared.Listener(SectionName, &fc); err != nil {
+	if err := shared.Listener(ListenerName, &fc); err != nil {
 		return Config{}, err
 	}
 	c := Config{
@@ -61,7 +58,7 @@ func FromShared(shared *config.Config) (Config, error) {
 		Self:            selfName(),
 	}
 	if err := c.Validate(); err != nil {
-		return Config{}, PrefixLines("listeners."+SectionName+".", err)
+		return Config{}, PrefixLines("listeners."+ListenerName+".", err)
 	}
 	return c, nil
 }

@@ -15,7 +15,8 @@ import (
 	"github.com/superguard/superguard/pkg/alert"
 )
 
-// ListenerName is the alert.Alert.Listener of every haltguard alert.
+// ListenerName is haltguard's name: the alert.Alert.Listener of its alerts
+// and its section in the shared config's listeners map.
 const ListenerName = "haltguard"
 
 // resumeHint tells the operator how to end the halt.
