@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -41,7 +42,9 @@ var impls = []impl{
 // libc through cgo by default, and a dynamically linked binary costs about
 // 1.8 MB more RSS and more page faults at start.
 var startupImpls = append([]impl{
-	{"eventlog-cgo0", func(b *testing.B) []string { return []string{buildEventlogWith(b, "CGO_ENABLED=0"), "-log-level", "warn"} }},
+	{"eventlog-cgo0", func(b *testing.B) []string {
+		return []string{buildEventlogWith(b, "CGO_ENABLED=0"), "-log-level", "warn"}
+	}},
 }, impls...)
 
 func pythonArgv(b *testing.B) []string {
@@ -124,8 +127,13 @@ func (c *child) expect(b *testing.B, want string) {
 	}
 }
 
+// stop closes the child's stdin (EOF: every listener exits) and waits for
+// it; it is idempotent.
 func (c *child) stop() {
-	c.in.Close() // EOF: every listener exits
+	if c.cmd.ProcessState != nil {
+		return
+	}
+	c.in.Close()
 	done := make(chan struct{})
 	go func() { _ = c.cmd.Wait(); close(done) }()
 	select {
@@ -184,7 +192,8 @@ func lockstep(b *testing.B, c *child, fr [][]byte, n int) time.Duration {
 }
 
 // BenchmarkThroughput reports events/s through each listener (an op is one
-// event).
+// event), and the CPU time (user + system, all threads) the listener spent
+// per event.
 func BenchmarkThroughput(b *testing.B) {
 	fr := frames(4096)
 	for _, im := range impls {
@@ -193,7 +202,13 @@ func BenchmarkThroughput(b *testing.B) {
 			c.expect(b, "READY\n")
 			b.ResetTimer()
 			d := lockstep(b, c, fr, b.N)
+			b.StopTimer()
+			c.stop()
 			b.ReportMetric(float64(b.N)/d.Seconds(), "events/s")
+			if ps := c.cmd.ProcessState; ps != nil {
+				cpu := ps.UserTime() + ps.SystemTime()
+				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/event")
+			}
 		})
 	}
 }
@@ -222,7 +237,8 @@ func BenchmarkStartup(b *testing.B) {
 
 // BenchmarkVersusC alternates rounds of eventlog (quiet) and the C listener
 // so that both see the same machine load, and reports eventlog's median
-// throughput as a percentage of C's (goal: at least 95).
+// throughput as a percentage of C's (goal: at least 95), each one's median
+// events/s, and each one's CPU time per event over all rounds.
 func BenchmarkVersusC(b *testing.B) {
 	ours := startChild(b, impls[0].argv(b))
 	floor := startChild(b, cArgv(b))
@@ -231,6 +247,7 @@ func BenchmarkVersusC(b *testing.B) {
 	fr := frames(4096)
 	const round = 2000
 	var pct, oursRate, cRate []float64
+	oursCPU0, cCPU0 := cpuTime(b, ours), cpuTime(b, floor)
 	for b.Loop() {
 		d1 := lockstep(b, ours, fr, round)
 		d2 := lockstep(b, floor, fr, round)
@@ -238,9 +255,34 @@ func BenchmarkVersusC(b *testing.B) {
 		cRate = append(cRate, round/d2.Seconds())
 		pct = append(pct, 100*d2.Seconds()/d1.Seconds())
 	}
+	events := float64(len(pct) * round)
 	b.ReportMetric(median(pct), "%-of-C")
 	b.ReportMetric(median(oursRate), "eventlog-events/s")
 	b.ReportMetric(median(cRate), "c-events/s")
+	b.ReportMetric(float64((cpuTime(b, ours)-oursCPU0).Microseconds())/events, "eventlog-cpu-µs/event")
+	b.ReportMetric(float64((cpuTime(b, floor)-cCPU0).Microseconds())/events, "c-cpu-µs/event")
+}
+
+// cpuTime returns the user + system time the child has used so far, from
+// /proc/PID/stat (clock ticks of 10 ms).
+func cpuTime(b *testing.B, c *child) time.Duration {
+	b.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name, which is in parentheses: utime and
+	// stime are fields 14 and 15, so indexes 11 and 12 here.
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }
 
 func median(v []float64) float64 {
