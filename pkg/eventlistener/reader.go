@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// deadliner is implemented by readers whose blocked Read can be interrupted:
-// *os.File on a pollable descriptor, net.Conn.
+// deadliner is implemented by readers whose blocked Read can be interrupted
+// with a deadline; those without a descriptor of their own (net.Pipe's
+// conns, *tls.Conn) take this path.
 type deadliner interface {
 	SetReadDeadline(t time.Time) error
 }

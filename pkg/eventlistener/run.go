@@ -207,11 +207,10 @@ const yieldInterval = 5 * time.Millisecond
 // and returns the time of the last yield. In Go 1.26 (the P state _Psyscall
 // is gone) a goroutine blocked in a syscall leaves its P running, so a loop
 // that only ever blocks in poll(2) and write(2) looks to sysmon like one
-// goroutine that never yields: every 10 ms
-// sysmon preempts it and drops back to polling every 20 µs, which cost 13%
-// of eventlog's CPU in lockstep. Yielding on every event instead costs more
-// (each Gosched wakes another thread); every few milliseconds costs nothing
-// measurable.
+// goroutine that never yields: every 10 ms sysmon preempts it and drops back
+// to waking every 20 µs, which cost 13% of eventlog's CPU in lockstep.
+// Yielding on every event costs more still (each Gosched wakes another
+// thread); every few milliseconds costs nothing measurable.
 func yieldEvery(last time.Time) time.Time {
 	now := time.Now()
 	if now.Sub(last) < yieldInterval {
