@@ -22,7 +22,7 @@ func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	t := &tap{log: log, filter: newFilter(cfg)}
+	t := &tap{log: log, filter: newFilter(cfg), logEvents: log.GetLevel() <= zerolog.InfoLevel}
 	opts := eventlistener.Options{Dialect: cfg.Dialect, Logger: log, StateFile: cfg.StateFile}
 	if cfg.Supervisor.URL != "" {
 		c, err := supervisor.New(cfg.Supervisor)
@@ -38,8 +38,9 @@ func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Wri
 
 // tap logs the events that pass its filter, and reconciliations.
 type tap struct {
-	log    zerolog.Logger
-	filter filter
+	log       zerolog.Logger
+	filter    filter
+	logEvents bool // events are logged at info: false skips the filter too
 }
 
 var (
@@ -49,7 +50,7 @@ var (
 
 // HandleEvent logs ev as one JSON line with message "event".
 func (t *tap) HandleEvent(_ context.Context, ev *eventlistener.Event) error {
-	if t.filter.match(ev) {
+	if t.logEvents && t.filter.match(ev) {
 		t.log.Info().EmbedObject(ev).Msg("event")
 	}
 	return nil
