@@ -36,7 +36,10 @@ const (
 //   - floor: no listener, a direct stopProcessGroup(trading, false), timed
 //     from the call;
 //   - haltguard with the shipped [eventlistener:haltguard] block (priority
-//     1000), halting on the first unexpected EXITED, with both stop modes;
+//     1000), halting on the first unexpected EXITED, with both stop modes,
+//     and with priority=-1 (below the programs: supervisord then dispatches
+//     the EXITED event before it respawns the dead program, but a FATAL one
+//     loop turn later);
 //   - haltguard halting on FATAL only;
 //   - a minimal Python childutils listener halting on FATAL
 //     (testdata/halt_on_fatal.py, default listener priority).
@@ -55,9 +58,10 @@ const (
 //	go test -run '^$' -bench BenchmarkHalt -timeout 20m ./integration/haltguard
 func BenchmarkHalt(b *testing.B) {
 	b.Run("floor=stopProcessGroup", benchFloor)
-	b.Run("haltguard=EXITED", func(b *testing.B) { benchHaltguard(b, true, "multicall") })
-	b.Run("haltguard=EXITED,stop_mode=concurrent", func(b *testing.B) { benchHaltguard(b, true, "concurrent") })
-	b.Run("haltguard=FATAL", func(b *testing.B) { benchHaltguard(b, false, "multicall") })
+	b.Run("haltguard=EXITED", func(b *testing.B) { benchHaltguard(b, true, "multicall", 1000) })
+	b.Run("haltguard=EXITED,stop_mode=concurrent", func(b *testing.B) { benchHaltguard(b, true, "concurrent", 1000) })
+	b.Run("haltguard=EXITED,priority=-1", func(b *testing.B) { benchHaltguard(b, true, "multicall", -1) })
+	b.Run("haltguard=FATAL", func(b *testing.B) { benchHaltguard(b, false, "multicall", 1000) })
 	b.Run("python=FATAL", benchPython)
 }
 
@@ -111,6 +115,7 @@ func benchFloor(b *testing.B) {
 		if _, err := s.Client.StartProcessGroup(ctxT(b), "trading", true); err != nil {
 			b.Fatal(err)
 		}
+		waitBenchTargets(b, s)
 		off := logSize(b, s)
 		t0 := time.Now()
 		if _, err := s.Client.StopProcessGroup(ctxT(b), "trading", false); err != nil {
@@ -122,9 +127,9 @@ func benchFloor(b *testing.B) {
 	report(b, samples)
 }
 
-func benchHaltguard(b *testing.B, onExited bool, stopMode string) {
+func benchHaltguard(b *testing.B, onExited bool, stopMode string, priority int) {
 	s := harness.Start(b, harness.Options{
-		Sections: benchSections + haltguardBlock,
+		Sections: benchSections + strings.Replace(haltguardBlock, "priority=1000", fmt.Sprintf("priority=%d", priority), 1),
 		Files: map[string]string{"superguard.yaml": fmt.Sprintf(`host: bench
 state_path: {{.Dir}}/state.db
 supervisor: {url: "{{.URL}}"}
@@ -255,6 +260,7 @@ stderr_logfile={{.Dir}}/pyhalt.err
 		if _, err := s.Client.StartProcessGroup(ctxT(b), "trading", true); err != nil {
 			b.Fatal(err)
 		}
+		waitBenchTargets(b, s)
 		return last.Sub(exited)
 	})
 	report(b, samples)
@@ -290,20 +296,27 @@ func report(b *testing.B, samples []time.Duration) {
 	b.Logf("exited: to the last stopped: (ms): %s", millis(samples))
 }
 
+// waitBenchTargets waits until every target is RUNNING and has exec'd
+// sleep: with startsecs=0 supervisord reports RUNNING right after the fork,
+// and a SIGTERM that lands before the exec is lost (the stop then waits for
+// stopwaitsecs and a SIGKILL).
 func waitBenchTargets(b *testing.B, s *harness.Supervisord) {
 	b.Helper()
-	harness.Eventually(b, waitUp, "every target RUNNING", func() (bool, string) {
+	harness.Eventually(b, waitUp, "every target RUNNING sleep", func() (bool, string) {
 		procs, err := s.Client.GetAllProcessInfo(ctxT(b))
 		if err != nil {
 			return false, err.Error()
 		}
 		n := 0
 		for _, p := range procs {
-			if p.Group == "trading" && p.State == supervisor.ProcessRunning {
+			if p.Group != "trading" || p.State != supervisor.ProcessRunning {
+				continue
+			}
+			if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p.PID)); err == nil && strings.TrimSpace(string(comm)) == "sleep" {
 				n++
 			}
 		}
-		return n == benchTargets, fmt.Sprintf("%d running", n)
+		return n == benchTargets, fmt.Sprintf("%d running sleep", n)
 	})
 }
 
