@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/superguard/superguard/pkg/procmatch"
 )
 
 // Config is crashpager's own configuration: the `listeners: crashpager:`
@@ -14,7 +16,7 @@ import (
 // value of every field means "use the default" (see defaults).
 type Config struct {
 	// Include and Exclude select the programs crashpager watches for crashes
-	// ("name", "group:name", "group:*", shell globs; see matcher). An empty
+	// ("name", "group:name", "group:*", shell globs; see package procmatch). An empty
 	// Include selects every program.
 	Include []string `yaml:"include"`
 	Exclude []string `yaml:"exclude"`
@@ -150,10 +152,10 @@ func (c Config) Validate() error {
 }
 
 func (c Config) validate() error {
-	if _, err := newMatcher(c.Include, c.Exclude); err != nil {
+	if _, err := procmatch.New(c.Include, c.Exclude); err != nil {
 		return err
 	}
-	if err := checkPatterns("listeners", c.Listeners); err != nil {
+	if err := procmatch.CheckAll("listeners", c.Listeners); err != nil {
 		return err
 	}
 	switch {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/superguard/superguard/pkg/procmatch"
 )
 
 func TestMatcher(t *testing.T) {
@@ -28,7 +30,7 @@ func TestMatcher(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := newMatcher(tt.include, tt.exclude)
+			m, err := procmatch.New(tt.include, tt.exclude)
 			if err != nil {
 				t.Fatal(err)
 			}

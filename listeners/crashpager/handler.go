@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -43,8 +44,8 @@ type crashes struct {
 	host      string
 	self      string // crashpager's own process name, ignored
 	instance  string // supervisord instance identity, part of every event's SourceID
-	programs  matcher
-	listeners matcher
+	programs  procmatch.Set
+	listeners procmatch.Set
 	sub       Submitter
 	sv        Supervisor // nil without a supervisord URL: alerts carry less detail
 	hb        Heartbeats // nil disables heartbeats
@@ -84,11 +85,11 @@ type crashesDeps struct {
 
 // newCrashes builds the crash logic from a validated Config.
 func newCrashes(cfg Config, d crashesDeps) (*crashes, error) {
-	programs, err := newMatcher(cfg.Include, cfg.Exclude)
+	programs, err := procmatch.New(cfg.Include, cfg.Exclude)
 	if err != nil {
 		return nil, err
 	}
-	listeners, err := newMatcher(cfg.Listeners, nil)
+	listeners, err := procmatch.New(cfg.Listeners, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +100,7 @@ func newCrashes(cfg Config, d crashesDeps) (*crashes, error) {
 		d.Now = time.Now
 	}
 	if len(cfg.Listeners) == 0 {
-		listeners = matcher{exclude: []string{"*"}} // watch no listener
+		listeners = procmatch.None() // watch no listener
 	}
 	return &crashes{
 		cfg: cfg, host: d.Host, self: d.Self, instance: d.Instance, programs: programs, listeners: listeners,

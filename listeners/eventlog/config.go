@@ -1,15 +1,14 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/logging"
+	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -45,7 +44,7 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, p := range c.Processes {
-		if err := checkPattern(p); err != nil {
+		if err := procmatch.Check(p); err != nil {
 			return fmt.Errorf("-process: %w", err)
 		}
 	}
@@ -73,19 +72,6 @@ func validEventName(s string) bool {
 		}
 	}
 	return true
-}
-
-func checkPattern(p string) error {
-	if p == "" {
-		return errors.New("empty pattern")
-	}
-	if strings.Count(p, ":") > 1 {
-		return fmt.Errorf("pattern %q: want name or group:name", p)
-	}
-	if _, err := path.Match(p, ""); err != nil {
-		return fmt.Errorf("pattern %q: %w", p, err)
-	}
-	return nil
 }
 
 // parseFlags parses args (without the program name) over DefaultConfig.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/logging"
+	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -61,7 +62,11 @@ func (t *tap) Reconcile(_ context.Context, r eventlistener.Reconciliation) error
 	procs := zerolog.Arr()
 	n := 0
 	for _, p := range r.Processes {
-		if len(t.filter.processes) > 0 && !matchProcess(t.filter.processes, p.FullName(), p.Name) {
+		group := p.Group
+		if group == "" { // the Go supervisord's dialect, as events are normalised
+			group = p.Name
+		}
+		if len(t.filter.processes) > 0 && !procmatch.Any(t.filter.processes, group, p.Name) {
 			continue
 		}
 		n++

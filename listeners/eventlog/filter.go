@@ -1,10 +1,10 @@
 package main
 
 import (
-	"path"
 	"strings"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/procmatch"
 )
 
 // filter selects the events eventlog logs.
@@ -44,18 +44,15 @@ func (f filter) matchEvent(name string) bool {
 }
 
 // matchProcess matches events about a process on "group:name" or name, and
-// PROCESS_GROUP_* events on their group. Other events pass.
+// PROCESS_GROUP_* events on their group (see package procmatch). Other
+// events pass.
 func (f filter) matchProcess(ev *eventlistener.Event) bool {
 	if len(f.processes) == 0 {
 		return true
 	}
 	if ev.Group != nil {
 		for _, p := range f.processes {
-			g, _, hasColon := strings.Cut(p, ":")
-			if !hasColon {
-				g = p
-			}
-			if ok, _ := path.Match(g, ev.Group.Group); ok {
+			if procmatch.MatchGroup(p, ev.Group.Group) {
 				return true
 			}
 		}
@@ -65,22 +62,6 @@ func (f filter) matchProcess(ev *eventlistener.Event) bool {
 	if full == "" {
 		return true
 	}
-	_, name, _ := strings.Cut(full, ":")
-	return matchProcess(f.processes, full, name)
-}
-
-// matchProcess reports whether a pattern matches: one with a colon against
-// "group:name", one without against the name. Syntax is checked by
-// Config.Validate.
-func matchProcess(patterns []string, full, name string) bool {
-	for _, p := range patterns {
-		target := name
-		if strings.Contains(p, ":") {
-			target = full
-		}
-		if ok, _ := path.Match(p, target); ok {
-			return true
-		}
-	}
-	return false
+	group, name, _ := strings.Cut(full, ":")
+	return procmatch.Any(f.processes, group, name)
 }

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
+
 	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 func TestFilter(t *testing.T) {
@@ -74,4 +80,46 @@ func names(evs []*eventlistener.Event) []string {
 		out = append(out, ev.EventName+"("+ev.ProcessName()+")")
 	}
 	return out
+}
+
+// Reconciliation is filtered like events: an ungrouped program's group is
+// its own name, also in the Go supervisord's dialect, which leaves it empty.
+func TestReconcileFilter(t *testing.T) {
+	procs := []supervisor.ProcessInfo{
+		{Group: "strategies", Name: "engine"},
+		{Group: "risk", Name: "risk"},
+		{Group: "", Name: "web"},
+	}
+	tests := []struct {
+		name      string
+		processes []string
+		want      []string
+	}{
+		{name: "no filter", want: []string{"strategies:engine", "risk:risk", "web"}},
+		{name: "group:*", processes: []string{"strategies:*"}, want: []string{"strategies:engine"}},
+		{name: "bare name", processes: []string{"web"}, want: []string{"web"}},
+		{name: "empty group is the name", processes: []string{"web:web", "risk:*"}, want: []string{"risk:risk", "web"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tp := &tap{log: zerolog.New(&buf), filter: newFilter(Config{Processes: tt.processes})}
+			if err := tp.Reconcile(t.Context(), eventlistener.Reconciliation{Reason: "start", Processes: procs}); err != nil {
+				t.Fatal(err)
+			}
+			var line struct {
+				Processes []struct{ Name string }
+			}
+			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+				t.Fatalf("%v: %s", err, buf.Bytes())
+			}
+			var got []string
+			for _, p := range line.Processes {
+				got = append(got, p.Name)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("logged %v, want %v", got, tt.want)
+			}
+		})
+	}
 }
