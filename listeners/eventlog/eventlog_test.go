@@ -118,11 +118,17 @@ command=sleep 1000
 	}
 }
 
-// buildEventlog builds this package with plain go build, once per test
+// shippedEnv is how the Makefile's build target builds the listeners:
+// without cgo. Every dependency is pure Go, and package net otherwise links
+// libc through cgo, which makes the binary dynamically linked: about 3.5 ms
+// more from exec to READY and 1.8 MB more RSS (BenchmarkStartup).
+var shippedEnv = []string{"CGO_ENABLED=0"}
+
+// buildEventlog builds this package as `make build` does, once per test
 // binary run.
 func buildEventlog(tb testing.TB) string {
 	tb.Helper()
-	return buildEventlogWith(tb)
+	return buildEventlogWith(tb, shippedEnv...)
 }
 
 // built caches buildEventlogWith's binaries by environment.
