@@ -17,7 +17,8 @@ import (
 )
 
 // fakeSubmitter records committed alerts; it enforces the pipeline's
-// idempotency rule (SourceID+Key) so tests see what the pipeline would keep.
+// idempotency rule (SourceID+Key) so tests see what the pipeline would keep,
+// and fails on a done ctx as the pipeline's store transaction does.
 type fakeSubmitter struct {
 	mu     sync.Mutex
 	alerts []*alert.Alert
@@ -27,8 +28,11 @@ type fakeSubmitter struct {
 
 var _ Submitter = (*fakeSubmitter)(nil)
 
-func (f *fakeSubmitter) Submit(_ context.Context, a *alert.Alert) error {
+func (f *fakeSubmitter) Submit(ctx context.Context, a *alert.Alert) error {
 	if err := a.Validate(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	f.mu.Lock()

@@ -378,6 +378,34 @@ func TestReconcile(t *testing.T) {
 	}
 }
 
+// Reconciliation runs under a deadline (eventlistener's ReconcileTimeout).
+// A supervisord too slow to return the stderr tails in time must not cost
+// the FATAL alerts themselves, and a FATAL whose commit failed is reported
+// by the next reconciliation.
+func TestReconcileSlowSupervisorStillCommits(t *testing.T) {
+	started := time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
+	infos := []supervisor.ProcessInfo{
+		{Name: "feed", Group: "feed", State: supervisor.ProcessFatal, Start: started},
+		{Name: "risk", Group: "risk", State: supervisor.ProcessFatal, Start: started},
+	}
+	f := newFixture(t, Config{}, &fakeSupervisor{delay: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	f.c.reconcile(ctx, "gap", infos)
+	if s := summary(f.sub.take()); s != "trigger feed:feed fatal critical\ntrigger risk:risk fatal critical\n" {
+		t.Fatalf("alerts after a reconciliation that ran out of time:\n%s", s)
+	}
+
+	g := newFixture(t, Config{}, nil)
+	g.sub.err = errStoreBroken
+	g.c.reconcile(context.Background(), "gap", infos[:1])
+	g.sub.err = nil
+	g.c.reconcile(context.Background(), "gap", infos[:1])
+	if s := summary(g.sub.take()); s != "trigger feed:feed fatal critical\n" {
+		t.Fatalf("alerts after a failed commit and a second reconciliation:\n%s", s)
+	}
+}
+
 func TestReconcileAfterRestartWithOpenIncident(t *testing.T) {
 	f := newFixture(t, Config{}, nil)
 	f.c.restoreOpen([]*state.Incident{{Status: state.IncidentOpen, Listeners: map[string]int{"crashpager": 1},

@@ -108,16 +108,22 @@ func (c *crashes) reconcile(ctx context.Context, reason string, infos []supervis
 				p.fatalStart = info.Start
 				continue
 			}
-			p.fatalStart = info.Start
-			c.reconciledFatal(ctx, p, reason, info)
+			if c.reconciledFatal(ctx, p, reason, info) {
+				p.fatalStart = info.Start
+			}
 		default:
 			p.runningSince = time.Time{}
 		}
 	}
 }
 
-// reconciledFatal reports a FATAL found in the process list.
-func (c *crashes) reconciledFatal(ctx context.Context, p *proc, reason string, info supervisor.ProcessInfo) {
+// reconciledFatal reports a FATAL found in the process list and says
+// whether the alert was committed. ctx carries the reconciliation's
+// deadline, which the stderr tails of several FATAL processes can use up:
+// the tail is fetched only while time is left, and the commit does not
+// depend on that deadline (the pipeline bounds it with its own), so a FATAL
+// is never dropped for want of a log tail.
+func (c *crashes) reconciledFatal(ctx context.Context, p *proc, reason string, info supervisor.ProcessInfo) bool {
 	source := fmt.Sprintf("reconcile:%s:fatal:%d", p.fullName(), info.Start.UnixNano())
 	d := map[string]string{"to_state": "FATAL", "found_by": "reconciliation (" + reason + ")"}
 	if info.SpawnErr != "" {
@@ -127,15 +133,15 @@ func (c *crashes) reconciledFatal(ctx context.Context, p *proc, reason string, i
 		d["description"] = info.Description
 	}
 	var tail string
-	if c.cfg.TailBytes > 0 {
+	if c.cfg.TailBytes > 0 && ctx.Err() == nil {
 		tail = c.inspect(ctx, p, false).tail
 	}
+	commitCtx := context.WithoutCancel(ctx)
 	if p.listener {
-		c.submit(ctx, p, c.newAlert(source, p, alert.CondListener, alert.Critical, alert.Trigger,
+		return c.submit(commitCtx, p, c.newAlert(source, p, alert.CondListener, alert.Critical, alert.Trigger,
 			fmt.Sprintf("superguard listener %s is FATAL", p.fullName()), d, tail))
-		return
 	}
-	c.submit(ctx, p, c.newAlert(source, p, alert.CondFatal, alert.Critical, alert.Trigger,
+	return c.submit(commitCtx, p, c.newAlert(source, p, alert.CondFatal, alert.Critical, alert.Trigger,
 		fmt.Sprintf("%s is FATAL: supervisord gave up starting it", p.fullName()), d, tail))
 }
 
