@@ -58,16 +58,35 @@ const (
 //	go test -run '^$' -bench BenchmarkHalt -timeout 20m ./integration/haltguard
 func BenchmarkHalt(b *testing.B) {
 	b.Run("floor=stopProcessGroup", benchFloor)
-	b.Run("haltguard=EXITED", func(b *testing.B) { benchHaltguard(b, true, "multicall", 1000) })
-	b.Run("haltguard=EXITED,stop_mode=concurrent", func(b *testing.B) { benchHaltguard(b, true, "concurrent", 1000) })
-	b.Run("haltguard=EXITED,priority=-1", func(b *testing.B) { benchHaltguard(b, true, "multicall", -1) })
-	b.Run("haltguard=FATAL", func(b *testing.B) { benchHaltguard(b, false, "multicall", 1000) })
+	shipped := hgVariant{onExited: true, stopMode: "multicall", priority: 1000}
+	b.Run("haltguard=EXITED", func(b *testing.B) { benchHaltguard(b, shipped) })
+	noRespawn := shipped
+	noRespawn.noRespawn = true
+	b.Run("haltguard=EXITED,risk_manager_autorestart=false", func(b *testing.B) { benchHaltguard(b, noRespawn) })
+	concurrent := shipped
+	concurrent.stopMode = "concurrent"
+	b.Run("haltguard=EXITED,stop_mode=concurrent", func(b *testing.B) { benchHaltguard(b, concurrent) })
+	low := shipped
+	low.priority = -1
+	b.Run("haltguard=EXITED,priority=-1", func(b *testing.B) { benchHaltguard(b, low) })
+	fatal := shipped
+	fatal.onExited = false
+	b.Run("haltguard=FATAL", func(b *testing.B) { benchHaltguard(b, fatal) })
 	b.Run("python=FATAL", benchPython)
+}
+
+// hgVariant is one haltguard configuration under benchmark.
+type hgVariant struct {
+	onExited  bool   // trigger_on_exited
+	stopMode  string // stop_mode
+	priority  int    // the listener's priority
+	noRespawn bool   // risk_manager has autorestart=false: supervisord does not respawn it during the halt
 }
 
 // benchSections is the trading group and risk_manager, which exits 3 at
 // start while the file risk.broken exists (and then goes FATAL at once:
-// startretries=0).
+// startretries=0). supervisord respawns risk_manager as soon as it dies
+// (autorestart=true): in the same loop turns as the halt.
 const benchSections = `
 [program:t]
 command=sleep 100000
@@ -127,9 +146,17 @@ func benchFloor(b *testing.B) {
 	report(b, samples)
 }
 
-func benchHaltguard(b *testing.B, onExited bool, stopMode string, priority int) {
+func benchHaltguard(b *testing.B, v hgVariant) {
+	sections := benchSections
+	if v.noRespawn {
+		sections = strings.Replace(sections, "startretries=0\nautorestart=true", "startretries=0\nautorestart=false", 1)
+		if sections == benchSections {
+			b.Fatal("risk_manager's autorestart setting not found in benchSections")
+		}
+	}
+	onExited := v.onExited
 	s := harness.Start(b, harness.Options{
-		Sections: benchSections + strings.Replace(haltguardBlock, "priority=1000", fmt.Sprintf("priority=%d", priority), 1),
+		Sections: sections + strings.Replace(haltguardBlock, "priority=1000", fmt.Sprintf("priority=%d", v.priority), 1),
 		Files: map[string]string{"superguard.yaml": fmt.Sprintf(`host: bench
 state_path: {{.Dir}}/state.db
 supervisor: {url: "{{.URL}}"}
@@ -140,7 +167,7 @@ listeners:
     targets: [trading]
     trigger_on_exited: %v
     stop_mode: %s
-`, onExited, stopMode)},
+`, v.onExited, v.stopMode)},
 		Env: []string{"SUPERGUARD_LOG_LEVEL=" + os.Getenv("HALTGUARD_BENCH_LOG_LEVEL")},
 	})
 	waitBenchTargets(b, s)
@@ -158,6 +185,12 @@ listeners:
 		exited, last := waitStops(b, s, off, true)
 		reactions = append(reactions, haltStarted(b, s, i+1).Sub(exited))
 		// Reset: risk_manager back up, latch cleared, targets started.
+		if v.noRespawn && onExited {
+			s.WaitProcessState(b, "risk_manager:risk_manager", supervisor.ProcessExited, waitHalt)
+			if err := s.Client.StartProcess(ctxT(b), "risk_manager:risk_manager", true); err != nil {
+				b.Fatal(err)
+			}
+		}
 		if !onExited {
 			fixFile(b, s)
 			s.WaitProcessState(b, "risk_manager:risk_manager", supervisor.ProcessFatal, waitHalt)

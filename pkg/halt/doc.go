@@ -41,6 +41,11 @@
 // use the trigger's key with alert.CondHalt, manual ones
 // alert.Key(host, "", alert.CondHalt).
 //
+// supervisord queues a death's EXITED event for the next turn of its idle
+// main loop, up to 1 s later; the Guard watches each critical program's pid
+// (pidfd, Linux 5.3+) and, when it dies, nudges supervisord with a few
+// cheap requests so the event is dispatched within milliseconds.
+//
 // While latched (Guard): a target seen starting is stopped again and
 // reported; on start-up an unfinished halt is finished, so a haltguard
 // killed mid-halt completes it once supervisord restarts it. A check of the
