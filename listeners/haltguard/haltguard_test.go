@@ -83,6 +83,8 @@ func TestHandlerRoutesEvents(t *testing.T) {
 		{Header: eventlistener.Header{EventName: "TICK_5"}, Tick: &eventlistener.Tick{Period: 5, When: tick}},
 		{Header: eventlistener.Header{EventName: "REMOTE_COMMUNICATION"}, Remote: &eventlistener.RemoteComm{Type: "superguard.halt", Data: "{}"}},
 		{Header: eventlistener.Header{EventName: "PROCESS_LOG_STDOUT"}, Log: &eventlistener.ProcessLog{Data: "x"}},
+		{Header: eventlistener.Header{EventName: "PROCESS_STATE_WEIRD"},
+			State: &eventlistener.ProcessState{Process: "risk_manager", Group: "risk", FromState: "RUNNING", ToState: "WEIRD"}},
 	}
 	for _, ev := range events {
 		if err := h.HandleEvent(context.Background(), ev); err != nil {
@@ -102,7 +104,8 @@ func TestHandlerRoutesEvents(t *testing.T) {
 	if c := g.changes[1]; c.Process != "trading:a" || c.To != supervisor.ProcessExited || !c.Expected || c.PID != 42 {
 		t.Errorf("second change %+v", c)
 	}
-	if g.ticks != 1 || len(b.beats) != 1 || !b.beats[0].Equal(tick) {
+	// The TICK and the unparsable state each ask for a check.
+	if g.ticks != 2 || len(b.beats) != 1 || !b.beats[0].Equal(tick) {
 		t.Errorf("ticks %d, heartbeats %v", g.ticks, b.beats)
 	}
 	if len(g.remotes) != 1 || g.remotes[0] != "superguard.halt {}" {

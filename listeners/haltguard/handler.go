@@ -52,7 +52,10 @@ func (h *handler) HandleEvent(ctx context.Context, ev *eventlistener.Event) erro
 	case ev.State != nil:
 		to, err := supervisor.ParseProcessState(ev.State.ToState)
 		if err != nil {
-			h.log.Warn().Err(err).EmbedObject(ev).Msg("unknown process state")
+			// Neither trust nor ignore it: read the real states.
+			h.log.Warn().Err(err).EmbedObject(ev).Msg("unknown process state: checking every process")
+			h.guard.Tick()
+			return nil
 		}
 		h.guard.OnState(ctx, halt.StateChange{
 			Process:  ev.State.Name(),
