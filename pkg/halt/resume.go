@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -144,44 +143,12 @@ func (e *Engine) startTargets(ctx context.Context, traceID string, procs []super
 }
 
 func (e *Engine) startNames(ctx context.Context, names []string) map[string]error {
-	out := make(map[string]error, len(names))
-	if !e.noMulticall.Load() {
-		calls := make([]supervisor.Call, len(names))
-		for i, n := range names {
-			calls[i] = supervisor.Call{Method: "supervisor.startProcess", Params: []any{n, false}}
-		}
-		cctx, cancel := context.WithTimeout(ctx, callTimeout+time.Duration(len(names))*startPerTarget)
-		results, err := e.sup.Multicall(cctx, calls)
-		cancel()
-		var f *supervisor.Fault
-		switch {
-		case err == nil:
-			for i, n := range names {
-				out[n] = results[i].Err
-			}
-			return out
-		case !errors.As(err, &f):
-			for _, n := range names {
-				out[n] = err
-			}
-			return out
-		}
-		e.noMulticall.Store(true)
-	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, n := range names {
-		wg.Go(func() {
-			cctx, cancel := context.WithTimeout(ctx, callTimeout)
-			defer cancel()
-			err := e.sup.StartProcess(cctx, n, false)
-			mu.Lock()
-			out[n] = err
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return out
+	return e.each(ctx, eachCall{
+		method:    "supervisor.startProcess",
+		multicall: true,
+		timeout:   callTimeout + time.Duration(len(names))*startPerTarget,
+		one:       func(ctx context.Context, name string) error { return e.sup.StartProcess(ctx, name, false) },
+	}, names)
 }
 
 // Status is the halt latch and the state of every target and critical

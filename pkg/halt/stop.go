@@ -57,60 +57,66 @@ func classifyStop(err error) stopOutcome {
 // stopNames asks supervisord to stop every named process at once, with
 // wait=false so that no process waits on another, and returns each answer.
 func (e *Engine) stopNames(ctx context.Context, names []string) map[string]error {
+	return e.each(ctx, eachCall{
+		method:    "supervisor.stopProcess",
+		multicall: e.cfg.stopMode() == StopMulticall,
+		timeout:   callTimeout,
+		one:       func(ctx context.Context, name string) error { return e.sup.StopProcess(ctx, name, false) },
+	}, names)
+}
+
+// eachCall is one XML-RPC method applied to many processes.
+type eachCall struct {
+	method    string // e.g. "supervisor.stopProcess", called as method(name, false)
+	multicall bool   // try one system.multicall first
+	timeout   time.Duration
+	one       func(ctx context.Context, name string) error // the same call for one process
+}
+
+// each calls c for every name at once and returns each name's answer: one
+// system.multicall (one request for supervisord's single-threaded loop to
+// parse), or one request per name from its own goroutine. A server without
+// system.multicall (the Go supervisord answers with a fault) is remembered
+// and gets one request per name from then on. A transport failure of the
+// multicall is every name's answer.
+func (e *Engine) each(ctx context.Context, c eachCall, names []string) map[string]error {
 	if len(names) == 0 {
 		return nil
 	}
-	if e.cfg.stopMode() == StopMulticall && !e.noMulticall.Load() {
-		out, err := e.stopMulticall(ctx, names)
-		if err == nil {
-			return out
+	out := make(map[string]error, len(names))
+	if c.multicall && !e.noMulticall.Load() {
+		calls := make([]supervisor.Call, len(names))
+		for i, n := range names {
+			calls[i] = supervisor.Call{Method: c.method, Params: []any{n, false}}
 		}
+		cctx, cancel := context.WithTimeout(ctx, c.timeout)
+		sent := time.Now()
+		results, err := e.sup.Multicall(cctx, calls)
+		cancel()
+		e.log.Debug().Str("method", c.method).Int("calls", len(calls)).Dur("took", time.Since(sent)).AnErr("error", err).Msg("multicall")
 		var f *supervisor.Fault
-		if !errors.As(err, &f) {
-			// Transport failure: every stop failed with it.
-			out = make(map[string]error, len(names))
+		switch {
+		case err == nil:
+			for i, n := range names {
+				out[n] = results[i].Err
+			}
+			return out
+		case !errors.As(err, &f):
 			for _, n := range names {
 				out[n] = err
 			}
 			return out
 		}
-		// A server without system.multicall (the Go supervisord answers
-		// with a fault): use one request per process from now on.
 		e.noMulticall.Store(true)
-		e.log.Warn().Err(err).Msg("system.multicall refused: stopping with one request per process")
+		e.log.Warn().Err(err).Msg("system.multicall refused: one request per process from now on")
 	}
-	return e.stopConcurrent(ctx, names)
-}
-
-func (e *Engine) stopMulticall(ctx context.Context, names []string) (map[string]error, error) {
-	calls := make([]supervisor.Call, len(names))
-	for i, n := range names {
-		calls[i] = supervisor.Call{Method: "supervisor.stopProcess", Params: []any{n, false}}
-	}
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	sent := time.Now()
-	results, err := e.sup.Multicall(ctx, calls)
-	e.log.Debug().Int("calls", len(calls)).Dur("took", time.Since(sent)).AnErr("error", err).Msg("stop multicall")
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]error, len(names))
-	for i, n := range names {
-		out[n] = results[i].Err
-	}
-	return out, nil
-}
-
-func (e *Engine) stopConcurrent(ctx context.Context, names []string) map[string]error {
-	out := make(map[string]error, len(names))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, n := range names {
 		wg.Go(func() {
 			cctx, cancel := context.WithTimeout(ctx, callTimeout)
 			defer cancel()
-			err := e.sup.StopProcess(cctx, n, false)
+			err := c.one(cctx, n)
 			mu.Lock()
 			out[n] = err
 			mu.Unlock()
