@@ -99,6 +99,12 @@ func (c Condition) Valid() bool {
 	return false
 }
 
+// DetailHaltReason is the detail a halt report carries. An incident that
+// holds it stays open until a halt resolve (haltguard resume) closes it: the
+// program whose FATAL triggered the halt shares the halt's incident, and its
+// recovery does not end the halt.
+const DetailHaltReason = "halt_reason"
+
 // Kind says whether a notification opens (or repeats) an incident or closes it.
 type Kind string
 

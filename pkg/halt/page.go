@@ -61,10 +61,10 @@ func (e *Engine) baseAlert(rec Record, kind alert.Kind) *alert.Alert {
 		TraceID:   rec.TraceID,
 		Time:      e.now(),
 		Details: map[string]string{
-			"halt_reason": rec.Reason,
-			"halted_by":   rec.By,
-			"halted_at":   rec.Since.Format(time.RFC3339Nano),
-			"trace_id":    rec.TraceID,
+			alert.DetailHaltReason: rec.Reason,
+			"halted_by":            rec.By,
+			"halted_at":            rec.Since.Format(time.RFC3339Nano),
+			"trace_id":             rec.TraceID,
 		},
 	}
 	if rec.Trigger != "" {

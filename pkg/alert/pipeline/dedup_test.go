@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -477,5 +478,50 @@ func TestSecondListenerAddsNoOccurrence(t *testing.T) {
 	}
 	if inc := h.incident(a.Key); inc.Count != 1 || len(inc.Listeners) != 2 {
 		t.Errorf("incident count %d listeners %v", inc.Count, inc.Listeners)
+	}
+}
+
+func TestHaltKeepsSharedIncidentOpen(t *testing.T) {
+	h := newHarness(t, baseConfig)
+	fatal := exit("risk", "risk_manager", alert.Critical)
+	fatal.Condition = alert.CondFatal
+	h.submit(fatal)
+	halt := fatal
+	halt.Condition, halt.Listener, halt.Action = alert.CondHalt, "haltguard", "halted trading"
+	halt.Details = map[string]string{alert.DetailHaltReason: "risk:risk_manager FATAL"}
+	h.clock.Advance(time.Second)
+	h.submit(halt)
+	before := len(h.rows())
+
+	// risk_manager recovers: crashpager's resolve must not end the halt's page.
+	h.clock.Advance(time.Minute)
+	h.submit(resolved(fatal))
+	if inc := h.incident(fatal.Key); inc == nil || inc.Status != state.IncidentOpen {
+		t.Fatalf("incident after the program's recovery = %+v, want still open", inc)
+	}
+	if got := len(h.rows()); got != before {
+		t.Fatalf("the program's resolve queued %d rows: %q", got-before, summary(h.rows()))
+	}
+
+	// haltguard resume resolves it, once per sink.
+	h.submit(resolved(halt))
+	var resolves int
+	for _, d := range h.rows() {
+		if d.Purpose == state.PurposeResolve {
+			resolves++
+		}
+	}
+	if resolves == 0 {
+		t.Fatalf("resume queued no resolve: %q", summary(h.rows()))
+	}
+	err := h.store.View(context.Background(), func(tx *state.Tx) error {
+		inc, err := tx.OpenIncident(fatal.Key)
+		if inc != nil {
+			t.Errorf("incident still open after the resume: %+v", inc)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

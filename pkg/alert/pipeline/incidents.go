@@ -272,6 +272,13 @@ func (p *Pipeline) resolve(tx *state.Tx, a *alert.Alert, now time.Time) (bool, e
 		}
 		return false, err
 	}
+	if a.Condition != alert.CondHalt && inc.Alert.Details[alert.DetailHaltReason] != "" {
+		// Trading stays halted until a person resumes it, so the program
+		// that triggered the halt coming back does not close the incident.
+		p.log.Info().Str("key", a.Key).Str("incident_id", inc.ID).Str("from", a.Listener).
+			Msg("resolve ignored: the incident carries a halt that only a resume ends")
+		return false, nil
+	}
 	ks, err := tx.Key(a.Key)
 	if err != nil {
 		return false, err
