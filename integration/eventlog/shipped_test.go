@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,28 +42,54 @@ func TestShippedConfs(t *testing.T) {
 }
 
 // TestShippedListenerSettings checks the settings every listener block must
-// carry (see README.md): a missing one fails silently in production.
+// carry (see README.md), in every [eventlistener:x] of every shipped
+// conf.d/*.conf: a missing one fails silently in production.
 func TestShippedListenerSettings(t *testing.T) {
 	t.Parallel()
-	sections := harness.ParseConf(harness.ShippedConf(t, "conf.d/eventlog.conf"))
-	sec := harness.FindSection(sections, "eventlistener:eventlog")
-	if sec == nil {
-		t.Fatal("conf.d/eventlog.conf has no [eventlistener:eventlog]")
+	// The events each shipped listener needs, by name.
+	wantEvents := map[string][]string{
+		"eventlog":   {"PROCESS_STATE", "TICK_60"},
+		"crashpager": {"PROCESS_STATE", "TICK_5"},
+		"haltguard":  {"PROCESS_STATE", "TICK_5", "REMOTE_COMMUNICATION"},
 	}
-	want := map[string]string{
-		"buffer_size":    "1024",
-		"priority":       "1000",
-		"autorestart":    "true",
-		"stdout_logfile": "NONE",
-		"stderr_logfile": "{{.Dir}}/log/eventlog.log",
-	}
-	for k, v := range want {
-		if got := sec.Values[k]; got != v {
-			t.Errorf("%s = %q, want %q", k, got, v)
+	listeners := 0
+	for _, file := range shippedListenerConfs(t) {
+		for _, sec := range harness.ParseConf(harness.ShippedConf(t, file)) {
+			name, ok := strings.CutPrefix(sec.Name, "eventlistener:")
+			if !ok {
+				continue
+			}
+			listeners++
+			t.Run(file+"/"+name, func(t *testing.T) {
+				want := map[string]string{
+					"buffer_size":    "1024",
+					"priority":       "1000",
+					"autorestart":    "true",
+					"stdout_logfile": "NONE",
+				}
+				for k, v := range want {
+					if got := sec.Values[k]; got != v {
+						t.Errorf("%s = %q, want %q", k, got, v)
+					}
+				}
+				if got := sec.Values["stderr_logfile"]; got == "" || got == "NONE" {
+					t.Errorf("stderr_logfile = %q, want a file: the listener's logs go to stderr", got)
+				}
+				events, known := wantEvents[name]
+				if !known {
+					t.Fatalf("no expected events for listener %q: add it to wantEvents", name)
+				}
+				got := strings.Split(sec.Values["events"], ",")
+				for _, e := range events {
+					if !slices.Contains(got, e) {
+						t.Errorf("events = %q, want %s among them", sec.Values["events"], e)
+					}
+				}
+			})
 		}
 	}
-	if !strings.Contains(sec.Values["events"], "PROCESS_STATE") || !strings.Contains(sec.Values["events"], "TICK_60") {
-		t.Errorf("events = %q, want PROCESS_STATE and TICK_60", sec.Values["events"])
+	if listeners < len(wantEvents) {
+		t.Errorf("found %d [eventlistener:x] sections in conf.d, want at least %d", listeners, len(wantEvents))
 	}
 }
 
