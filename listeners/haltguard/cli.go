@@ -453,7 +453,9 @@ func cmdGate(ctx context.Context, args []string, stderr io.Writer) int {
 		return exitHalted
 	}
 	path := config.Path(c.config)
-	shared, err := config.Load(path)
+	// The gate only reads the latch: it must not need the sinks' secrets,
+	// which a strategy's environment has no reason to carry.
+	shared, err := config.LoadUnresolved(path)
 	if err != nil {
 		return refuse("cannot read the config (%v), so cannot tell whether trading is halted", err)
 	}

@@ -18,7 +18,7 @@
 //	startsecs=1
 //	stopwaitsecs=15
 //	stdout_logfile=NONE
-//	stderr_logfile=/var/log/supervisor/haltguard.err.log
+//	stderr_logfile=/var/log/superguard/haltguard.log
 //	environment=SUPERVISOR_USERNAME="superguard",SUPERVISOR_PASSWORD_FILE="/etc/superguard/supervisor.pass"
 //
 // and in the shared YAML config:

@@ -206,12 +206,22 @@ func TestGateRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A strategy's environment lacks the sinks' secrets: the gate must still
+	// read the latch rather than fail on the config.
+	noSecrets := filepath.Join(dir, "nosecrets.yaml")
+	t.Setenv("SG_TEST_UNSET_PD_KEY", "")
+	if err := os.WriteFile(noSecrets, []byte("sinks:\n  - name: oncall\n    type: pagerduty\n    routing_key_env: SG_TEST_UNSET_PD_KEY\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
 		{name: "latched", args: []string{"-state", statePath, "--", "/bin/true"},
+			want: "haltguard gate: trading is HALTED since"},
+		{name: "latched, sink secrets not in the environment", args: []string{"-config", noSecrets, "-state", statePath, "--", "/bin/true"},
 			want: "haltguard gate: trading is HALTED since"},
 		{name: "unreadable config fails closed", args: []string{"-config", badConfig, "-state", statePath, "--", "/bin/true"},
 			want: "cannot read the config"},
