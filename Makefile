@@ -63,12 +63,12 @@ integration: ## integration tests only, with -race
 	@sup=$(SUPERVISORD); SUPERGUARD_SUPERVISORD=$$sup $(GO) test -race \
 		-timeout $(INTEGRATION_TIMEOUT) -parallel $(INTEGRATION_PARALLEL) ./integration/...
 
-bench: ## benchmarks of every package that has one
+bench: ## benchmarks of every package that has one, one package at a time (they time real processes)
 	@pkgs=$$(grep -rl --include='*_test.go' --exclude-dir=.git --exclude-dir='.venv*' '^func Benchmark' . \
 		| xargs -r -n1 dirname | sort -u); \
 	if [ -z "$$pkgs" ]; then echo "no benchmarks"; exit 0; fi; \
 	sup=$(SUPERVISORD); SUPERGUARD_SUPERVISORD=$$sup \
-	$(GO) test -run '^$$' -bench . -benchmem -timeout $(BENCH_TIMEOUT) $$pkgs
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout $(BENCH_TIMEOUT) $$pkgs
 
 fuzz: ## each fuzz target for FUZZTIME (default 20s)
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
