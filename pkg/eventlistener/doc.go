@@ -2,7 +2,7 @@
 // writes READY, reads one event (a header line and a payload of `len`
 // characters), hands a typed Event to a Handler and answers RESULT 2\nOK or
 // RESULT 4\nFAIL, over an io.Reader and io.Writer that the caller passes in
-// (a listener's stdin and stdout; nothing here touches os.Stdout).
+// (a listener's stdin and stdout; nothing here touches the process's own standard output).
 //
 // # Protocol facts the loop relies on
 //
