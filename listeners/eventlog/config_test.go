@@ -1,112 +1,77 @@
 package main
 
 import (
-	"flag"
-	"io"
-	"reflect"
+	"bytes"
 	"strings"
 	"testing"
 
-	"github.com/superguard/superguard/pkg/eventlistener"
-	"github.com/superguard/superguard/pkg/supervisor"
+	"github.com/superguard/superguard/pkg/listener"
 )
 
-func TestParseFlags(t *testing.T) {
+// run runs eventlog's command line on the skeleton with stdin as the
+// protocol stream.
+func run(args []string, stdin string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = listener.Run(spec, args, listener.IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+func TestCommandLine(t *testing.T) {
 	tests := []struct {
-		name    string
-		args    []string
-		want    Config
-		wantErr string
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr string
 	}{
-		{name: "defaults", args: nil, want: DefaultConfig()},
+		{name: "defaults", wantStdout: "READY\n"},
 		{name: "everything", args: []string{"-events", "process_state, TICK_60,,", "-process", "strategies:*, risk_manager",
-			"-dialect", "gosupervisord", "-log-level", "debug", "-state-file", "/var/lib/sg/eventlog.state"},
-			want: Config{Events: []string{"PROCESS_STATE", "TICK_60"}, Processes: []string{"strategies:*", "risk_manager"},
-				Dialect: eventlistener.GoSupervisord, LogLevel: "debug", StateFile: "/var/lib/sg/eventlog.state"}},
-		{name: "bad dialect", args: []string{"-dialect", "supervisor3"}, wantErr: `dialect "supervisor3": want supervisor4 or gosupervisord`},
-		{name: "unknown flag", args: []string{"-verbose"}, wantErr: "flag provided but not defined: -verbose"},
-		{name: "argument", args: []string{"extra"}, wantErr: `unexpected argument "extra"`},
-		{name: "help", args: []string{"-h"}, wantErr: flag.ErrHelp.Error()},
+			"-dialect", "gosupervisord", "-log-level", "debug", "-state-file", "none"}, wantStdout: "READY\n"},
+		{name: "bad dialect", args: []string{"-dialect", "supervisor3"}, wantCode: 2, wantStderr: `dialect "supervisor3": want supervisor4 or gosupervisord`},
+		{name: "unknown flag", args: []string{"-verbose"}, wantCode: 2, wantStderr: "flag provided but not defined: -verbose"},
+		{name: "argument", args: []string{"extra"}, wantCode: 2, wantStderr: `eventlog: unknown command "extra"`},
+		{name: "help", args: []string{"-h"}, wantStdout: "Usage:"},
+		{name: "version", args: []string{"--version"}, wantStdout: "eventlog dev (commit unknown, go"},
+		{name: "check", args: []string{"-check", "-events", "TICK"}, wantStdout: "eventlog: config: OK"},
+		{name: "lower-case event", args: []string{"-events", "tick_5!"}, wantCode: 2,
+			wantStderr: `-events: \"TICK_5!\" is not an event name or prefix (A-Z, 0-9, _)`},
+		{name: "two colons", args: []string{"-process", "a:b:c"}, wantCode: 2, wantStderr: `-process: pattern \"a:b:c\": want name or group:name`},
+		{name: "bad glob", args: []string{"-process", "feed_[0-9"}, wantCode: 2, wantStderr: `-process: pattern \"feed_[0-9\": syntax error in pattern`},
+		{name: "log level", args: []string{"-log-level", "loud"}, wantCode: 2, wantStderr: `log level \"loud\": want debug, info, warn or error`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out strings.Builder
-			got, err := parseFlags(tt.args, &out)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want %q", err, tt.wantErr)
-				}
-				if !strings.Contains(out.String(), "Usage of eventlog") {
-					t.Errorf("no usage printed: %q", out.String())
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("got %+v, want %+v", got, tt.want)
+			t.Setenv("SUPERVISOR_SERVER_URL", "")
+			code, stdout, stderr := run(tt.args, "")
+			if code != tt.wantCode || !strings.Contains(stdout, tt.wantStdout) || !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, stdout, stderr, tt.wantCode, tt.wantStdout, tt.wantStderr)
 			}
 		})
 	}
 }
 
-func TestConfigValidate(t *testing.T) {
+func TestBadSupervisorURL(t *testing.T) {
 	tests := []struct {
 		name    string
-		mod     func(*Config)
+		env     map[string]string
 		wantErr string
 	}{
-		{name: "defaults", mod: func(*Config) {}},
-		{name: "all filters", mod: func(c *Config) {
-			c.Events = []string{"EVENT", "PROCESS_STATE_EXITED", "TICK_5"}
-			c.Processes = []string{"a", "g:a", "g:*", "feed_[0-9]", "*"}
-		}},
-		{name: "lower-case event", mod: func(c *Config) { c.Events = []string{"tick_5"} },
-			wantErr: `-events: "tick_5" is not an event name or prefix (A-Z, 0-9, _)`},
-		{name: "empty event", mod: func(c *Config) { c.Events = []string{""} },
-			wantErr: `-events: "" is not an event name or prefix (A-Z, 0-9, _)`},
-		{name: "two colons", mod: func(c *Config) { c.Processes = []string{"a:b:c"} },
-			wantErr: `-process: pattern "a:b:c": want name or group:name`},
-		{name: "bad glob", mod: func(c *Config) { c.Processes = []string{"feed_[0-9"} },
-			wantErr: `-process: pattern "feed_[0-9": syntax error in pattern`},
-		{name: "empty pattern", mod: func(c *Config) { c.Processes = []string{""} },
-			wantErr: "-process: empty pattern"},
-		{name: "dialect", mod: func(c *Config) { c.Dialect = 9 },
-			wantErr: "-dialect: dialect(9): want supervisor4 or gosupervisord"},
-		{name: "log level", mod: func(c *Config) { c.LogLevel = "loud" },
-			wantErr: `-log-level: log level "loud": want debug, info, warn or error`},
-		{name: "supervisor URL", mod: func(c *Config) { c.Supervisor = supervisor.Config{URL: "ftp://x"} },
-			wantErr: "SUPERVISOR_SERVER_URL: "},
-		{name: "supervisor password without user", mod: func(c *Config) {
-			c.Supervisor = supervisor.Config{URL: "unix:///run/s.sock", Password: "hunter2"}
-		}, wantErr: "SUPERVISOR_SERVER_URL: password given without a username"},
+		{name: "scheme", env: map[string]string{"SUPERVISOR_SERVER_URL": "ftp://x"}, wantErr: "scheme must be unix, http or https"},
+		{name: "password without user", env: map[string]string{"SUPERVISOR_SERVER_URL": "unix:///run/s.sock", "SUPERVISOR_PASSWORD": "hunter2"},
+			wantErr: "password given without a username"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := DefaultConfig()
-			tt.mod(&c)
-			err := c.Validate()
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
+			for _, k := range []string{"SUPERVISOR_SERVER_URL", "SUPERVISOR_USERNAME", "SUPERVISOR_PASSWORD", "SUPERVISOR_PASSWORD_FILE"} {
+				t.Setenv(k, tt.env[k])
 			}
-			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
-				t.Fatalf("Validate() = %v, want %q", err, tt.wantErr)
+			code, _, stderr := run(nil, "")
+			if code != listener.ExitUsage || !strings.Contains(stderr, tt.wantErr) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, listener.ExitUsage, tt.wantErr)
 			}
-			if strings.Contains(err.Error(), "hunter2") {
-				t.Fatalf("error shows the password: %v", err)
+			if strings.Contains(stderr, "hunter2") {
+				t.Fatalf("stderr shows the password: %s", stderr)
 			}
 		})
-	}
-}
-
-// Run validates its Config too: it is the entry point tests and main share.
-func TestRunRejectsBadConfig(t *testing.T) {
-	err := Run(t.Context(), Config{Events: []string{"x"}}, strings.NewReader(""), io.Discard, io.Discard)
-	if err == nil || !strings.HasPrefix(err.Error(), "-events:") {
-		t.Fatalf("Run = %v", err)
 	}
 }

@@ -2,39 +2,19 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
-	"github.com/superguard/superguard/pkg/logging"
+	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-// Run runs the event tap on stdin/stdout (the protocol) and logs to stderr
-// until stdin closes or ctx is cancelled.
-func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Writer) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	log, err := logging.New(stderr, "eventlog", cfg.LogLevel)
-	if err != nil {
-		return err
-	}
-	t := &tap{log: log, filter: newFilter(cfg), logEvents: log.GetLevel() <= zerolog.InfoLevel}
-	opts := eventlistener.Options{Dialect: cfg.Dialect, Logger: log, StateFile: cfg.StateFile}
-	if cfg.Supervisor.URL != "" {
-		c, err := supervisor.New(cfg.Supervisor)
-		if err != nil {
-			return fmt.Errorf("supervisor client: %w", err)
-		}
-		defer c.Close()
-		opts.Processes = c
-		log.Debug().Str("supervisor", c.URL()).Msg("reconciling from supervisord on poolserial gaps")
-	}
-	return eventlistener.Run(ctx, stdin, stdout, t, opts)
+// newTap builds the tap: it logs at info, so a quieter level skips the
+// filter too.
+func newTap(env *listener.Env, c Config) *tap {
+	return &tap{log: env.Log, filter: newFilter(c), logEvents: env.Log.GetLevel() <= zerolog.InfoLevel}
 }
 
 // tap logs the events that pass its filter, and reconciliations.

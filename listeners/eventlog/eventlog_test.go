@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,17 +44,14 @@ func TestRunTranscript(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := parseFlags(tt.args, io.Discard)
-			if err != nil {
-				t.Fatal(err)
+			t.Setenv("SUPERVISOR_SERVER_URL", "")
+			code, stdout, stderr := run(tt.args, string(in))
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
 			}
-			var stdout, stderr bytes.Buffer
-			if err := Run(t.Context(), cfg, bytes.NewReader(in), &stdout, &stderr); err != nil {
-				t.Fatal(err)
-			}
-			compareGolden(t, "testdata/transcript.stdout", stdout.Bytes())
-			compareGolden(t, "testdata/transcript."+tt.name+".log", timeField.ReplaceAll(stderr.Bytes(), nil))
-			for line := range strings.Lines(stderr.String()) {
+			compareGolden(t, "testdata/transcript.stdout", []byte(stdout))
+			compareGolden(t, "testdata/transcript."+tt.name+".log", timeField.ReplaceAll([]byte(stderr), nil))
+			for line := range strings.Lines(stderr) {
 				if !strings.HasPrefix(line, `{"level":`) || !strings.HasSuffix(line, "}\n") {
 					t.Errorf("not one JSON line: %q", line)
 				}
@@ -102,19 +98,16 @@ command=sleep 1000
 command=sleep 1000
 `)
 	info := srv.WaitProcessState(t, "sleeper:sleeper", supervisor.ProcessRunning)
-	cfg := DefaultConfig()
-	cfg.Processes = []string{"sleeper"}
-	cfg.LogLevel = "info"
-	cfg.Supervisor = supervisor.Config{URL: srv.URL}
+	t.Setenv("SUPERVISOR_SERVER_URL", srv.URL)
 	stdin := env(1, 1, "TICK_5", "when:1700000005") + env(9, 4, "TICK_5", "when:1700000010")
-	var stdout, stderr bytes.Buffer
-	if err := Run(t.Context(), cfg, strings.NewReader(stdin), &stdout, &stderr); err != nil {
-		t.Fatal(err)
+	code, _, stderr := run([]string{"-process", "sleeper", "-log-level", "info"}, stdin)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	want := `"reason":"gap","pool":"eventlog","missed":2,"count":1,"processes":[{"name":"sleeper:sleeper","state":"RUNNING","pid":` +
 		strconv.Itoa(info.PID) + `,"description":"pid ` + strconv.Itoa(info.PID)
-	if !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), `"message":"reconciliation"`) {
-		t.Fatalf("no reconciliation line like %s in:\n%s", want, stderr.String())
+	if !strings.Contains(stderr, want) || !strings.Contains(stderr, `"message":"reconciliation"`) {
+		t.Fatalf("no reconciliation line like %s in:\n%s", want, stderr)
 	}
 }
 

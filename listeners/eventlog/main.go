@@ -2,40 +2,35 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"strings"
 
-	"github.com/superguard/superguard/pkg/supervisor"
+	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/listener"
 )
 
-func main() { os.Exit(run()) }
+func main() { listener.Main(spec) }
 
-// run parses flags, runs the tap on the process's stdin and stdout, and
-// turns the outcome into an exit status.
-func run() int {
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+// spec is eventlog on the listener skeleton: configured by flags alone, no
+// state store, supervisord optional (it reconciles on gaps when
+// $SUPERVISOR_SERVER_URL is set).
+var spec = listener.Spec[Config]{
+	Name:    "eventlog",
+	Summary: "superguard's event tap: one JSON line per supervisord event",
+	Flags:   flags,
+	Prepare: func(c *Config) error { return c.Validate() },
+	New: func(_ context.Context, env *listener.Env, c Config) (eventlistener.Handler, error) {
+		return newTap(env, c), nil
+	},
+	Needs: listener.Needs{NoConfigFile: true},
+}
+
+// flags registers eventlog's filters.
+func flags(fs *flag.FlagSet) func(*Config) {
+	events := fs.String("events", "", "comma list of event names or prefixes to log (default all)")
+	processes := fs.String("process", "", "comma list of process patterns (see package procmatch; default all)")
+	return func(c *Config) {
+		c.Events = splitList(strings.ToUpper(*events))
+		c.Processes = splitList(*processes)
 	}
-	if err != nil {
-		return 2 // parseFlags printed it, with the usage
-	}
-	cfg.Supervisor = supervisor.ConfigFromEnv()
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(os.Stderr, "eventlog:", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := Run(ctx, cfg, os.Stdin, os.Stdout, os.Stderr); err != nil {
-		// Run has logged a desynchronised stream; this line also covers
-		// errors from before the logger existed.
-		fmt.Fprintln(os.Stderr, "eventlog:", err)
-		return 1
-	}
-	return 0
 }

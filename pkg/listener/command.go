@@ -1,0 +1,109 @@
+package listener
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/superguard/superguard/pkg/alert/opscli"
+)
+
+// Command is an operator subcommand of a listener binary (litestream's
+// shape: one type per subcommand).
+type Command interface {
+	// Name is the word that selects it: "haltguard NAME ...".
+	Name() string
+	// Synopsis is one line for -h: its arguments, then what it does.
+	Synopsis() string
+	// Run runs it with the arguments after its name and returns the exit
+	// code.
+	Run(ctx context.Context, args []string, io IO) int
+}
+
+// IO is a command's standard streams. These are a shell's, never the
+// supervisord protocol.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Build information, set by `make build` with -ldflags -X.
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+// Version is the one-line answer to --version.
+func Version(name string) string {
+	return fmt.Sprintf("%s %s (commit %s, %s)", name, version, commit, runtime.Version())
+}
+
+// opsCommand mounts the alert pipeline's operator commands (package
+// opscli) on every listener with a config file.
+type opsCommand struct{ name, synopsis string }
+
+func (c opsCommand) Name() string     { return c.name }
+func (c opsCommand) Synopsis() string { return c.synopsis }
+func (c opsCommand) Run(ctx context.Context, args []string, io IO) int {
+	return opscli.Run(ctx, append([]string{c.name}, args...), io.Stdout, io.Stderr)
+}
+
+var opsCommands = []Command{
+	opsCommand{"incidents", "[-all] [-since D]         open incidents (-all: and recently resolved)"},
+	opsCommand{"outbox", "[--pending|--dead] [-sink NAME]   queued and dead-lettered deliveries"},
+	opsCommand{"retry", "ID | --all-dead             re-queue dead-lettered deliveries"},
+	opsCommand{"drop", "ID                           cancel a queued or dead delivery for good"},
+}
+
+// commands lists every subcommand of the binary: its own, then the
+// operator commands of the alert pipeline.
+func (s *Spec[S]) commands() []Command {
+	out := append([]Command(nil), s.Commands...)
+	if !s.Needs.NoConfigFile {
+		out = append(out, opsCommands...)
+	}
+	return out
+}
+
+func (s *Spec[S]) command(name string) Command {
+	for _, c := range s.commands() {
+		if c.Name() == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// printUsage writes the binary's usage: the listener's flags, then every
+// subcommand with its synopsis.
+func (s *Spec[S]) printUsage(w io.Writer, flags string) {
+	fmt.Fprintf(w, "%s: %s\n\nUsage:\n  %s [flags]            run as supervisord's event listener (stdin/stdout)\n", s.Name, s.Summary, s.Name)
+	fmt.Fprintf(w, "  %s -check [flags]     validate the config (against supervisord when reachable)\n", s.Name)
+	fmt.Fprintf(w, "  %s --version\n", s.Name)
+	if cmds := s.commands(); len(cmds) > 0 {
+		fmt.Fprintf(w, "\nCommands (%s COMMAND -h for each one's flags):\n", s.Name)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, c := range cmds {
+			fmt.Fprintf(tw, "  %s\t%s\n", c.Name(), c.Synopsis())
+		}
+		_ = tw.Flush()
+	}
+	fmt.Fprintf(w, "\nFlags:\n%s", flags)
+	fmt.Fprintf(w, "\nExit codes: %d ok, %d runtime failure, %d usage or config error, %d halted.\n",
+		ExitOK, ExitFailed, ExitUsage, ExitHalted)
+}
+
+// commandNames is the list of subcommands for an error message.
+func (s *Spec[S]) commandNames() string {
+	var names []string
+	for _, c := range s.commands() {
+		names = append(names, c.Name())
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,192 @@
+package listener
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// checkWithin bounds -check's call to supervisord.
+const checkWithin = 5 * time.Second
+
+// Main runs the binary described by spec on the process's arguments and
+// standard streams and exits with its code. A listener's main is
+// `func main() { listener.Main(spec) }`.
+func Main[S any](spec Spec[S]) {
+	os.Exit(Run(spec, os.Args[1:], IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+}
+
+// Run dispatches the command line and returns the exit code: a subcommand
+// (its first argument names one), -h, --version, -check, or the event
+// listener itself on io.Stdin/io.Stdout. SIGTERM and SIGINT cancel it.
+func Run[S any](spec Spec[S], args []string, io IO) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		switch name := args[0]; name {
+		case "help":
+			spec.printUsage(io.Stdout, spec.flagDefaults())
+			return ExitOK
+		case "version":
+			fmt.Fprintln(io.Stdout, Version(spec.Name))
+			return ExitOK
+		default:
+			if c := spec.command(name); c != nil {
+				return c.Run(ctx, args[1:], io)
+			}
+			fmt.Fprintf(io.Stderr, "%s: unknown command %q (commands: %s; -h for help)\n", spec.Name, name, spec.commandNames())
+			return ExitUsage
+		}
+	}
+	return spec.listen(ctx, args, io)
+}
+
+// cmdLine is the listener's command line.
+type cmdLine[S any] struct {
+	common      CommonFlags
+	dialect     eventlistener.Dialect
+	eventsState string
+	check       bool
+	version     bool
+	apply       func(*S)
+}
+
+func (s *Spec[S]) flagSet(out io.Writer) (*flag.FlagSet, *cmdLine[S]) {
+	cl := &cmdLine[S]{dialect: eventlistener.Supervisor4}
+	fs := flag.NewFlagSet(s.Name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	cl.common.Register(fs, s.Needs.NoConfigFile)
+	fs.TextVar(&cl.dialect, "dialect", cl.dialect, "supervisor4 (real supervisord: len counts characters) or gosupervisord (len counts bytes)")
+	fs.StringVar(&cl.eventsState, "events-state", "", "delivery-tracking file of the protocol loop, to recognise re-sent events and gaps across restarts (\"none\": memory only; costs an fsync per event)")
+	fs.StringVar(&cl.eventsState, "state-file", "", "the same as -events-state (eventlog's older name)")
+	fs.BoolVar(&cl.check, "check", false, "validate the config and exit (against supervisord when reachable)")
+	fs.BoolVar(&cl.version, "version", false, "print the version and exit")
+	if s.Flags != nil {
+		cl.apply = s.Flags(fs)
+	}
+	return fs, cl
+}
+
+func (s *Spec[S]) flagDefaults() string {
+	var b bytes.Buffer
+	fs, _ := s.flagSet(&b)
+	fs.PrintDefaults()
+	return b.String()
+}
+
+// listen parses the listener's flags and runs -check, --version or the
+// listener.
+func (s *Spec[S]) listen(ctx context.Context, args []string, io IO) int {
+	fs, cl := s.flagSet(io.Stderr)
+	fs.Usage = func() { s.printUsage(io.Stdout, s.flagDefaults()) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(io.Stderr, "%s: unknown command %q (commands: %s; -h for help)\n", s.Name, fs.Arg(0), s.commandNames())
+		return ExitUsage
+	}
+	if cl.version {
+		fmt.Fprintln(io.Stdout, Version(s.Name))
+		return ExitOK
+	}
+	if cl.check {
+		return s.runCheck(ctx, cl, io)
+	}
+	err := s.serve(ctx, cl, io)
+	var usage usageError
+	switch {
+	case errors.As(err, &usage):
+		return ExitUsage
+	case err != nil:
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// section decodes the listener's section of shared, lays the flags over
+// it, and prepares it.
+func (s *Spec[S]) section(shared *config.Config, cl *cmdLine[S]) (S, error) {
+	var sec S
+	if !s.Needs.NoConfigFile {
+		if err := shared.Listener(s.Name, &sec); err != nil {
+			return sec, err
+		}
+	}
+	if cl.apply != nil {
+		cl.apply(&sec)
+	}
+	if s.Prepare != nil {
+		if err := s.Prepare(&sec); err != nil {
+			return sec, err
+		}
+	}
+	return sec, nil
+}
+
+// runCheck is -check: the file with its sinks' secrets, the listener's
+// section, then the section against supervisord's processes when
+// supervisord can be reached.
+func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
+	fail := func(err error) int {
+		fmt.Fprintf(io.Stderr, "%s: %v\n", s.Name, err)
+		return ExitUsage
+	}
+	path, name := "", "config"
+	shared := config.Default()
+	if !s.Needs.NoConfigFile {
+		path = config.Path(cl.common.Config)
+		if path != "" {
+			name = "config " + path
+		}
+		if err := config.Check(path); err != nil {
+			return fail(err)
+		}
+		var err error
+		if shared, err = config.LoadUnresolved(path); err != nil {
+			return fail(err)
+		}
+	}
+	sec, err := s.section(shared, cl)
+	if err != nil {
+		return fail(err)
+	}
+	fileOnly := func(why string, err error) int {
+		fmt.Fprintf(io.Stderr, "%s: %s: supervisord %s (%v): checked the file only\n", s.Name, name, why, err)
+		fmt.Fprintf(io.Stdout, "%s: %s: OK (file only)\n", s.Name, name)
+		return ExitOK
+	}
+	client, err := supervisor.New(SupervisorConfig(shared.Supervisor, false))
+	if err != nil {
+		return fileOnly("not configured", err)
+	}
+	defer client.Close()
+	cctx, cancel := context.WithTimeout(ctx, checkWithin)
+	defer cancel()
+	procs, err := client.GetAllProcessInfo(cctx)
+	if err != nil {
+		return fileOnly("not reachable", err)
+	}
+	if s.Check != nil {
+		if err := s.Check(&sec, procs); err != nil {
+			return fail(fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	fmt.Fprintf(io.Stdout, "%s: %s: OK (checked against supervisord at %s)\n", s.Name, name, client.URL())
+	return ExitOK
+}

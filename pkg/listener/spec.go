@@ -1,0 +1,101 @@
+package listener
+
+import (
+	"context"
+	"flag"
+	"time"
+
+	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// Exit codes every superguard binary uses.
+const (
+	ExitOK     = 0 // done, or stdin closed
+	ExitFailed = 1 // a runtime failure (the command ran but did not succeed)
+	ExitUsage  = 2 // bad flags, an unknown command or a bad configuration
+	ExitHalted = 3 // trading is halted (status), or a start refused because of it (gate)
+)
+
+// Spec describes a listener binary to the skeleton: its name, its section
+// of the shared YAML config (type S, decoded strictly from
+// listeners.<Name>), a constructor for its event handler, and what it
+// needs. Everything else — flags, config, logger, supervisord client, state
+// store, alert pipeline, heartbeats, background work with a shutdown
+// grace, the protocol loop, -check, --version, -h and the operator
+// subcommands — the skeleton does the same way for every listener.
+type Spec[S any] struct {
+	// Name is the binary's name and its key under listeners: in the YAML,
+	// in logs, alerts and heartbeats.
+	Name string
+	// Summary is one line for -h.
+	Summary string
+	// Flags registers the listener's own flags on fs. The function it
+	// returns lays the flags given on the command line over the decoded
+	// section (use fs.Visit to know which were given). Nil: none.
+	Flags func(fs *flag.FlagSet) func(*S)
+	// Prepare fills in the section's defaults and validates it, after the
+	// flags are applied; errors name the YAML path
+	// ("listeners.crashpager.spree_window: ..."). Nil: nothing to do.
+	Prepare func(*S) error
+	// Check is the listener's part of -check against a reachable
+	// supervisord's processes (e.g. patterns that match nothing). Nil:
+	// the file alone is checked.
+	Check func(sec *S, procs []supervisor.ProcessInfo) error
+	// New builds the event handler once everything in Env exists. The
+	// handler may also implement eventlistener.Reconciler, Drainer and
+	// Stopper.
+	New func(ctx context.Context, env *Env, sec S) (eventlistener.Handler, error)
+	// Commands are the listener's own operator subcommands.
+	Commands []Command
+	// Needs says which shared parts the listener uses.
+	Needs Needs
+}
+
+// Needs says which parts of the skeleton a listener uses.
+type Needs struct {
+	// NoConfigFile: the listener is configured by flags alone (no -config,
+	// -state or operator commands).
+	NoConfigFile bool
+	// Store opens the shared state store (lazily, retried while it
+	// cannot be opened) and records a heartbeat on every TICK.
+	Store bool
+	// Alerts builds the alert pipeline (requires Store) and runs its
+	// senders in the background.
+	Alerts bool
+	// Supervisor says whether a supervisord URL is required.
+	Supervisor SupervisorNeed
+	// SupervisorTimeout bounds each XML-RPC call without a deadline of its
+	// own (default supervisor.DefaultTimeout).
+	SupervisorTimeout time.Duration
+	// ReconcileOnStart reads every process's state before the first event.
+	ReconcileOnStart bool
+	// Grace is how long background work (Env.Go) may go on once the
+	// listener is told to stop.
+	Grace time.Duration
+	// EventsState returns the default delivery-tracking file of the
+	// protocol loop for a store at statePath ("" for memory only); the
+	// -events-state flag overrides it. Nil: memory only.
+	EventsState func(statePath string) string
+}
+
+// SupervisorNeed says whether a listener needs supervisord's XML-RPC API.
+type SupervisorNeed int
+
+// Supervisor needs.
+const (
+	// SupervisorOptional: the client is built when a URL is known (events
+	// carry less detail and gaps are not reconciled without it).
+	SupervisorOptional SupervisorNeed = iota
+	// SupervisorRequired: no URL is a configuration error.
+	SupervisorRequired
+)
+
+// Drainer is implemented by a handler with work in hand when the protocol
+// loop ends (a halt in progress): Drain waits for it, while the background
+// context stays alive for at most Needs.Grace.
+type Drainer interface{ Drain() }
+
+// Stopper is implemented by a handler with goroutines of its own: Stop
+// waits for them once the background context has ended.
+type Stopper interface{ Stop() }
