@@ -101,10 +101,10 @@ func TestShippedSampleConfigChecks(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{"crashpager", crashpager, nil, 0, "crashpager: config ok", ""},
+		{"crashpager", crashpager, nil, 0, "crashpager: config " + cfg + ": OK (file only)", "supervisord not reachable"},
 		{"haltguard without supervisord", haltguard, nil, 0,
 			"haltguard: config " + cfg + ": OK (file only)", "supervisord not reachable"},
-		{"crashpager without the routing key", crashpager, envWithout("PD_ROUTING_KEY"), 1,
+		{"crashpager without the routing key", crashpager, envWithout("PD_ROUTING_KEY"), 2,
 			"", "sinks[0].routing_key_env: variable PD_ROUTING_KEY is not set"},
 		{"haltguard without the slack token", haltguard, envWithout("SLACK_BOT_TOKEN"), 2,
 			"", "sinks[1].token_env: variable SLACK_BOT_TOKEN is not set"},

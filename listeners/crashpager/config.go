@@ -141,6 +141,19 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// prepare fills in the defaults, validates, and resolves the dead-man URL
+// (the skeleton's Prepare).
+func (c *Config) prepare(getenv func(string) string) error {
+	*c = c.withDefaults()
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if err := c.DeadMan.resolve(getenv); err != nil {
+		return fmt.Errorf("listeners.crashpager.deadman.%w", err)
+	}
+	return nil
+}
+
 // Validate reports the first invalid field, named by its path in the
 // shared YAML file (e.g. "listeners.crashpager.spree_window: ..."). Call it
 // on a Config with defaults applied.

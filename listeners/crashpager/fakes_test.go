@@ -268,7 +268,7 @@ func newFixture(t *testing.T, cfg Config, sv *fakeSupervisor) *fixture {
 	}
 	c, err := newCrashes(cfg, crashesDeps{
 		Host: "host1", Self: "crashpager", Submitter: f.sub, Supervisor: s, Heartbeats: f.hb,
-		PID: 4242, Now: f.clk.now, Logger: zerolog.New(syncWriter{f.log}),
+		Now: f.clk.now, Logger: zerolog.New(syncWriter{f.log}),
 	})
 	if err != nil {
 		t.Fatalf("newCrashes: %v", err)
@@ -299,8 +299,7 @@ func (f *fixture) stateWithSource(src, group, name, from, to string, expected bo
 }
 
 func (f *fixture) tick() {
-	now := f.clk.now()
-	f.c.tick(context.Background(), newSource(), now.Truncate(5*time.Second))
+	f.c.tick(context.Background(), newSource())
 }
 
 var (

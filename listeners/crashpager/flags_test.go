@@ -1,12 +1,14 @@
 package main
 
 import (
-	"io"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/superguard/superguard/pkg/config"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -16,6 +18,26 @@ func writeConfig(t *testing.T, text string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// loadSection does what the skeleton does with crashpager's section: decode
+// it from the file, lay the flags over it, prepare it.
+func loadSection(path string, args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	shared, err := config.Load(path)
+	if err != nil {
+		return c, err
+	}
+	if err := shared.Listener(listenerName, &c); err != nil {
+		return c, err
+	}
+	fs := flag.NewFlagSet(listenerName, flag.ContinueOnError)
+	apply := flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	apply(&c)
+	return c, c.prepare(getenv)
 }
 
 func TestLoadConfig(t *testing.T) {
@@ -72,15 +94,10 @@ listeners:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := writeConfig(t, tt.yaml)
-			o, err := parseFlags(append([]string{"-config", path}, tt.args...), io.Discard)
-			if err != nil {
-				t.Fatalf("parseFlags: %v", err)
-			}
-			_, c, err := loadConfig(o, getenv)
+			c, err := loadSection(writeConfig(t, tt.yaml), tt.args, getenv)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("loadConfig = %v, want %q", err, tt.wantErr)
+					t.Fatalf("load = %v, want %q", err, tt.wantErr)
 				}
 				if strings.Contains(err.Error(), "CANARY") {
 					t.Fatalf("error leaks a secret: %v", err)
@@ -88,43 +105,9 @@ listeners:
 				return
 			}
 			if err != nil {
-				t.Fatalf("loadConfig: %v", err)
+				t.Fatalf("load: %v", err)
 			}
 			tt.check(t, c)
-		})
-	}
-}
-
-func TestParseFlagsErrors(t *testing.T) {
-	tests := []struct {
-		args    []string
-		wantErr string
-	}{
-		{[]string{"-dialect", "python"}, `-dialect "python": want supervisor4 or gosupervisord`},
-		{[]string{"extra"}, `unexpected argument "extra"`},
-		{[]string{"-nope"}, "flag provided but not defined: -nope"},
-	}
-	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			_, err := parseFlags(tt.args, io.Discard)
-			if err == nil || err.Error() != tt.wantErr {
-				t.Fatalf("parseFlags = %v, want %q", err, tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestEventsStatePath(t *testing.T) {
-	tests := []struct{ flag, want string }{
-		{"", ""},
-		{"none", ""},
-		{"/var/lib/superguard/crashpager.events.json", "/var/lib/superguard/crashpager.events.json"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.flag, func(t *testing.T) {
-			if got := eventsStatePath(tt.flag); got != tt.want {
-				t.Errorf("eventsStatePath(%q) = %q, want %q", tt.flag, got, tt.want)
-			}
 		})
 	}
 }

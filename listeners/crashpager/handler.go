@@ -49,7 +49,6 @@ type crashes struct {
 	sub       Submitter
 	sv        Supervisor // nil without a supervisord URL: alerts carry less detail
 	hb        Heartbeats // nil disables heartbeats
-	pid       int
 	now       func() time.Time
 	log       zerolog.Logger
 
@@ -78,7 +77,6 @@ type crashesDeps struct {
 	Submitter  Submitter  // required
 	Supervisor Supervisor // optional
 	Heartbeats Heartbeats // optional
-	PID        int
 	Now        func() time.Time // default time.Now
 	Logger     zerolog.Logger
 }
@@ -104,7 +102,7 @@ func newCrashes(cfg Config, d crashesDeps) (*crashes, error) {
 	}
 	return &crashes{
 		cfg: cfg, host: d.Host, self: d.Self, instance: d.Instance, programs: programs, listeners: listeners,
-		sub: d.Submitter, sv: d.Supervisor, hb: d.Heartbeats, pid: d.PID, now: d.Now,
+		sub: d.Submitter, sv: d.Supervisor, hb: d.Heartbeats, now: d.Now,
 		log: d.Logger, procs: map[string]*proc{},
 	}, nil
 }
@@ -321,17 +319,14 @@ func (c *crashes) submit(ctx context.Context, p *proc, a *alert.Alert) bool {
 	return true
 }
 
-// tick runs the periodic work on a TICK event: record crashpager's own
-// heartbeat, resolve the incidents of processes that have been RUNNING for
-// StableFor, and report listeners whose heartbeat is overdue.
-func (c *crashes) tick(ctx context.Context, source string, when time.Time) {
+// tick runs the periodic work on a TICK event: resolve the incidents of
+// processes that have been RUNNING for StableFor, and report listeners
+// whose heartbeat is overdue.
+func (c *crashes) tick(ctx context.Context, source string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
 	if c.hb != nil {
-		if err := c.hb.Beat(ctx, listenerName, when, c.pid, now); err != nil {
-			c.log.Error().Err(err).Msg("heartbeat not recorded")
-		}
 		c.checkHeartbeats(ctx, source, now)
 	}
 	for _, p := range c.procs {

@@ -25,7 +25,7 @@ func (c *crashes) HandleEvent(ctx context.Context, ev *eventlistener.Event) erro
 			tries:    ev.State.Tries,
 		})
 	case ev.Tick != nil:
-		c.tick(ctx, c.eventID(ev), ev.Tick.When)
+		c.tick(ctx, c.eventID(ev))
 	}
 	return nil
 }

@@ -2,56 +2,116 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
-	"io"
 	"os"
-	"os/signal"
-	"syscall"
+	"strings"
+	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/superguard/superguard/pkg/alert/opscli"
-	"github.com/superguard/superguard/pkg/logging"
+	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/listener"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+func main() { listener.Main(spec) }
 
-// run turns the command line into an exit code: an operator subcommand,
-// -check, or the listener itself.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if len(args) > 0 && opscli.IsCommand(args[0]) {
-		return opscli.Run(ctx, args, stdout, stderr)
+// spec is crashpager on the listener skeleton: the state store and the
+// alert pipeline, supervisord optional (alerts carry less detail without
+// it), reconciled at start-up.
+var spec = listener.Spec[Config]{
+	Name:    listenerName,
+	Summary: "superguard's crash and fatal alerter",
+	Flags:   flags,
+	Prepare: func(c *Config) error { return c.prepare(os.Getenv) },
+	New:     newListener,
+	Needs: listener.Needs{
+		Store: true, Alerts: true,
+		// Calls made before an ack (exit status, log tail) have their own
+		// shorter deadline, tail_timeout.
+		SupervisorTimeout: time.Second,
+		ReconcileOnStart:  true,
+	},
+}
+
+// flags are crashpager's overrides of its YAML section.
+func flags(fs *flag.FlagSet) func(*Config) {
+	stableFor := fs.Duration("stable-for", 0, "override listeners.crashpager.stable_for")
+	spreeWindow := fs.Duration("spree-window", 0, "override listeners.crashpager.spree_window")
+	spreeThreshold := fs.Int("spree-threshold", 0, "override listeners.crashpager.spree_threshold")
+	include := fs.String("include", "", "override listeners.crashpager.include (comma-separated patterns)")
+	exclude := fs.String("exclude", "", "override listeners.crashpager.exclude (comma-separated patterns)")
+	return func(c *Config) {
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "stable-for":
+				c.StableFor = *stableFor
+			case "spree-window":
+				c.SpreeWindow = *spreeWindow
+			case "spree-threshold":
+				c.SpreeThreshold = *spreeThreshold
+			case "include":
+				c.Include = splitList(*include)
+			case "exclude":
+				c.Exclude = splitList(*exclude)
+			}
+		})
 	}
-	opts, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "crashpager:", err)
-		return 2
-	}
-	if opts.check {
-		if err := check(opts, os.Getenv); err != nil {
-			fmt.Fprintln(stderr, "crashpager:", err)
-			return 1
+}
+
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
 		}
-		fmt.Fprintln(stdout, "crashpager: config ok")
-		return 0
 	}
-	// The protocol loop, the senders, the dead-man pinger and the Watchdog
-	// all log: one lock keeps their lines whole whatever stderr is.
-	log, err := logging.New(zerolog.SyncWriter(stderr), listenerName, opts.logLevel)
+	return out
+}
+
+// newListener builds the crash logic on the skeleton's parts, resumes the
+// incidents left open by a previous run, and starts the dead-man pinger and
+// the Watchdog in the background.
+func newListener(ctx context.Context, env *listener.Env, cfg Config) (eventlistener.Handler, error) {
+	log := env.Log
+	deps := crashesDeps{
+		Host: env.Config.Host, Self: os.Getenv("SUPERVISOR_PROCESS_NAME"), Instance: env.Instance,
+		Submitter: env.Alerts, Heartbeats: env.Store, Logger: log,
+	}
+	if env.Supervisor != nil {
+		deps.Supervisor = env.Supervisor
+	}
+	c, err := newCrashes(cfg, deps)
 	if err != nil {
-		fmt.Fprintln(stderr, "crashpager:", err)
-		return 2
+		return nil, err
 	}
-	if err := Run(ctx, opts, stdin, stdout, log); err != nil {
-		log.Error().Err(err).Msg("crashpager stopped")
-		return 1
+	if store, err := env.Store.Get(ctx); err == nil {
+		if incs, err := store.OpenIncidents(ctx); err != nil {
+			log.Error().Err(err).Msg("open incidents not read: a crash from before this start will not resolve by itself")
+		} else if n := c.restoreOpen(incs); n > 0 {
+			log.Info().Int("incidents", n).Msg("resuming open incidents")
+		}
 	}
-	return 0
+	if cfg.DeadMan.enabled() {
+		env.Go(newDeadMan(cfg.DeadMan, nil, log).run)
+	}
+	if targets := amTargets(env.Config); len(targets) > 0 && !cfg.Watchdog.Disabled {
+		env.Go(newWatchdog(targets, env.Config.Host, cfg.Watchdog.Interval, log).run)
+	}
+	log.Info().Str("state", env.StatePath).Str("host", env.Config.Host).Int("sinks", len(env.Config.Sinks)).
+		Dur("stable_for", cfg.StableFor).Int("spree_threshold", cfg.SpreeThreshold).Dur("spree_window", cfg.SpreeWindow).
+		Msg("crashpager started")
+	return c, nil
+}
+
+// amTargets lists the Alertmanager sinks of the config, for the Watchdog.
+func amTargets(shared *config.Config) []amTarget {
+	var out []amTarget
+	for i := range shared.Sinks {
+		s := &shared.Sinks[i]
+		if s.Type != config.SinkAlertmanager {
+			continue
+		}
+		out = append(out, amTarget{Sink: s.Name, URLs: s.URLs, Username: s.Username,
+			Password: s.Password.Value(), Timeout: s.AttemptTimeout()})
+	}
+	return out
 }

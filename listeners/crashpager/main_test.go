@@ -3,12 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/state"
 )
+
+// run runs crashpager's command line on the skeleton.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return listener.Run(spec, args, listener.IO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+}
 
 func TestRunCommandLine(t *testing.T) {
 	good := writeConfig(t, "host: h1\nlisteners:\n  crashpager: {stable_for: 30s}\n")
@@ -27,18 +34,22 @@ func TestRunCommandLine(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{name: "check ok", args: []string{"-check", "-config", good}, wantCode: 0, wantStdout: "crashpager: config ok"},
-		{name: "check names the bad field", args: []string{"-check", "-config", bad}, wantCode: 1,
+		{name: "check ok", args: []string{"-check", "-config", good}, wantCode: 0, wantStdout: "crashpager: config " + good + ": OK (file only)"},
+		{name: "check names the bad field", args: []string{"-check", "-config", bad}, wantCode: 2,
 			wantStderr: "listeners.crashpager.spree_window: 1ms: want at least 1s"},
-		{name: "check names the bad sink", args: []string{"-check", "-config", badSink}, wantCode: 1,
+		{name: "check names the bad sink", args: []string{"-check", "-config", badSink}, wantCode: 2,
 			wantStderr: "sinks[0].routing_key_env: variable CRASHPAGER_TEST_UNSET_KEY is not set"},
 		{name: "unknown flag", args: []string{"-bogus"}, wantCode: 2, wantStderr: "flag provided but not defined: -bogus"},
-		{name: "help", args: []string{"-h"}, wantCode: 0, wantStderr: "usage: crashpager"},
+		{name: "help lists the commands", args: []string{"-h"}, wantCode: 0, wantStdout: "  incidents "},
+		{name: "unknown command", args: []string{"incident"}, wantCode: 2,
+			wantStderr: `crashpager: unknown command "incident" (commands: incidents, outbox, retry, drop; -h for help)`},
+		{name: "version", args: []string{"--version"}, wantCode: 0, wantStdout: "crashpager dev (commit unknown, go"},
 		{name: "operator command", args: []string{"incidents", "-config", good, "-state", statePath}, wantCode: 0},
 		{name: "operator command usage", args: []string{"outbox", "-bogus"}, wantCode: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SUPERVISOR_SERVER_URL", "")
 			var stdout, stderr bytes.Buffer
 			code := run(tt.args, strings.NewReader(""), &stdout, &stderr)
 			if code != tt.wantCode {

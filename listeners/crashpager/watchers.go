@@ -11,14 +11,12 @@ import (
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-// Heartbeats is the listener heartbeat table of the shared state store
-// (*state.Store implements it): every superguard listener records when it
-// last handled a TICK, so that crashpager can tell a listener that stopped
-// acknowledging events (stuck in supervisord's UNKNOWN state, or wedged in
-// a handler) from a live one.
+// Heartbeats reads the listener heartbeat table of the shared state store:
+// every superguard listener with a store records when it last handled a
+// TICK (the listener skeleton does it, for crashpager too), so that
+// crashpager can tell a listener that stopped acknowledging events (stuck
+// in supervisord's UNKNOWN state, or wedged in a handler) from a live one.
 type Heartbeats interface {
-	// Beat records that listener (pid) handled the TICK of tick, at now.
-	Beat(ctx context.Context, listener string, tick time.Time, pid int, now time.Time) error
 	// Heartbeats returns the latest heartbeat of every listener.
 	Heartbeats(ctx context.Context) ([]state.Heartbeat, error)
 }
