@@ -27,6 +27,11 @@ FUZZTIME ?= 20s
 # (BenchmarkStartup in listeners/eventlog). Tests keep cgo:
 # -race needs it.
 BUILD_ENV ?= CGO_ENABLED=0
+# What --version prints: set in package listener at link time.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/superguard/superguard/pkg/listener.version=$(VERSION) \
+	-X github.com/superguard/superguard/pkg/listener.commit=$(COMMIT)
 
 # The supervisord every test uses: the last line printed by the install script.
 SUPERVISORD = $$(scripts/install-supervisor.sh | tail -n 1)
@@ -39,7 +44,7 @@ help: ## list the targets
 build: ## build every listener into bin/ (and compile everything else)
 	@mkdir -p $(BIN)
 	@if [ -n "$$($(GO) list ./listeners/... 2>/dev/null)" ]; then \
-		$(BUILD_ENV) $(GO) build -o $(BIN)/ ./listeners/...; \
+		$(BUILD_ENV) $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./listeners/...; \
 	fi
 	$(GO) build ./...
 	@ls $(BIN)

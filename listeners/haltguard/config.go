@@ -1,79 +1,51 @@
 package main
 
 import (
-	"fmt"
-	"path/filepath"
+	"os"
 
-	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/halt"
-	"github.com/superguard/superguard/pkg/state"
-	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-// listenerName is haltguard's name in logs, alerts, heartbeats and the
-// shared config's listeners map.
-const listenerName = halt.ListenerName
+// section is the `listeners: haltguard:` section of the shared YAML config
+// (see halt.FileConfig), and the engine's Config made from it.
+type section struct {
+	File halt.FileConfig `yaml:",inline"`
 
-// settings is everything a haltguard command needs, resolved from flags,
-// the shared config file and the environment.
-type settings struct {
-	Shared     *config.Config
-	Halt       halt.Config
-	StatePath  string
-	Supervisor supervisor.Config
+	halt halt.Config // set by prepare
 }
 
-// loadSettings reads the shared config (configFlag, else
-// $SUPERGUARD_CONFIG, else the default file if it exists) and haltguard's
-// section of it. Under supervisord (listener) the supervisord URL and
-// credentials come from the environment supervisord gives its children
-// first; from an operator's shell, from the config file first.
-func loadSettings(configFlag, stateFlag string, underSupervisord bool) (*settings, error) {
-	path := config.Path(configFlag)
-	shared, err := config.Load(path)
-	if err != nil {
-		return nil, err
+// prepare turns the section into the engine's Config and validates it;
+// errors name the field by its path in the file
+// ("listeners.haltguard.targets: ..."). Self is haltguard's own process
+// name under supervisord, never a target.
+func (s *section) prepare() error {
+	fc := s.File
+	s.halt = halt.Config{
+		Critical:        halt.Patterns(fc.Critical),
+		Targets:         halt.Patterns(fc.Targets),
+		TriggerOnExited: fc.TriggerOnExited,
+		VerifyTimeout:   fc.VerifyTimeout.Std(),
+		Flatten:         halt.FlattenConfig{Command: fc.Flatten.Command, Timeout: fc.Flatten.Timeout.Std()},
+		Runbook:         fc.Runbook,
+		StopMode:        halt.StopMode(fc.StopMode),
+		Self:            selfName(),
 	}
-	hc, err := halt.FromShared(shared)
-	if err != nil {
-		if path != "" {
-			return nil, fmt.Errorf("config %s: %w", path, err)
-		}
-		return nil, fmt.Errorf("config: %w", err)
+	if err := s.halt.Validate(); err != nil {
+		return halt.PrefixLines("listeners."+listenerName+".", err)
 	}
-	return &settings{
-		Shared:     shared,
-		Halt:       hc,
-		StatePath:  state.Path(stateFlag, shared.StatePath),
-		Supervisor: supervisorConfig(shared.Supervisor, underSupervisord),
-	}, nil
+	return nil
 }
 
-// supervisorConfig picks the supervisord URL and credentials: from the
-// environment first under supervisord (it sets SUPERVISOR_SERVER_URL), from
-// the config file's supervisor section first in an operator's shell; what
-// the first source lacks comes from the other. Credentials are never mixed
-// between sources.
-func supervisorConfig(fromFile config.Supervisor, preferEnv bool) supervisor.Config {
-	env := supervisor.ConfigFromEnv()
-	file := supervisor.Config{URL: fromFile.URL, Username: fromFile.Username, Password: fromFile.Password.Value(),
-		Timeout: supervisor.DefaultTimeout}
-	first, second := file, env
-	if preferEnv {
-		first, second = env, file
+// selfName is the running process's "group:name" under supervisord, from
+// the environment supervisord gives its children ("" outside supervisord).
+func selfName() string {
+	name := os.Getenv("SUPERVISOR_PROCESS_NAME")
+	if name == "" {
+		return ""
 	}
-	c := first
-	if c.URL == "" {
-		c.URL = second.URL
+	group := os.Getenv("SUPERVISOR_GROUP_NAME")
+	if group == "" {
+		group = name
 	}
-	if c.Username == "" {
-		c.Username, c.Password, c.PasswordFile = second.Username, second.Password, second.PasswordFile
-	}
-	return c
-}
-
-// eventStateFile is where the protocol loop keeps its delivery tracking:
-// next to the state store.
-func eventStateFile(statePath string) string {
-	return filepath.Join(filepath.Dir(statePath), listenerName+".events.json")
+	return group + ":" + name
 }

@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,9 +13,9 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -56,24 +56,13 @@ func (g *fakeGuard) Remote(_ context.Context, typ, data string) bool {
 	return strings.HasPrefix(typ, "superguard.")
 }
 
-type fakeBeater struct {
-	beats []time.Time
-	err   error
-}
-
-func (b *fakeBeater) Beat(_ context.Context, listener string, tick time.Time, _ int, _ time.Time) error {
-	if listener != listenerName {
-		return errors.New("wrong listener " + listener)
-	}
-	b.beats = append(b.beats, tick)
-	return b.err
-}
+func (g *fakeGuard) Wait()        {}
+func (g *fakeGuard) WaitWatches() {}
 
 func TestHandlerRoutesEvents(t *testing.T) {
 	g := &fakeGuard{}
-	b := &fakeBeater{}
 	var logs bytes.Buffer
-	h := &handler{guard: g, beat: func(context.Context) (beater, error) { return b, nil }, log: zerolog.New(&logs)}
+	h := &handler{guard: g, log: zerolog.New(&logs)}
 	tick := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	events := []*eventlistener.Event{
 		{Header: eventlistener.Header{EventName: "PROCESS_STATE_FATAL"},
@@ -105,8 +94,8 @@ func TestHandlerRoutesEvents(t *testing.T) {
 		t.Errorf("second change %+v", c)
 	}
 	// The TICK and the unparsable state each ask for a check.
-	if g.ticks != 2 || len(b.beats) != 1 || !b.beats[0].Equal(tick) {
-		t.Errorf("ticks %d, heartbeats %v", g.ticks, b.beats)
+	if g.ticks != 2 {
+		t.Errorf("ticks %d", g.ticks)
 	}
 	if len(g.remotes) != 1 || g.remotes[0] != "superguard.halt {}" {
 		t.Errorf("remotes %v", g.remotes)
@@ -116,52 +105,6 @@ func TestHandlerRoutesEvents(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"missed":3`) {
 		t.Errorf("gap not logged: %s", logs.String())
-	}
-}
-
-func TestHandlerHeartbeatFailureDoesNotFail(t *testing.T) {
-	g := &fakeGuard{}
-	var logs bytes.Buffer
-	h := &handler{guard: g, beat: func(context.Context) (beater, error) { return nil, errors.New("state store unavailable") },
-		log: zerolog.New(&logs)}
-	ev := &eventlistener.Event{Header: eventlistener.Header{EventName: "TICK_5"}, Tick: &eventlistener.Tick{Period: 5, When: time.Now()}}
-	if err := h.HandleEvent(context.Background(), ev); err != nil {
-		t.Fatalf("HandleEvent = %v: a heartbeat failure must not FAIL the event", err)
-	}
-	if g.ticks != 1 || !strings.Contains(logs.String(), "record heartbeat") {
-		t.Errorf("ticks %d, log %s", g.ticks, logs.String())
-	}
-}
-
-func TestSupervisorConfigPrecedence(t *testing.T) {
-	file := config.Supervisor{URL: "unix:///file.sock", Username: "fileuser"}
-	tests := []struct {
-		name      string
-		env       map[string]string
-		fromFile  config.Supervisor
-		preferEnv bool
-		wantURL   string
-		wantUser  string
-	}{
-		{name: "listener: env first", env: map[string]string{"SUPERVISOR_SERVER_URL": "unix:///env.sock", "SUPERVISOR_USERNAME": "envuser"},
-			fromFile: file, preferEnv: true, wantURL: "unix:///env.sock", wantUser: "envuser"},
-		{name: "listener: credentials from the file when the env has none", env: map[string]string{"SUPERVISOR_SERVER_URL": "unix:///env.sock"},
-			fromFile: file, preferEnv: true, wantURL: "unix:///env.sock", wantUser: "fileuser"},
-		{name: "operator: file first", env: map[string]string{"SUPERVISOR_SERVER_URL": "unix:///env.sock", "SUPERVISOR_USERNAME": "envuser"},
-			fromFile: file, wantURL: "unix:///file.sock", wantUser: "fileuser"},
-		{name: "operator: env when the file has no supervisor section", env: map[string]string{"SUPERVISOR_SERVER_URL": "unix:///env.sock"},
-			wantURL: "unix:///env.sock"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for _, k := range []string{"SUPERVISOR_SERVER_URL", "SUPERVISOR_USERNAME", "SUPERVISOR_PASSWORD", "SUPERVISOR_PASSWORD_FILE"} {
-				t.Setenv(k, tt.env[k])
-			}
-			got := supervisorConfig(tt.fromFile, tt.preferEnv)
-			if got.URL != tt.wantURL || got.Username != tt.wantUser {
-				t.Errorf("got URL %q user %q, want %q %q", got.URL, got.Username, tt.wantURL, tt.wantUser)
-			}
-		})
 	}
 }
 
@@ -229,9 +172,9 @@ func TestGateRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			code := cmdGate(context.Background(), tt.args, &stderr)
-			if code != exitHalted || !strings.Contains(stderr.String(), tt.want) || !strings.Contains(stderr.String(), "refusing to start /bin/true") {
-				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), exitHalted, tt.want)
+			code := gateCmd{}.Run(context.Background(), tt.args, listener.IO{Stdout: io.Discard, Stderr: &stderr})
+			if code != listener.ExitHalted || !strings.Contains(stderr.String(), tt.want) || !strings.Contains(stderr.String(), "refusing to start /bin/true") {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), listener.ExitHalted, tt.want)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -12,23 +11,17 @@ import (
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-// beatTimeout bounds the heartbeat write done on each TICK.
-const beatTimeout = 500 * time.Millisecond
-
 // guard is the part of *halt.Guard the handler drives.
 type guard interface {
 	OnState(ctx context.Context, ch halt.StateChange)
 	Check(ctx context.Context, procs []supervisor.ProcessInfo, source string)
 	Tick()
 	Remote(ctx context.Context, typ, data string) bool
+	Wait()        // for halts, checks and enforcement in hand
+	WaitWatches() // for the pid watches, once the background context ended
 }
 
 var _ guard = (*halt.Guard)(nil)
-
-// beater records haltguard's heartbeat (the last TICK it handled).
-type beater interface {
-	Beat(ctx context.Context, listener string, tick time.Time, pid int, now time.Time) error
-}
 
 // handler turns supervisord's events into calls on the guard. Nothing in it
 // waits on a network call: halts, checks and enforcement run on the guard's
@@ -36,7 +29,6 @@ type beater interface {
 // so an event is acknowledged once the latch is durable.
 type handler struct {
 	guard guard
-	beat  func(ctx context.Context) (beater, error)
 	log   zerolog.Logger
 }
 
@@ -67,7 +59,6 @@ func (h *handler) HandleEvent(ctx context.Context, ev *eventlistener.Event) erro
 		})
 	case ev.Tick != nil:
 		h.guard.Tick()
-		h.heartbeat(ctx, ev.Tick.When)
 	case ev.Remote != nil:
 		if h.guard.Remote(ctx, ev.Remote.Type, ev.Remote.Data) {
 			h.log.Info().Str("type", ev.Remote.Type).Msg("remote command")
@@ -87,16 +78,9 @@ func (h *handler) Reconcile(ctx context.Context, r eventlistener.Reconciliation)
 	return nil
 }
 
-// heartbeat records the TICK in the state store, for the listener watchdog
-// (crashpager). A failure is logged: it must not stall the event loop.
-func (h *handler) heartbeat(ctx context.Context, tick time.Time) {
-	ctx, cancel := context.WithTimeout(ctx, beatTimeout)
-	defer cancel()
-	b, err := h.beat(ctx)
-	if err == nil {
-		err = b.Beat(ctx, listenerName, tick, os.Getpid(), time.Now())
-	}
-	if err != nil {
-		h.log.Error().Err(err).Msg("record heartbeat")
-	}
-}
+// Drain implements listener.Drainer: a halt in hand finishes (within the
+// skeleton's grace) before haltguard exits.
+func (h *handler) Drain() { h.guard.Wait() }
+
+// Stop implements listener.Stopper.
+func (h *handler) Stop() { h.guard.WaitWatches() }

@@ -5,19 +5,20 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/state"
 )
 
 // storeLatch keeps the halt latch in the shared state store.
 type storeLatch struct {
-	stores *lazyStore
+	stores *listener.Store
 }
 
 var _ halt.Latch = storeLatch{}
 
 // Get implements halt.Latch.
 func (l storeLatch) Get(ctx context.Context) (halt.LatchState, error) {
-	store, err := l.stores.get(ctx)
+	store, err := l.stores.Get(ctx)
 	if err != nil {
 		return halt.LatchState{}, err
 	}
@@ -37,7 +38,7 @@ func (l storeLatch) Get(ctx context.Context) (halt.LatchState, error) {
 
 // Set implements halt.Latch. A latch already set keeps its first cause.
 func (l storeLatch) Set(ctx context.Context, rec halt.Record) error {
-	store, err := l.stores.get(ctx)
+	store, err := l.stores.Get(ctx)
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func (l storeLatch) Set(ctx context.Context, rec halt.Record) error {
 
 // Complete implements halt.Latch.
 func (l storeLatch) Complete(ctx context.Context, traceID string, at time.Time) error {
-	store, err := l.stores.get(ctx)
+	store, err := l.stores.Get(ctx)
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func (l storeLatch) Complete(ctx context.Context, traceID string, at time.Time) 
 
 // Clear implements halt.Latch.
 func (l storeLatch) Clear(ctx context.Context, by string, at time.Time) error {
-	store, err := l.stores.get(ctx)
+	store, err := l.stores.Get(ctx)
 	if err != nil {
 		return err
 	}

@@ -3,38 +3,93 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"os/signal"
-	"syscall"
+	"path/filepath"
+	"time"
 
-	"github.com/superguard/superguard/pkg/alert/opscli"
+	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+func main() { listener.Main(spec) }
 
-// run dispatches the subcommands; without one haltguard is the event
-// listener. It returns the exit code.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if len(args) > 0 && opscli.IsCommand(args[0]) {
-		return opscli.Run(ctx, args, stdout, stderr)
-	}
-	if len(args) > 0 {
-		switch args[0] {
-		case "halt":
-			return cmdHalt(ctx, args[1:], stdout, stderr)
-		case "resume":
-			return cmdResume(ctx, args[1:], stdout, stderr)
-		case "status":
-			return cmdStatus(ctx, args[1:], stdout, stderr)
-		case "gate":
-			return cmdGate(ctx, args[1:], stderr)
-		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, usage)
-			return exitOK
+// listenerName is haltguard's name in logs, alerts, heartbeats and the
+// shared config's listeners map.
+const listenerName = halt.ListenerName
+
+// haltGrace is how long a halt in progress may go on once haltguard is told
+// to stop: a restarted haltguard would finish it anyway, from the latch.
+const haltGrace = 3 * time.Second
+
+// needs are what haltguard takes from the skeleton, as a listener and in
+// its operator commands: supervisord (required), the state store holding
+// the latch, and the alert pipeline for its pages.
+var needs = listener.Needs{
+	Store: true, Alerts: true,
+	Supervisor:       listener.SupervisorRequired,
+	ReconcileOnStart: true,
+	Grace:            haltGrace,
+	EventsState:      eventStateFile,
+}
+
+// spec is haltguard on the listener skeleton.
+var spec = listener.Spec[section]{
+	Name:    listenerName,
+	Summary: "superguard's kill switch",
+	Prepare: (*section).prepare,
+	Check: func(s *section, procs []supervisor.ProcessInfo) error {
+		if err := s.halt.Check(procs); err != nil {
+			return halt.PrefixLines("listeners."+listenerName+".", err)
 		}
+		return nil
+	},
+	New:      newListener,
+	Commands: []listener.Command{haltCmd{}, resumeCmd{}, statusCmd{}, gateCmd{}},
+	Needs:    needs,
+}
+
+// newListener builds the engine and its guard on the skeleton's parts.
+// Halts, checks and enforcement run on the guard's goroutines, which live
+// on the background context for haltGrace after a SIGTERM.
+func newListener(_ context.Context, env *listener.Env, s section) (eventlistener.Handler, error) {
+	engine, err := newEngine(env, s)
+	if err != nil {
+		return nil, err
 	}
-	return cmdListen(ctx, args, stdin, stdout, stderr)
+	g := halt.NewGuard(env.Background(), engine)
+	cfg := s.halt
+	env.Log.Info().Strs("critical", cfg.Critical).Strs("targets", cfg.Targets).
+		Bool("trigger_on_exited", cfg.TriggerOnExited).Str("supervisor", env.Supervisor.URL()).
+		Str("state", env.StatePath).Msg("haltguard starting")
+	return &handler{guard: g, log: env.Log}, nil
+}
+
+// newEngine builds the halt engine: supervisord, the latch in the store,
+// the pages through the alert pipeline.
+func newEngine(env *listener.Env, s section) (*halt.Engine, error) {
+	cfg := s.halt
+	cfg.Host = env.Config.Host
+	return halt.New(cfg, halt.Deps{Supervisor: env.Supervisor, Latch: storeLatch{env.Store}, Pager: env.Alerts, Logger: env.Log})
+}
+
+// eventStateFile is where the protocol loop keeps its delivery tracking:
+// next to the state store.
+func eventStateFile(statePath string) string {
+	return filepath.Join(filepath.Dir(statePath), listenerName+".events.json")
+}
+
+// openSection reads haltguard's section for an operator command.
+func openSection(env *listener.Env) (section, error) {
+	var s section
+	if err := env.Config.Listener(listenerName, &s); err != nil {
+		return s, err
+	}
+	if err := s.prepare(); err != nil {
+		if env.ConfigPath != "" {
+			return s, fmt.Errorf("config %s: %w", env.ConfigPath, err)
+		}
+		return s, fmt.Errorf("config: %w", err)
+	}
+	return s, nil
 }

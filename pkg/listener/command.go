@@ -16,7 +16,8 @@ import (
 type Command interface {
 	// Name is the word that selects it: "haltguard NAME ...".
 	Name() string
-	// Synopsis is one line for -h: its arguments, then what it does.
+	// Synopsis is one line for -h: its arguments, a tab, then what it
+	// does.
 	Synopsis() string
 	// Run runs it with the arguments after its name and returns the exit
 	// code.
@@ -52,10 +53,10 @@ func (c opsCommand) Run(ctx context.Context, args []string, io IO) int {
 }
 
 var opsCommands = []Command{
-	opsCommand{"incidents", "[-all] [-since D]         open incidents (-all: and recently resolved)"},
-	opsCommand{"outbox", "[--pending|--dead] [-sink NAME]   queued and dead-lettered deliveries"},
-	opsCommand{"retry", "ID | --all-dead             re-queue dead-lettered deliveries"},
-	opsCommand{"drop", "ID                           cancel a queued or dead delivery for good"},
+	opsCommand{"incidents", "[-all] [-since D]\topen incidents (-all: and recently resolved)"},
+	opsCommand{"outbox", "[--pending|--dead] [-sink NAME]\tqueued and dead-lettered deliveries"},
+	opsCommand{"retry", "ID | --all-dead\tre-queue dead-lettered deliveries"},
+	opsCommand{"drop", "ID\tcancel a queued or dead delivery for good"},
 }
 
 // commands lists every subcommand of the binary: its own, then the

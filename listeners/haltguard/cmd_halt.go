@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/listener"
+)
+
+// haltCmd is the manual kill switch: `haltguard halt --reason TEXT`.
+type haltCmd struct{}
+
+func (haltCmd) Name() string { return "halt" }
+func (haltCmd) Synopsis() string {
+	return "--reason TEXT [--by NAME] [--timeout D]\thalt trading now"
+}
+
+func (haltCmd) Run(ctx context.Context, args []string, sio listener.IO) int {
+	var c listener.CommonFlags
+	var reason, by string
+	var timeout time.Duration
+	fs := newFlagSet("halt", &c, sio.Stderr)
+	fs.StringVar(&reason, "reason", "", "why (required): recorded in the latch and the page")
+	fs.StringVar(&by, "by", "", "who is halting (default the login name and host)")
+	fs.DurationVar(&timeout, "timeout", 2*time.Minute, "give up retrying an unreachable supervisord after this long")
+	if err := fs.Parse(args); err != nil {
+		return listener.ExitUsage
+	}
+	if strings.TrimSpace(reason) == "" || fs.NArg() > 0 {
+		fmt.Fprintln(sio.Stderr, "haltguard halt: --reason TEXT is required (and nothing else)")
+		return listener.ExitUsage
+	}
+	cl, err := openCLI(ctx, c, sio.Stderr)
+	if err != nil {
+		fmt.Fprintf(sio.Stderr, "haltguard halt: %v\n", err)
+		return listener.ExitUsage
+	}
+	defer cl.close()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var res *halt.Result
+	st, err := cl.engine.Latched(ctx)
+	if err == nil && st.Latched {
+		fmt.Fprintf(sio.Stdout, "already halted since %s by %s: %s\nmaking sure every target is stopped\n",
+			st.Record.Since.Local().Format(time.RFC3339), st.Record.By, st.Record.Reason)
+		res = cl.engine.Enforce(ctx, st.Record, nil, "cli")
+	} else {
+		if err != nil {
+			fmt.Fprintf(sio.Stderr, "haltguard halt: cannot read the latch (%v): halting anyway\n", err)
+		}
+		res = cl.engine.Halt(ctx, halt.Request{Reason: reason, By: operator(by), Trigger: halt.Trigger{Source: "cli"}})
+	}
+	waitLatch(ctx, cl.engine)
+	cl.deliver(context.WithoutCancel(ctx))
+	printResult(sio.Stdout, res)
+	if !res.Done() {
+		return listener.ExitFailed
+	}
+	return listener.ExitOK
+}
+
+// waitLatch waits, bounded by ctx, for a latch write being retried.
+func waitLatch(ctx context.Context, e *halt.Engine) {
+	done := make(chan struct{})
+	go func() {
+		e.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+func printResult(w io.Writer, res *halt.Result) {
+	r := res.Record
+	status := "HALTED"
+	if !res.Done() {
+		status = "HALT INCOMPLETE"
+	}
+	fmt.Fprintf(w, "%s (trace %s): %d target(s) stopped in %s\n", status, r.TraceID, len(res.Stopped), res.Duration.Round(time.Millisecond))
+	line := func(label string, names []string) {
+		if len(names) > 0 {
+			fmt.Fprintf(w, "  %-14s %s\n", label+":", strings.Join(names, ", "))
+		}
+	}
+	line("stopped", res.Stopped)
+	line("SIGKILLed", res.Killed)
+	line("STILL RUNNING", res.Survivors)
+	for name, e := range res.StopErrors {
+		fmt.Fprintf(w, "  %-14s %s: %s\n", "error:", name, e)
+	}
+	if res.LatchErr != nil {
+		fmt.Fprintf(w, "  %-14s NOT RECORDED: %v\n", "latch:", res.LatchErr)
+	}
+	if f := res.Flatten; f != nil {
+		if f.OK() {
+			fmt.Fprintf(w, "  %-14s ok in %s\n", "flatten:", f.Duration.Round(time.Millisecond))
+		} else {
+			fmt.Fprintf(w, "  %-14s FAILED: %s\n", "flatten:", f.Err)
+		}
+	}
+	if res.SupervisorDown {
+		fmt.Fprintln(w, "  supervisord is shutting down: it stops every process itself; the latch holds when it starts again")
+	}
+	fmt.Fprintln(w, "resume with: haltguard resume --start")
+}

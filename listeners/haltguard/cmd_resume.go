@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/listener"
+)
+
+// resumeCmd clears the halt latch: `haltguard resume [--start] [--force]`.
+type resumeCmd struct{}
+
+func (resumeCmd) Name() string { return "resume" }
+func (resumeCmd) Synopsis() string {
+	return "[--start] [--force] [--by NAME]\tclear the halt latch (and start the targets back)"
+}
+
+func (resumeCmd) Run(ctx context.Context, args []string, sio listener.IO) int {
+	var c listener.CommonFlags
+	var opts halt.ResumeOptions
+	var by string
+	fs := newFlagSet("resume", &c, sio.Stderr)
+	fs.BoolVar(&opts.Start, "start", false, "start the halt targets back")
+	fs.BoolVar(&opts.Force, "force", false, "resume although a critical program is not RUNNING")
+	fs.StringVar(&by, "by", "", "who is resuming (default the login name and host)")
+	if err := fs.Parse(args); err != nil {
+		return listener.ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(sio.Stderr, "haltguard resume: unexpected %q\n", fs.Arg(0))
+		return listener.ExitUsage
+	}
+	cl, err := openCLI(ctx, c, sio.Stderr)
+	if err != nil {
+		fmt.Fprintf(sio.Stderr, "haltguard resume: %v\n", err)
+		return listener.ExitUsage
+	}
+	defer cl.close()
+	opts.By = operator(by)
+	res, err := cl.engine.Resume(ctx, opts)
+	if err != nil {
+		fmt.Fprintf(sio.Stderr, "haltguard resume: refused: %v\n", err)
+		return listener.ExitFailed
+	}
+	cl.deliver(ctx)
+	out := sio.Stdout
+	if res.Latch.Latched {
+		fmt.Fprintf(out, "resumed: halt latch cleared (was set %s by %s: %s)\n",
+			res.Latch.Record.Since.Local().Format(time.RFC3339), res.Latch.Record.By, res.Latch.Record.Reason)
+	} else {
+		fmt.Fprintln(out, "trading was not halted")
+	}
+	if len(res.CriticalDown) > 0 {
+		fmt.Fprintf(out, "forced while down: %s\n", strings.Join(res.CriticalDown, ", "))
+	}
+	if opts.Start {
+		fmt.Fprintf(out, "started: %s\n", orNone(res.Started))
+		for name, e := range res.StartErrors {
+			fmt.Fprintf(out, "start failed: %s: %s\n", name, e)
+		}
+		if len(res.StartErrors) > 0 {
+			return listener.ExitFailed
+		}
+	}
+	return listener.ExitOK
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
