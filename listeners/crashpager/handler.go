@@ -71,12 +71,12 @@ type proc struct {
 
 // crashesDeps are what crashes is built from besides its Config.
 type crashesDeps struct {
-	Host       string     // host name in alerts
-	Self       string     // crashpager's own process name ($SUPERVISOR_PROCESS_NAME)
-	Instance   string     // supervisord instance identity (eventlistener.Options.Instance)
-	Submitter  Submitter  // required
-	Supervisor Supervisor // optional
-	Heartbeats Heartbeats // optional
+	Host       string           // host name in alerts
+	Self       string           // crashpager's own process name ($SUPERVISOR_PROCESS_NAME)
+	Instance   string           // supervisord instance identity (eventlistener.Options.Instance)
+	Submitter  Submitter        // required
+	Supervisor Supervisor       // optional
+	Heartbeats Heartbeats       // optional
 	Now        func() time.Time // default time.Now
 	Logger     zerolog.Logger
 }
