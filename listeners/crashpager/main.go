@@ -10,6 +10,7 @@ import (
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/listener/durable"
 )
 
 func main() { listener.Main(spec) }
@@ -23,8 +24,8 @@ var spec = listener.Spec[Config]{
 	Flags:   flags,
 	Prepare: func(c *Config) error { return c.prepare(os.Getenv) },
 	New:     newListener,
+	Store:   durable.Opener{Alerts: true},
 	Needs: listener.Needs{
-		Store: true, Alerts: true,
 		// Calls made before an ack (exit status, log tail) have their own
 		// shorter deadline, tail_timeout.
 		SupervisorTimeout: time.Second,
@@ -71,10 +72,10 @@ func splitList(s string) []string {
 // incidents left open by a previous run, and starts the dead-man pinger and
 // the Watchdog in the background.
 func newListener(ctx context.Context, env *listener.Env, cfg Config) (eventlistener.Handler, error) {
-	log := env.Log
+	log, parts := env.Log, durable.Of(env)
 	deps := crashesDeps{
 		Host: env.Config.Host, Self: os.Getenv("SUPERVISOR_PROCESS_NAME"), Instance: env.Instance,
-		Submitter: env.Alerts, Heartbeats: env.Store, Logger: log,
+		Submitter: parts.Alerts, Heartbeats: parts.Store, Logger: log,
 	}
 	if env.Supervisor != nil {
 		deps.Supervisor = env.Supervisor
@@ -83,7 +84,7 @@ func newListener(ctx context.Context, env *listener.Env, cfg Config) (eventliste
 	if err != nil {
 		return nil, err
 	}
-	if store, err := env.Store.Get(ctx); err == nil {
+	if store, err := parts.Store.Get(ctx); err == nil {
 		if incs, err := store.OpenIncidents(ctx); err != nil {
 			log.Error().Err(err).Msg("open incidents not read: a crash from before this start will not resolve by itself")
 		} else if n := c.restoreOpen(incs); n > 0 {
@@ -96,7 +97,7 @@ func newListener(ctx context.Context, env *listener.Env, cfg Config) (eventliste
 	if targets := amTargets(env.Config); len(targets) > 0 && !cfg.Watchdog.Disabled {
 		env.Go(newWatchdog(targets, env.Config.Host, cfg.Watchdog.Interval, log).run)
 	}
-	log.Info().Str("state", env.StatePath).Str("host", env.Config.Host).Int("sinks", len(env.Config.Sinks)).
+	log.Info().Str("state", parts.Store.Path()).Str("host", env.Config.Host).Int("sinks", len(env.Config.Sinks)).
 		Dur("stable_for", cfg.StableFor).Int("spree_threshold", cfg.SpreeThreshold).Dur("spree_window", cfg.SpreeWindow).
 		Msg("crashpager started")
 	return c, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/listener/durable"
 )
 
 // Bounds of the operator commands.
@@ -35,7 +36,7 @@ type cli struct {
 }
 
 func openCLI(ctx context.Context, flags listener.CommonFlags, stderr io.Writer) (*cli, error) {
-	env, err := listener.Open(ctx, listenerName, flags, needs, listener.Operating, stderr)
+	env, err := listener.Open(ctx, parts, flags, listener.Operating, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +58,7 @@ func (c *cli) close() { c.env.Close() }
 func (c *cli) deliver(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, deliverWithin)
 	defer cancel()
-	c.env.Alerts.Flush(ctx)
+	durable.Of(c.env).Alerts.Flush(ctx)
 }
 
 // operator names who runs a command: "cli:user@host", or "cli:NAME" with --by.

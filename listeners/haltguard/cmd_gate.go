@@ -11,6 +11,7 @@ import (
 
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/state"
 )
 
@@ -49,7 +50,7 @@ func (gateCmd) Run(ctx context.Context, args []string, sio listener.IO) int {
 	if err != nil {
 		return refuse("cannot read the config (%v), so cannot tell whether trading is halted", err)
 	}
-	store := listener.NewStore(state.Path(c.State, shared.StatePath))
+	store := durable.NewStore(state.Path(c.State, shared.StatePath))
 	defer func() { _ = store.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, checkWithin)
 	defer cancel()

@@ -5,13 +5,13 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/pkg/halt"
-	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/state"
 )
 
 // storeLatch keeps the halt latch in the shared state store.
 type storeLatch struct {
-	stores *listener.Store
+	stores *durable.Store
 }
 
 var _ halt.Latch = storeLatch{}

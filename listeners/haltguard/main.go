@@ -9,6 +9,7 @@ import (
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -22,15 +23,18 @@ const listenerName = halt.ListenerName
 // to stop: a restarted haltguard would finish it anyway, from the latch.
 const haltGrace = 3 * time.Second
 
-// needs are what haltguard takes from the skeleton, as a listener and in
+// parts are what haltguard takes from the skeleton, as a listener and in
 // its operator commands: supervisord (required), the state store holding
 // the latch, and the alert pipeline for its pages.
-var needs = listener.Needs{
-	Store: true, Alerts: true,
-	Supervisor:       listener.SupervisorRequired,
-	ReconcileOnStart: true,
-	Grace:            haltGrace,
-	EventsState:      eventStateFile,
+var parts = listener.Parts{
+	Name: listenerName,
+	Needs: listener.Needs{
+		Supervisor:       listener.SupervisorRequired,
+		ReconcileOnStart: true,
+		Grace:            haltGrace,
+		EventsState:      eventStateFile,
+	},
+	Store: durable.Opener{Alerts: true},
 }
 
 // spec is haltguard on the listener skeleton.
@@ -46,7 +50,8 @@ var spec = listener.Spec[section]{
 	},
 	New:      newListener,
 	Commands: []listener.Command{haltCmd{}, resumeCmd{}, statusCmd{}, gateCmd{}},
-	Needs:    needs,
+	Needs:    parts.Needs,
+	Store:    parts.Store,
 }
 
 // newListener builds the engine and its guard on the skeleton's parts.
@@ -61,22 +66,22 @@ func newListener(_ context.Context, env *listener.Env, s section) (eventlistener
 	cfg := s.halt
 	env.Log.Info().Strs("critical", cfg.Critical).Strs("targets", cfg.Targets).
 		Bool("trigger_on_exited", cfg.TriggerOnExited).Str("supervisor", env.Supervisor.URL()).
-		Str("state", env.StatePath).Msg("haltguard starting")
+		Str("state", durable.Of(env).Store.Path()).Msg("haltguard starting")
 	return &handler{guard: g, log: env.Log}, nil
 }
 
 // newEngine builds the halt engine: supervisord, the latch in the store,
 // the pages through the alert pipeline.
 func newEngine(env *listener.Env, s section) (*halt.Engine, error) {
-	cfg := s.halt
+	cfg, d := s.halt, durable.Of(env)
 	cfg.Host = env.Config.Host
-	return halt.New(cfg, halt.Deps{Supervisor: env.Supervisor, Latch: storeLatch{env.Store}, Pager: env.Alerts, Logger: env.Log})
+	return halt.New(cfg, halt.Deps{Supervisor: env.Supervisor, Latch: storeLatch{d.Store}, Pager: d.Alerts, Logger: env.Log})
 }
 
 // eventStateFile is where the protocol loop keeps its delivery tracking:
 // next to the state store.
-func eventStateFile(statePath string) string {
-	return filepath.Join(filepath.Dir(statePath), listenerName+".events.json")
+func eventStateFile(env *listener.Env) string {
+	return filepath.Join(filepath.Dir(durable.Of(env).Store.Path()), listenerName+".events.json")
 }
 
 // openSection reads haltguard's section for an operator command.

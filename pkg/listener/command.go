@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"strings"
 	"text/tabwriter"
-
-	"github.com/superguard/superguard/pkg/alert/opscli"
 )
 
 // Command is an operator subcommand of a listener binary (litestream's
@@ -42,29 +40,12 @@ func Version(name string) string {
 	return fmt.Sprintf("%s %s (commit %s, %s)", name, version, commit, runtime.Version())
 }
 
-// opsCommand mounts the alert pipeline's operator commands (package
-// opscli) on every listener with a config file.
-type opsCommand struct{ name, synopsis string }
-
-func (c opsCommand) Name() string     { return c.name }
-func (c opsCommand) Synopsis() string { return c.synopsis }
-func (c opsCommand) Run(ctx context.Context, args []string, io IO) int {
-	return opscli.Run(ctx, append([]string{c.name}, args...), io.Stdout, io.Stderr)
-}
-
-var opsCommands = []Command{
-	opsCommand{"incidents", "[-all] [-since D]\topen incidents (-all: and recently resolved)"},
-	opsCommand{"outbox", "[--pending|--dead] [-sink NAME]\tqueued and dead-lettered deliveries"},
-	opsCommand{"retry", "ID | --all-dead\tre-queue dead-lettered deliveries"},
-	opsCommand{"drop", "ID\tcancel a queued or dead delivery for good"},
-}
-
-// commands lists every subcommand of the binary: its own, then the
-// operator commands of the alert pipeline.
+// commands lists every subcommand of the binary: its own, then those of
+// its store (the alert pipeline's operator commands).
 func (s *Spec[S]) commands() []Command {
 	out := append([]Command(nil), s.Commands...)
-	if !s.Needs.NoConfigFile {
-		out = append(out, opsCommands...)
+	if s.Store != nil {
+		out = append(out, s.Store.Commands()...)
 	}
 	return out
 }

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/logging"
-	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -27,16 +25,13 @@ type Env struct {
 	Config *config.Config
 	// ConfigPath is the file Config came from ("" for none).
 	ConfigPath string
-	// StatePath is the state store's path.
-	StatePath string
 	// Supervisor is the XML-RPC client, nil when no URL is known and the
 	// listener does not require one.
 	Supervisor *supervisor.Client
-	// Store is the lazily opened state store.
-	Store *Store
-	// Alerts is the alert pipeline over Store.
-	Alerts *Alerts
-	// Instance identifies the supervisord instance (events' SourceIDs).
+	// Durable holds what Spec.Store opened (see durable.Of).
+	Durable Durable
+	// Instance identifies the supervisord instance (events' SourceIDs),
+	// set with a Store.
 	Instance string
 
 	bg     context.Context
@@ -63,8 +58,8 @@ func (e *Env) Close() {
 	if e.Supervisor != nil {
 		e.Supervisor.Close()
 	}
-	if e.Store != nil {
-		if err := e.Store.Close(); err != nil {
+	if e.Durable != nil {
+		if err := e.Durable.Close(); err != nil {
 			e.Log.Error().Err(err).Msg("close state store")
 		}
 	}
@@ -81,7 +76,7 @@ type CommonFlags struct {
 func (c *CommonFlags) Register(fs *flag.FlagSet, noConfigFile bool) {
 	if !noConfigFile {
 		fs.StringVar(&c.Config, "config", "", "shared YAML config (default $"+config.EnvPath+", else "+config.DefaultPath+" if it exists)")
-		fs.StringVar(&c.State, "state", "", "state store (default $"+state.EnvPath+", else the config's state_path, else "+state.DefaultPath+")")
+		fs.StringVar(&c.State, "state", "", "state store (default $SUPERGUARD_STATE, else the config's state_path, else /var/lib/superguard/state.db)")
 	}
 	fs.StringVar(&c.LogLevel, "log-level", "", "debug, info, warn or error (default $"+logging.EnvLevel+", else info)")
 }
@@ -97,10 +92,19 @@ const (
 	Operating
 )
 
-// Open builds an Env for name: the logger on stderr, the shared config, the
-// supervisord client, and the store and alerts when needs asks for them.
-// The supervisord URL and credentials follow SupervisorConfig's rule.
-func Open(ctx context.Context, name string, flags CommonFlags, needs Needs, role Role, stderr io.Writer) (*Env, error) {
+// Parts says what Open builds: the Spec's fields that matter outside the
+// protocol loop.
+type Parts struct {
+	Name  string
+	Needs Needs
+	Store StoreOpener
+}
+
+// Open builds an Env: the logger on stderr, the shared config, the
+// supervisord client, and what the StoreOpener opens. The supervisord URL
+// and credentials follow SupervisorConfig's rule for role.
+func Open(ctx context.Context, parts Parts, flags CommonFlags, role Role, stderr io.Writer) (*Env, error) {
+	name, needs := parts.Name, parts.Needs
 	log, err := logging.New(zerolog.SyncWriter(stderr), name, flags.LogLevel)
 	if err != nil {
 		return nil, usageError{err}
@@ -111,7 +115,6 @@ func Open(ctx context.Context, name string, flags CommonFlags, needs Needs, role
 		if e.Config, err = config.Load(e.ConfigPath); err != nil {
 			return nil, usageError{err}
 		}
-		e.StatePath = state.Path(flags.State, e.Config.StatePath)
 	}
 	sc := SupervisorConfig(e.Config.Supervisor, role == Listening)
 	sc.Timeout = needs.SupervisorTimeout
@@ -125,17 +128,10 @@ func Open(ctx context.Context, name string, flags CommonFlags, needs Needs, role
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.bg, e.cancel = bg, cancel
-	if needs.Store {
-		e.Store = NewStore(e.StatePath)
-		if needs.Alerts {
-			if e.Alerts, err = buildAlerts(e.Config, e.Store, name, log); err != nil {
-				e.Close()
-				return nil, usageError{err}
-			}
-		}
-		if _, err := e.Store.Get(ctx); err != nil {
-			log.Error().Err(err).Str("state", e.StatePath).
-				Msg("state store unavailable: alerts go to this log only")
+	if parts.Store != nil {
+		if e.Durable, err = parts.Store.Open(ctx, e, flags, role); err != nil {
+			e.Close()
+			return nil, usageError{err}
 		}
 	}
 	return e, nil
@@ -171,6 +167,3 @@ type usageError struct{ err error }
 
 func (u usageError) Error() string { return u.err.Error() }
 func (u usageError) Unwrap() error { return u.err }
-
-// beatTimeout bounds the heartbeat write done on each TICK.
-const beatTimeout = 500 * time.Millisecond

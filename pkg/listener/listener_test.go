@@ -10,12 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 	"unicode/utf8"
 
-	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/eventlistener"
-	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -140,14 +137,14 @@ func TestCommandLine(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{name: "help lists the subcommands", args: []string{"-h"}, wantStdout: "  echo       ARGS...   "},
-		{name: "help lists the operator commands", args: []string{"help"}, wantStdout: "  retry      ID | --all-dead"},
+		{name: "help lists the subcommands", args: []string{"-h"}, wantStdout: "  echo  ARGS...  print ARGS\n"},
+		{name: "help command", args: []string{"help"}, wantStdout: "  echo  ARGS...  print ARGS\n"},
 		{name: "help shows the exit codes", args: []string{"--help"}, wantStdout: "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 halted."},
 		{name: "version", args: []string{"--version"}, wantStdout: "testguard dev (commit unknown, go"},
 		{name: "version command", args: []string{"version"}, wantStdout: "testguard dev"},
 		{name: "subcommand", args: []string{"echo", "a", "b"}, wantStdout: "a b\n"},
 		{name: "unknown subcommand", args: []string{"ecko"}, wantCode: ExitUsage,
-			wantStderr: `testguard: unknown command "ecko" (commands: echo, incidents, outbox, retry, drop; -h for help)`},
+			wantStderr: `testguard: unknown command "ecko" (commands: echo; -h for help)`},
 		{name: "argument after flags", args: []string{"-log-level", "warn", "ecko"}, wantCode: ExitUsage,
 			wantStderr: `testguard: unknown command "ecko"`},
 		{name: "unknown flag", args: []string{"-bogus"}, wantCode: ExitUsage, wantStderr: "flag provided but not defined: -bogus"},
@@ -177,46 +174,6 @@ func TestCommandLine(t *testing.T) {
 	}
 }
 
-// TestListen runs a listener with a store through the skeleton: the
-// section with its flags reaches New, events reach the handler, a TICK
-// records the heartbeat, and Drain and Stop run at the end.
-func TestListen(t *testing.T) {
-	noSupervisorEnv(t)
-	dir := t.TempDir()
-	statePath := filepath.Join(dir, "state.db")
-	conf := writeFile(t, "superguard.yaml", "host: h1\nstate_path: "+statePath+"\nlisteners:\n  testguard: {name: x}\n")
-	got := &recorder{}
-	in := frame(1, "PROCESS_STATE_RUNNING", "processname:a groupname:g from_state:STARTING pid:1") +
-		frame(2, "TICK_5", "when:1741082400")
-	var stdout, stderr bytes.Buffer
-	code := Run(testSpec(Needs{Store: true, Alerts: true}, got), []string{"-config", conf, "-threshold", "7"},
-		IO{Stdin: strings.NewReader(in), Stdout: &stdout, Stderr: &stderr})
-	if code != ExitOK {
-		t.Fatalf("exit %d\n%s", code, stderr.String())
-	}
-	if want := "READY\n" + strings.Repeat("RESULT 2\nOKREADY\n", 2); stdout.String() != want {
-		t.Errorf("stdout %q, want %q", stdout.String(), want)
-	}
-	if got.sec != (section{Threshold: 7, Name: "x"}) {
-		t.Errorf("section %+v", got.sec)
-	}
-	if strings.Join(got.events, ",") != "PROCESS_STATE_RUNNING,TICK_5" || !got.drained || !got.stopped {
-		t.Errorf("events %v, drained %v, stopped %v", got.events, got.drained, got.stopped)
-	}
-	if got.env.Config.Host != "h1" || got.env.StatePath != statePath || got.env.Instance == "" || got.env.Supervisor != nil {
-		t.Errorf("env %+v", got.env)
-	}
-	st, err := state.Open(t.Context(), statePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	hb, ok, err := st.Heartbeat(t.Context(), "testguard")
-	if err != nil || !ok || !hb.Tick.Equal(time.Unix(1741082400, 0)) || hb.PID != os.Getpid() {
-		t.Errorf("heartbeat %+v, %v, %v", hb, ok, err)
-	}
-}
-
 // TestSupervisorRequired: a listener that needs supervisord refuses to
 // start without a URL, as a configuration error.
 func TestSupervisorRequired(t *testing.T) {
@@ -229,71 +186,3 @@ func TestSupervisorRequired(t *testing.T) {
 	}
 }
 
-// TestStoreReopens: a store that cannot be opened at start-up is tried
-// again later, and an alert submitted meanwhile is logged whole, not lost.
-func TestStoreReopens(t *testing.T) {
-	dir := t.TempDir()
-	blocker := filepath.Join(dir, "blocker")
-	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// The store's directory is a file for now: opening fails.
-	path := filepath.Join(blocker, "state.db")
-	noSupervisorEnv(t)
-	var logs syncBuffer
-	env, err := Open(t.Context(), "testguard", CommonFlags{State: path}, Needs{Store: true, Alerts: true}, Operating, &logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer env.Close()
-	if !strings.Contains(logs.String(), `"message":"state store unavailable: alerts go to this log only"`) {
-		t.Errorf("the failed open was not logged:\n%s", logs.String())
-	}
-	a := &alert.Alert{Kind: alert.Trigger, Condition: alert.CondExited, Severity: alert.Warning,
-		Key: "h/g:a/exited", Host: "h", Program: "a", Group: "g", Summary: "a exited", Listener: "testguard", Time: time.Now()}
-	if err := env.Alerts.Submit(t.Context(), a); err == nil {
-		t.Fatal("Submit without a store succeeded")
-	}
-	if !strings.Contains(logs.String(), `"message":"alert not recorded"`) || !strings.Contains(logs.String(), "a exited") {
-		t.Fatalf("the alert was not logged whole:\n%s", logs.String())
-	}
-	// The disk is mended: the next try after ReopenEvery opens the store.
-	if err := os.Remove(blocker); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(blocker, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	env.Store.mu.Lock()
-	env.Store.tried = time.Now().Add(-ReopenEvery)
-	env.Store.mu.Unlock()
-	if err := env.Alerts.Submit(t.Context(), a); err != nil {
-		t.Fatalf("Submit once the store opens: %v", err)
-	}
-	s, err := env.Store.Get(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := s.ListDeliveries(t.Context(), state.Filter{})
-	if err != nil || len(rows) == 0 {
-		t.Fatalf("outbox %v, %v: want the alert queued", rows, err)
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

@@ -18,6 +18,9 @@ import (
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
+// parts are what Open builds for this listener.
+func (s *Spec[S]) parts() Parts { return Parts{Name: s.Name, Needs: s.Needs, Store: s.Store} }
+
 // checkWithin bounds -check's call to supervisord.
 const checkWithin = 5 * time.Second
 

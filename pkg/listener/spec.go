@@ -50,6 +50,10 @@ type Spec[S any] struct {
 	Commands []Command
 	// Needs says which shared parts the listener uses.
 	Needs Needs
+	// Store opens the shared state store and what lives on it (package
+	// durable: the alert pipeline, heartbeats, the pipeline's operator
+	// commands). Nil: the listener keeps no state, and links none of it.
+	Store StoreOpener
 }
 
 // Needs says which parts of the skeleton a listener uses.
@@ -57,12 +61,6 @@ type Needs struct {
 	// NoConfigFile: the listener is configured by flags alone (no -config,
 	// -state or operator commands).
 	NoConfigFile bool
-	// Store opens the shared state store (lazily, retried while it
-	// cannot be opened) and records a heartbeat on every TICK.
-	Store bool
-	// Alerts builds the alert pipeline (requires Store) and runs its
-	// senders in the background.
-	Alerts bool
 	// Supervisor says whether a supervisord URL is required.
 	Supervisor SupervisorNeed
 	// SupervisorTimeout bounds each XML-RPC call without a deadline of its
@@ -74,9 +72,9 @@ type Needs struct {
 	// listener is told to stop.
 	Grace time.Duration
 	// EventsState returns the default delivery-tracking file of the
-	// protocol loop for a store at statePath ("" for memory only); the
-	// -events-state flag overrides it. Nil: memory only.
-	EventsState func(statePath string) string
+	// protocol loop ("" for memory only); the -events-state flag overrides
+	// it. Nil: memory only.
+	EventsState func(env *Env) string
 }
 
 // SupervisorNeed says whether a listener needs supervisord's XML-RPC API.
@@ -99,3 +97,23 @@ type Drainer interface{ Drain() }
 // Stopper is implemented by a handler with goroutines of its own: Stop
 // waits for them once the background context has ended.
 type Stopper interface{ Stop() }
+
+// StoreOpener opens a listener's durable parts once Env has its config,
+// logger and client (package durable implements it).
+type StoreOpener interface {
+	// Open opens them for env; an error is a configuration error.
+	Open(ctx context.Context, env *Env, flags CommonFlags, role Role) (Durable, error)
+	// Commands are the operator subcommands that come with them.
+	Commands() []Command
+}
+
+// Durable is what a StoreOpener opened: Env.Durable.
+type Durable interface {
+	// Start starts the background work (alert senders) with env.Go.
+	Start(env *Env)
+	// Wrap wraps the listener's handler (e.g. to record a heartbeat on
+	// every TICK), keeping its optional interfaces.
+	Wrap(h eventlistener.Handler) eventlistener.Handler
+	// Close closes them.
+	Close() error
+}
