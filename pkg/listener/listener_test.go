@@ -185,4 +185,3 @@ func TestSupervisorRequired(t *testing.T) {
 		t.Errorf("exit %d, stderr %s", code, stderr.String())
 	}
 }
-

@@ -85,4 +85,3 @@ func logStartError(io IO, name, level string, err error) {
 	log := zerolog.New(io.Stderr).With().Timestamp().Str("listener", name).Logger()
 	log.Error().Err(err).Msg("configuration")
 }
-
