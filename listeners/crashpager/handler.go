@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -194,7 +195,7 @@ func (c *crashes) crashed(ctx context.Context, p *proc, ev stateChange, up time.
 	// window not yet reported as part of it are submitted under their own
 	// events' ids (idempotent), so the incident's occurrence count, and the
 	// counts its notifications carry, add up to the exits.
-	sd := cloneDetails(d)
+	sd := maps.Clone(d) // d is never nil: baseDetails makes it
 	sd["threshold"] = strconv.Itoa(c.cfg.SpreeThreshold)
 	summary := fmt.Sprintf("%s restart spree: %d unexpected exits in %s", p.fullName(), n, c.cfg.SpreeWindow)
 	for i := range p.exits.exits {
@@ -392,14 +393,6 @@ func uptime(since, now time.Time) time.Duration {
 		return 0
 	}
 	return now.Sub(since)
-}
-
-func cloneDetails(d map[string]string) map[string]string {
-	out := make(map[string]string, len(d)+1)
-	for k, v := range d {
-		out[k] = v
-	}
-	return out
 }
 
 func newTraceID() string {

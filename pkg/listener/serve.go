@@ -74,7 +74,7 @@ func (s *Spec[S]) serve(ctx context.Context, cl *cmdLine[S], io IO) error {
 		st.Stop()
 	}
 	if err != nil {
-		log.Error().Err(err).Msg(s.Name + " stopped")
+		log.Error().Err(err).Msg("listener stopped")
 	}
 	return err
 }
