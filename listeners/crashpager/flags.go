@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superguard/superguard/pkg/alert/notify"
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/eventlistener"
 )
@@ -122,8 +123,8 @@ func loadConfig(o options, getenv func(string) string) (*config.Config, Config, 
 
 // check is -check: the shared config with its sinks, then crashpager's
 // section.
-func check(o options, getenv func(string) string) error {
-	if err := config.Check(config.Path(o.configPath)); err != nil {
+func check(o options, getenv func(string) string, warn io.Writer) error {
+	if err := notify.Check(config.Path(o.configPath), warn); err != nil {
 		return err
 	}
 	_, _, err := loadConfig(o, getenv)

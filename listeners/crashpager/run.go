@@ -4,12 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/alertmanager"
+	"github.com/superguard/superguard/pkg/alert/notify"
 	"github.com/superguard/superguard/pkg/alert/pipeline"
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/eventlistener"
@@ -26,7 +31,7 @@ func Run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer, log 
 	if err != nil {
 		return err
 	}
-	notifiers, err := config.BuildNotifiers(shared, log)
+	notifiers, err := notify.Build(shared, log)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -96,7 +101,7 @@ func Run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer, log 
 	if cfg.DeadMan.enabled() {
 		wg.Go(func() { newDeadMan(cfg.DeadMan, nil, log).run(bg) })
 	}
-	if targets := amTargets(shared); len(targets) > 0 && !cfg.Watchdog.Disabled {
+	if targets := amTargets(notifiers); len(targets) > 0 && !cfg.Watchdog.Disabled {
 		wg.Go(func() { newWatchdog(targets, shared.Host, cfg.Watchdog.Interval, log).run(bg) })
 	}
 	log.Info().Str("state", statePath).Str("host", shared.Host).Int("sinks", len(notifiers)).
@@ -128,16 +133,15 @@ func supervisorClient(shared *config.Config) (*supervisor.Client, error) {
 	return c, nil
 }
 
-// amTargets lists the Alertmanager sinks of the config, for the Watchdog.
-func amTargets(shared *config.Config) []amTarget {
+// amTargets lists the Alertmanager sinks, for the Watchdog.
+func amTargets(notifiers map[string]alert.Notifier) []amTarget {
 	var out []amTarget
-	for i := range shared.Sinks {
-		s := &shared.Sinks[i]
-		if s.Type != config.SinkAlertmanager {
-			continue
+	for _, name := range slices.Sorted(maps.Keys(notifiers)) {
+		if am, ok := notifiers[name].(*alertmanager.Notifier); ok {
+			t := amTarget{Sink: name}
+			t.URLs, t.Username, t.Password, t.Timeout = am.Cluster()
+			out = append(out, t)
 		}
-		out = append(out, amTarget{Sink: s.Name, URLs: s.URLs, Username: s.Username,
-			Password: s.Password.Value(), Timeout: s.AttemptTimeout()})
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/pkg/alert/notify"
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/logging"
@@ -106,7 +107,7 @@ func cmdListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 // the running supervisord when it can be reached.
 func runCheck(ctx context.Context, configFlag string, stdout, stderr io.Writer) int {
 	path := config.Path(configFlag)
-	if err := config.Check(path); err != nil {
+	if err := notify.Check(path, stderr); err != nil {
 		fmt.Fprintf(stderr, "haltguard: %v\n", err)
 		return exitUsage
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/pkg/alert/notify"
 	"github.com/superguard/superguard/pkg/alert/pipeline"
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/state"
@@ -18,7 +19,7 @@ const flushPoll = 100 * time.Millisecond
 // newPipeline builds the alert pipeline on an open store, with the sinks of
 // the shared config.
 func newPipeline(store *state.Store, shared *config.Config, log zerolog.Logger) (alertPipeline, error) {
-	notifiers, err := config.BuildNotifiers(shared, log)
+	notifiers, err := notify.Build(shared, log)
 	if err != nil {
 		return nil, err
 	}

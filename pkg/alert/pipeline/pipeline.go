@@ -36,11 +36,6 @@ const (
 	PauseAfterCommit = "after-outbox-commit"
 )
 
-// minRetryAfter is the least a sink type waits when it asked to be left
-// alone (a DeliveryError with RetryAfter): PagerDuty documents at least 30 s
-// after a 429.
-var minRetryAfter = map[string]time.Duration{config.SinkPagerDuty: 30 * time.Second}
-
 // ErrNoStore is returned by Submit when the pipeline has no state store.
 var ErrNoStore = errors.New("no state store")
 
@@ -53,7 +48,7 @@ type Options struct {
 	// Config supplies routing, sinks, dedup, quiet hours and maintenance.
 	Config *config.Config
 	// Notifiers has one entry per configured sink, keyed by sink name
-	// (config.BuildNotifiers makes them).
+	// (notify.Build makes them).
 	Notifiers map[string]alert.Notifier
 	Logger    zerolog.Logger
 	Clock     Clock // nil: the system clock
