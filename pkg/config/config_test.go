@@ -145,13 +145,6 @@ func TestParseDefaults(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
-	t.Setenv("EMPTY", " ")
-	t.Setenv("SET", "value-of-SET")
-	t.Setenv("HOOK", "https://hooks.example/x")
-	readable := filepath.Join(t.TempDir(), "open")
-	if err := os.WriteFile(readable, []byte(canaryToken), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name, yaml string
 		want       []string // every line of the error, in order

@@ -8,12 +8,6 @@ import (
 	"github.com/superguard/superguard/pkg/config"
 )
 
-// Type is the sink type name of Alertmanager in the config file.
-const Type = "alertmanager"
-
-// DefaultRate is deliveries per second.
-const DefaultRate = 10.0
-
 // FileConfig is an alertmanager sink's own fields in the shared config
 // file: every replica of the cluster, optional basic auth.
 //

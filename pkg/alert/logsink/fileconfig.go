@@ -5,9 +5,6 @@ import (
 	"github.com/superguard/superguard/pkg/config"
 )
 
-// Type is the sink type name of the log sink in the config file.
-const Type = "log"
-
 // FileConfig is a log sink's own fields in the shared config file: none.
 //
 //	sinks:

@@ -14,7 +14,7 @@ import (
 	"github.com/superguard/superguard/pkg/alert/logsink"
 	"github.com/superguard/superguard/pkg/alert/pagerduty"
 	"github.com/superguard/superguard/pkg/alert/slack"
-	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/config/configtest"
 )
 
 // Canary secrets: none of them may ever show up in output.
@@ -27,19 +27,10 @@ const (
 
 var canaries = []string{canaryPD, canaryHook, "T0CANARY/B0CANARY/hookCANARYsecret", canaryToken, canaryAM}
 
-func parse(t *testing.T, yaml string) *config.Config {
-	t.Helper()
-	c, err := config.Parse([]byte(yaml))
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	return c
-}
-
 func TestBuild(t *testing.T) {
 	t.Setenv("PD_KEY", "0123456789abcdef0123456789abcdef")
 	t.Setenv("HOOK", canaryHook)
-	c := parse(t, `sinks:
+	c := configtest.Parse(t, `sinks:
   - {name: oncall, type: pagerduty, routing_key_env: PD_KEY}
   - {name: ops, type: slack, webhook_url_env: HOOK}
   - {name: am, type: alertmanager, urls: ["http://am:9093"], refresh: 30s}
@@ -75,7 +66,7 @@ func TestBuild(t *testing.T) {
 // TestLoadNeedsNoSinkSecret: reading the file reads no sink secret; only
 // building the sink does.
 func TestLoadNeedsNoSinkSecret(t *testing.T) {
-	c := parse(t, `sinks: [{name: pd, type: pagerduty, routing_key_env: PD_KEY_UNSET}]`)
+	c := configtest.Parse(t, `sinks: [{name: pd, type: pagerduty, routing_key_env: PD_KEY_UNSET}]`)
 	_, err := Build(c, zerolog.Nop())
 	if want := "sinks[0].routing_key_env: variable PD_KEY_UNSET is not set"; err == nil || err.Error() != want {
 		t.Errorf("Build = %v, want %q", err, want)
@@ -135,7 +126,7 @@ func TestBuildErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Build(parse(t, tc.yaml), zerolog.Nop())
+			_, err := Build(configtest.Parse(t, tc.yaml), zerolog.Nop())
 			if err == nil {
 				t.Fatalf("Build succeeded, want %q", tc.want)
 			}

@@ -6,9 +6,10 @@
 // pagerduty.FileConfig, ...), validated, and built, resolving its secrets
 // only then.
 //
-// Adding a sink type means writing its package (a Notifier, a FileConfig
-// with Validate and Build, a Type name and a DefaultRate) and adding one
-// row to types below; nothing else names a sink type.
+// Adding a sink type means writing its package (a Notifier, and a
+// FileConfig with its YAML fields, Validate and Build) and adding one row
+// to types below (its name, default rate and default routes); nothing else
+// names a sink type.
 package notify
 
 import (
@@ -69,15 +70,18 @@ func builder[C any, P fileConfig[C]]() func(*config.Sink, config.SinkEnv) (alert
 
 // types is the registry, in the order the default routes list sinks.
 var types = []Type{
-	{Name: pagerduty.Type, Rate: pagerduty.DefaultRate, MinRetryAfter: pagerduty.MinRateLimitWait,
+	// PagerDuty takes about 120 events a minute per routing key, and asks
+	// for at least 30 s after a 429.
+	{Name: "pagerduty", Rate: 2, MinRetryAfter: pagerduty.MinRateLimitWait,
 		Severities: []alert.Severity{alert.Critical},
 		build:      builder[pagerduty.FileConfig]()},
-	{Name: slack.Type, Rate: slack.DefaultRate,
+	// Slack allows about one message a second per channel.
+	{Name: "slack", Rate: 1,
 		Severities: []alert.Severity{alert.Critical, alert.Error, alert.Warning},
 		build:      builder[slack.FileConfig]()},
-	{Name: logsink.Type, Severities: []alert.Severity{alert.Info}, Fallback: true,
+	{Name: config.DefaultSink.Type, Severities: []alert.Severity{alert.Info}, Fallback: true,
 		build: builder[logsink.FileConfig]()},
-	{Name: alertmanager.Type, Rate: alertmanager.DefaultRate, Always: true,
+	{Name: "alertmanager", Rate: 10, Always: true,
 		build: builder[alertmanager.FileConfig]()},
 }
 

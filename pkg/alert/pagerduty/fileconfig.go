@@ -7,13 +7,6 @@ import (
 	"github.com/superguard/superguard/pkg/config"
 )
 
-// Type is the sink type name of PagerDuty in the config file.
-const Type = "pagerduty"
-
-// DefaultRate is deliveries per second: PagerDuty takes about 120 events a
-// minute per routing key.
-const DefaultRate = 2.0
-
 // FileConfig is a pagerduty sink's own fields in the shared config file.
 //
 //	sinks:

@@ -15,6 +15,7 @@ import (
 	"github.com/superguard/superguard/pkg/alert/notify"
 	"github.com/superguard/superguard/pkg/alert/pipeline/pipelinetest"
 	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/config/configtest"
 	"github.com/superguard/superguard/pkg/state"
 )
 
@@ -99,10 +100,7 @@ func setSecrets(t *testing.T) {
 // cfg.Redact knows them; the tests then deliver to fakes.
 func parseConfig(t testing.TB, cfgYAML string) *config.Config {
 	t.Helper()
-	cfg, err := config.Parse([]byte(cfgYAML))
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
+	cfg := configtest.Parse(t, cfgYAML)
 	if _, err := notify.Build(cfg, zerolog.Nop()); err != nil {
 		t.Fatalf("sinks: %v", err)
 	}

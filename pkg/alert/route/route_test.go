@@ -7,46 +7,32 @@ import (
 
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/config/configtest"
 )
 
-// parse parses a config; its sinks are not built (routing needs only their
-// names and types).
-func parse(t *testing.T, yaml string) *config.Config {
-	t.Helper()
-	c, err := config.Parse([]byte(yaml))
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	return c
-}
-
 func TestRoute(t *testing.T) {
-	c := parse(t, `
+	c := configtest.Parse(t, `
 sinks:
   - {name: oncall, type: pagerduty, routing_key_env: PD_KEY}
   - {name: bot, type: slack, token_env: SLACK_BOT, channel: "#ops"}
   - {name: log, type: log}
 routes:
-  - match: {condition: [halt, budget]}
-    sinks: [oncall, bot]
-  - match: {severity: critical, process: "strategies:*"}
-    sinks: [oncall]
-    continue: true
-  - match: {severity: [critical, error, warning]}
-    sinks: [bot]
-  - sinks: [log]`)
-	procs := parse(t, `
+  - {match: {condition: [halt, budget]}, sinks: [oncall, bot]}
+  - {match: {severity: critical, processes: ["strategies:*"]}, sinks: [oncall], continue: true}
+  - {match: {severity: [critical, error, warning]}, sinks: [bot]}
+  - {sinks: [log]}`)
+	procs := configtest.Parse(t, `
 routes:
   - {match: {processes: ["risk_manager", "*:md_*"]}, sinks: [log]}
   - {match: {severity: info, group: feeds, program: "fix_*"}, sinks: [log]}`)
-	defaults := parse(t, `sinks:
+	defaults := configtest.Parse(t, `sinks:
   - {name: pd, type: pagerduty, routing_key_env: PD_KEY}
   - {name: s1, type: slack, webhook_url_env: SLACK_HOOK}
   - {name: s2, type: slack, webhook_url_env: SLACK_HOOK}
   - {name: am, type: alertmanager, urls: ["http://am:9093"]}
   - {name: log, type: log}`)
-	onlyPD := parse(t, `sinks: [{name: pd, type: pagerduty, routing_key_env: PD_KEY}]`)
-	noSinks := parse(t, "")
+	onlyPD := configtest.Parse(t, `sinks: [{name: pd, type: pagerduty, routing_key_env: PD_KEY}]`)
+	noSinks := configtest.Parse(t, "")
 	a := func(sev alert.Severity, cond alert.Condition, group, program string) *alert.Alert {
 		return &alert.Alert{Severity: sev, Condition: cond, Group: group, Program: program, Listener: "crashpager"}
 	}
@@ -85,7 +71,7 @@ routes:
 }
 
 func TestQuietHoursInNamedZone(t *testing.T) {
-	c := parse(t, `quiet_hours:
+	c := configtest.Parse(t, `quiet_hours:
   timezone: America/New_York
   windows:
     - {days: mon-fri, start: "17:00", end: "08:00"}
@@ -114,13 +100,13 @@ func TestQuietHoursInNamedZone(t *testing.T) {
 			}
 		})
 	}
-	if Quiet(parse(t, ""), time.Now()) {
+	if Quiet(configtest.Parse(t, ""), time.Now()) {
 		t.Errorf("no quiet_hours: Quiet = true")
 	}
 }
 
 func TestMaintenance(t *testing.T) {
-	c := parse(t, `maintenance:
+	c := configtest.Parse(t, `maintenance:
   - {name: upgrade, from: 2026-07-04T20:00:00Z, until: 2026-07-04T23:00:00Z, groups: [gateways]}
   - {name: nightly, timezone: Europe/London, days: fri, start: "23:30", end: "00:30", programs: ["md_*"], processes: ["risk:*"]}
   - {name: all, from: 2026-08-01T00:00:00Z, until: 2026-08-01T01:00:00Z}`)

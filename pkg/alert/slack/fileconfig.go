@@ -8,13 +8,6 @@ import (
 	"github.com/superguard/superguard/pkg/config"
 )
 
-// Type is the sink type name of Slack in the config file.
-const Type = "slack"
-
-// DefaultRate is deliveries per second: Slack allows about one message a
-// second per channel.
-const DefaultRate = 1.0
-
 // FileConfig is a slack sink's own fields in the shared config file:
 // exactly one of a webhook or a bot token with a channel.
 //
