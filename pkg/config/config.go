@@ -39,7 +39,7 @@
 //	routes:                               # first match wins unless continue: true
 //	  - match: {condition: [halt, budget]}
 //	    sinks: [oncall, ops]
-//	  - match: {severity: critical, process: "strategies:*"}
+//	  - match: {severity: critical, processes: ["strategies:*"]}
 //	    sinks: [oncall, ops]
 //	  - match: {severity: [error, warning]}
 //	    sinks: [ops]
@@ -54,7 +54,7 @@
 //	    - {days: mon-fri, start: "17:00", end: "08:00"}
 //	    - {days: [sat, sun], start: "00:00", end: "24:00"}
 //	maintenance:
-//	  - {name: broker-upgrade, from: 2026-07-04T20:00:00Z, until: 2026-07-04T23:00:00Z, groups: [gateways]}
+//	  - {name: broker-upgrade, from: 2026-07-04T20:00:00Z, until: 2026-07-04T23:00:00Z, processes: ["gateways:*"]}
 //	  - {name: nightly-restart, timezone: America/New_York, days: mon-fri, start: "02:00", end: "02:30"}
 //	listeners:
 //	  crashpager: {...}                   # decoded by the listener with Config.Listener
