@@ -382,3 +382,21 @@ func TestWeekdays(t *testing.T) {
 		})
 	}
 }
+
+// TestStringLeavesOutInlineSecret: a secret written inline is rejected only
+// when its sink is built, so until then String must not print it.
+func TestStringLeavesOutInlineSecret(t *testing.T) {
+	c, err := Parse([]byte("sinks: [{name: s, type: slack, token: " + canaryToken + ", token_env: SLACK_BOT, channel: x}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"String": c.String(), "JSON": string(js)} {
+		if strings.Contains(out, canaryToken) || (name == "String" && !strings.Contains(out, "token_env: SLACK_BOT")) {
+			t.Errorf("%s = %s: want the token left out and its source shown", name, out)
+		}
+	}
+}

@@ -26,7 +26,7 @@ type Sink struct {
 	Type    string    `yaml:"type"`              // a type of the sink registry: slack, pagerduty, alertmanager, log
 	Rate    *float64  `yaml:"rate,omitempty"`    // deliveries per second; 0 means no limit; default by type
 	Timeout Duration  `yaml:"timeout,omitempty"` // per delivery attempt; default 10s
-	Spec    yaml.Node `yaml:"-"`                 // the whole entry as written
+	Spec    yaml.Node `yaml:"-" json:"-"`        // the whole entry as written
 }
 
 // commonSinkFields are the keys Sink decodes itself.
@@ -48,13 +48,23 @@ func (s *Sink) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// MarshalYAML implements yaml.Marshaler: the entry as written.
+// MarshalYAML implements yaml.Marshaler: the common fields and where the
+// secrets come from (the *_env and *_file keys). The sink's other keys are
+// left out: this package cannot tell a secret written inline (rejected
+// only when the sink is built) from a harmless field.
 func (s Sink) MarshalYAML() (any, error) {
-	if s.Spec.Kind == 0 {
-		type plain Sink
-		return plain(s), nil
+	type plain Sink
+	out := &yaml.Node{}
+	if err := out.Encode(plain(s)); err != nil {
+		return nil, err
 	}
-	return &s.Spec, nil
+	for i := 0; i+1 < len(s.Spec.Content); i += 2 {
+		k := s.Spec.Content[i].Value
+		if !commonSinkFields[k] && (strings.HasSuffix(k, "_env") || strings.HasSuffix(k, "_file")) {
+			out.Content = append(out.Content, s.Spec.Content[i], s.Spec.Content[i+1])
+		}
+	}
+	return out, nil
 }
 
 // Decode decodes the sink's own fields (all but name, type, rate and
