@@ -5,10 +5,11 @@
 // decodes itself (Config.Listener).
 //
 // The file is named by a -config flag or $SUPERGUARD_CONFIG (see Path).
-// Decoding is strict: an unknown field is an error. Validate names the bad
+// Decoding is strict: an unknown field is an error. Errors name the bad
 // field by its path in the file, e.g.
 //
-//	sinks[1].routing_key_env: variable PD_KEY is not set
+//	dedup.reminder: 5m0s: must be 0 (off) or at least dedup.window
+//	sinks[1].routing_key_env: variable PD_KEY is not set   (when the sink is built)
 //
 // Secrets (webhook URLs, tokens, routing keys, passwords) are only ever
 // named by *_env or *_file fields; one written inline is an error. A sink's
