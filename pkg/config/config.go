@@ -227,12 +227,12 @@ func (c *Config) validate(resolve bool) error {
 	if c.Host == "" {
 		h, err := os.Hostname()
 		if err != nil {
-			add(fieldErr("host", "not set and the host name is unknown: %v", err))
+			add(FieldErrorf("host", "not set and the host name is unknown: %v", err))
 		}
 		c.Host = h
 	}
 	if strings.ContainsAny(c.Host, "/ \t\n") {
-		add(fieldErr("host", "%q must not contain '/' or spaces (it is part of every alert key)", c.Host))
+		add(FieldErrorf("host", "%q must not contain '/' or spaces (it is part of every alert key)", c.Host))
 	}
 	add(c.Supervisor.validate("supervisor", resolve)...)
 	if c.secrets == nil {
@@ -247,7 +247,7 @@ func (c *Config) validate(resolve bool) error {
 		path := fmt.Sprintf("sinks[%d]", i)
 		add(c.Sinks[i].validate(path)...)
 		if names[c.Sinks[i].Name] {
-			add(fieldErr(path+".name", "duplicate sink name %q", c.Sinks[i].Name))
+			add(FieldErrorf(path+".name", "duplicate sink name %q", c.Sinks[i].Name))
 		}
 		names[c.Sinks[i].Name] = true
 	}
@@ -257,26 +257,26 @@ func (c *Config) validate(resolve bool) error {
 		add(r.Match.validate(path + ".match")...)
 		c.warn(r.Match.deprecated(path + ".match"))
 		if len(r.Sinks) == 0 {
-			add(fieldErr(path+".sinks", "at least one sink is required"))
+			add(FieldErrorf(path+".sinks", "at least one sink is required"))
 		}
 		for j, s := range r.Sinks {
 			if !names[s] {
-				add(fieldErr(fmt.Sprintf("%s.sinks[%d]", path, j), "no sink named %q", s))
+				add(FieldErrorf(fmt.Sprintf("%s.sinks[%d]", path, j), "no sink named %q", s))
 			}
 		}
 	}
 	d := &c.Dedup
 	if d.Window < Duration(time.Second) {
-		add(fieldErr("dedup.window", "%s: must be at least 1s", d.Window))
+		add(FieldErrorf("dedup.window", "%s: must be at least 1s", d.Window))
 	}
 	if d.Reminder < 0 || (d.Reminder > 0 && d.Reminder < d.Window) {
-		add(fieldErr("dedup.reminder", "%s: must be 0 (off) or at least dedup.window", d.Reminder))
+		add(FieldErrorf("dedup.reminder", "%s: must be 0 (off) or at least dedup.window", d.Reminder))
 	}
 	if d.Flap.Changes < 0 || d.Flap.Changes == 1 {
-		add(fieldErr("dedup.flap.changes", "%d: must be 0 (off) or at least 2", d.Flap.Changes))
+		add(FieldErrorf("dedup.flap.changes", "%d: must be 0 (off) or at least 2", d.Flap.Changes))
 	}
 	if d.Flap.Changes > 0 && d.Flap.Window < Duration(time.Second) {
-		add(fieldErr("dedup.flap.window", "%s: must be at least 1s", d.Flap.Window))
+		add(FieldErrorf("dedup.flap.window", "%s: must be at least 1s", d.Flap.Window))
 	}
 	if c.QuietHours != nil {
 		add(c.QuietHours.validate("quiet_hours")...)
@@ -299,13 +299,13 @@ func (s *Supervisor) validate(path string, resolve bool) []error {
 	ref := SecretRef{Field: "password", Env: s.PasswordEnv, File: s.PasswordFile}
 	if !resolve {
 		if err := ref.Validate(); err != nil {
-			errs = append(errs, In(path, err))
+			errs = append(errs, Under(path, err))
 		}
 		return errs
 	}
 	pw, err := ref.Resolve()
 	if err != nil {
-		errs = append(errs, In(path, err))
+		errs = append(errs, Under(path, err))
 	}
 	s.Password = pw
 	return errs
@@ -394,7 +394,7 @@ func inlineSupervisorPassword(root *yaml.Node) error {
 		}
 		for j := 0; j+1 < len(v.Content); j += 2 {
 			if v.Content[j].Value == "password" {
-				return fieldErr("supervisor.password", "secrets must not be written in the config file; use password_env or password_file")
+				return FieldErrorf("supervisor.password", "secrets must not be written in the config file; use password_env or password_file")
 			}
 		}
 	}

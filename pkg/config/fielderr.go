@@ -15,19 +15,17 @@ type FieldError struct {
 // Error implements error.
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
-// Errorf returns a FieldError at field. Sections decoded outside this
+// FieldErrorf returns a FieldError at field. Sections decoded outside this
 // package (a sink's own config) name fields relative to themselves and
-// their caller places them with In.
-func Errorf(field, format string, args ...any) error {
+// their caller places them with Under.
+func FieldErrorf(field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-func fieldErr(field, format string, args ...any) error { return Errorf(field, format, args...) }
-
-// In places every FieldError of err (one or joined) under the section at
+// Under places every FieldError of err (one or joined) under the section at
 // path: field "channel" in "sinks[1]" becomes "sinks[1].channel", no field
 // becomes "sinks[1]". Other errors are returned as they are.
-func In(path string, err error) error {
+func Under(path string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -35,7 +33,7 @@ func In(path string, err error) error {
 		errs := j.Unwrap()
 		out := make([]error, len(errs))
 		for i, e := range errs {
-			out[i] = In(path, e)
+			out[i] = Under(path, e)
 		}
 		return errors.Join(out...)
 	}

@@ -66,7 +66,7 @@ func (m *Match) validate(path string) []error {
 	}
 	for i, c := range m.Condition {
 		if !isGlob(c) && !alert.Condition(c).Valid() {
-			errs = append(errs, fieldErr(fmt.Sprintf("%s.condition[%d]", path, i), "unknown condition %q (known: %v)", c, alert.Conditions))
+			errs = append(errs, FieldErrorf(fmt.Sprintf("%s.condition[%d]", path, i), "unknown condition %q (known: %v)", c, alert.Conditions))
 		}
 	}
 	return errs

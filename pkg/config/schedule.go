@@ -21,7 +21,7 @@ type Window struct {
 
 func (w *Window) validate(path string) error {
 	if w.Start == w.End {
-		return fieldErr(path, "start and end are both %s: the window is empty", w.Start)
+		return FieldErrorf(path, "start and end are both %s: the window is empty", w.Start)
 	}
 	return nil
 }
@@ -33,7 +33,7 @@ func loadZone(field, name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fieldErr(field, "unknown time zone %q", name)
+		return nil, FieldErrorf(field, "unknown time zone %q", name)
 	}
 	return loc, nil
 }
@@ -58,7 +58,7 @@ func (q *QuietHours) validate(path string) []error {
 	}
 	q.loc = loc
 	if len(q.Windows) == 0 {
-		errs = append(errs, fieldErr(path+".windows", "at least one window is required"))
+		errs = append(errs, FieldErrorf(path+".windows", "at least one window is required"))
 	}
 	for i := range q.Windows {
 		if err := q.Windows[i].validate(fmt.Sprintf("%s.windows[%d]", path, i)); err != nil {
@@ -127,12 +127,12 @@ func (m *Maintenance) validate(path string) []error {
 	m.recurring = m.Start != 0 || m.End != 0 || len(m.Days) > 0 || m.Timezone != ""
 	switch {
 	case oneOff && m.recurring:
-		errs = append(errs, fieldErr(path, "set either from/until or days/start/end, not both"))
+		errs = append(errs, FieldErrorf(path, "set either from/until or days/start/end, not both"))
 	case oneOff:
 		if m.From.IsZero() || m.Until.IsZero() {
-			errs = append(errs, fieldErr(path, "a one-off window needs both from and until"))
+			errs = append(errs, FieldErrorf(path, "a one-off window needs both from and until"))
 		} else if !m.Until.After(m.From) {
-			errs = append(errs, fieldErr(path+".until", "must be after from"))
+			errs = append(errs, FieldErrorf(path+".until", "must be after from"))
 		}
 	case m.recurring:
 		loc, err := loadZone(path+".timezone", m.Timezone)
@@ -145,7 +145,7 @@ func (m *Maintenance) validate(path string) []error {
 			errs = append(errs, err)
 		}
 	default:
-		errs = append(errs, fieldErr(path, "set from/until (one-off) or days/start/end (recurring)"))
+		errs = append(errs, FieldErrorf(path, "set from/until (one-off) or days/start/end (recurring)"))
 	}
 	for _, f := range []oldField{{"programs", m.Programs}, {"groups", m.Groups}} {
 		if err := f.p.validate(path + "." + f.name); err != nil {

@@ -56,9 +56,9 @@ func (r SecretRef) IsSet() bool { return r.Env != "" || r.File != "" }
 func (r SecretRef) Validate() error {
 	switch {
 	case r.Env != "" && r.File != "":
-		return fieldErr(r.Field+"_env", "set only one of %s_env and %s_file", r.Field, r.Field)
+		return FieldErrorf(r.Field+"_env", "set only one of %s_env and %s_file", r.Field, r.Field)
 	case r.Required && !r.IsSet():
-		return fieldErr("", "%s_env or %s_file is required", r.Field, r.Field)
+		return FieldErrorf("", "%s_env or %s_file is required", r.Field, r.Field)
 	}
 	return nil
 }
@@ -74,27 +74,27 @@ func (r SecretRef) Resolve() (Secret, error) {
 	case r.Env != "":
 		v, ok := os.LookupEnv(r.Env)
 		if !ok {
-			return Secret{}, fieldErr(envField, "variable %s is not set", r.Env)
+			return Secret{}, FieldErrorf(envField, "variable %s is not set", r.Env)
 		}
 		if v = strings.TrimSpace(v); v == "" {
-			return Secret{}, fieldErr(envField, "variable %s is empty", r.Env)
+			return Secret{}, FieldErrorf(envField, "variable %s is empty", r.Env)
 		}
 		return Secret{v}, nil
 	case r.File != "":
 		fi, err := os.Stat(r.File)
 		if err != nil {
-			return Secret{}, fieldErr(fileField, "%v", err)
+			return Secret{}, FieldErrorf(fileField, "%v", err)
 		}
 		if fi.Mode().Perm()&0o004 != 0 {
-			return Secret{}, fieldErr(fileField, "%s is readable by everyone (mode %#o): chmod o-r it", r.File, fi.Mode().Perm())
+			return Secret{}, FieldErrorf(fileField, "%s is readable by everyone (mode %#o): chmod o-r it", r.File, fi.Mode().Perm())
 		}
 		b, err := os.ReadFile(r.File)
 		if err != nil {
-			return Secret{}, fieldErr(fileField, "%v", err)
+			return Secret{}, FieldErrorf(fileField, "%v", err)
 		}
 		v := strings.TrimSpace(string(b))
 		if v == "" {
-			return Secret{}, fieldErr(fileField, "%s is empty", r.File)
+			return Secret{}, FieldErrorf(fileField, "%s is empty", r.File)
 		}
 		return Secret{v}, nil
 	}

@@ -83,9 +83,9 @@ func (s *Sink) Decode(into any) error {
 		case known[k]:
 			body.Content = append(body.Content, s.Spec.Content[i], s.Spec.Content[i+1])
 		case known[k+"_env"]:
-			errs = append(errs, fieldErr(k, "secrets must not be written in the config file; use %s_env or %s_file", k, k))
+			errs = append(errs, FieldErrorf(k, "secrets must not be written in the config file; use %s_env or %s_file", k, k))
 		default:
-			errs = append(errs, fieldErr(k, "not used by a %s sink", s.Type))
+			errs = append(errs, FieldErrorf(k, "not used by a %s sink", s.Type))
 		}
 	}
 	if len(errs) > 0 {
@@ -170,16 +170,16 @@ var sinkName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 func (s *Sink) validate(path string) []error {
 	var errs []error
 	if !sinkName.MatchString(s.Name) {
-		errs = append(errs, fieldErr(path+".name", "%q: want letters, digits, '.', '_' or '-'", s.Name))
+		errs = append(errs, FieldErrorf(path+".name", "%q: want letters, digits, '.', '_' or '-'", s.Name))
 	}
 	if s.Type == "" {
-		errs = append(errs, fieldErr(path+".type", "required"))
+		errs = append(errs, FieldErrorf(path+".type", "required"))
 	}
 	if s.Rate != nil && *s.Rate < 0 {
-		errs = append(errs, fieldErr(path+".rate", "must not be negative (0 means no limit)"))
+		errs = append(errs, FieldErrorf(path+".rate", "must not be negative (0 means no limit)"))
 	}
 	if s.Timeout < 0 {
-		errs = append(errs, fieldErr(path+".timeout", "must not be negative"))
+		errs = append(errs, FieldErrorf(path+".timeout", "must not be negative"))
 	}
 	return errs
 }
@@ -190,9 +190,9 @@ func CheckURL(field, raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
-		return fieldErr(field, "want an absolute http or https URL")
+		return FieldErrorf(field, "want an absolute http or https URL")
 	case u.User != nil:
-		return fieldErr(field, "credentials must not be written in the URL; use username with password_env or password_file")
+		return FieldErrorf(field, "credentials must not be written in the URL; use username with password_env or password_file")
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func (p Patterns) Match(s string) bool {
 func (p Patterns) validate(field string) error {
 	for i, pat := range p {
 		if _, err := path.Match(pat, ""); err != nil {
-			return fieldErr(fmt.Sprintf("%s[%d]", field, i), "bad glob pattern %q", pat)
+			return FieldErrorf(fmt.Sprintf("%s[%d]", field, i), "bad glob pattern %q", pat)
 		}
 	}
 	return nil

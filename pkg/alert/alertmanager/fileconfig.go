@@ -32,23 +32,23 @@ func (c *FileConfig) password() config.SecretRef {
 func (c *FileConfig) Validate() error {
 	var errs []error
 	if len(c.URLs) == 0 {
-		errs = append(errs, config.Errorf("urls", "at least one Alertmanager URL is required"))
+		errs = append(errs, config.FieldErrorf("urls", "at least one Alertmanager URL is required"))
 	}
 	for i, u := range c.URLs {
 		errs = append(errs, config.CheckURL(fmt.Sprintf("urls[%d]", i), u))
 	}
 	errs = append(errs, c.password().Validate())
 	if c.password().IsSet() && c.Username == "" {
-		errs = append(errs, config.Errorf("username", "required with a password"))
+		errs = append(errs, config.FieldErrorf("username", "required with a password"))
 	}
 	if c.GeneratorURL != "" {
 		errs = append(errs, config.CheckURL("generator_url", c.GeneratorURL))
 	}
 	if c.ResolveTimeout < 0 {
-		errs = append(errs, config.Errorf("resolve_timeout", "must not be negative"))
+		errs = append(errs, config.FieldErrorf("resolve_timeout", "must not be negative"))
 	}
 	if c.Refresh < 0 {
-		errs = append(errs, config.Errorf("refresh", "must not be negative"))
+		errs = append(errs, config.FieldErrorf("refresh", "must not be negative"))
 	}
 	return errors.Join(errs...)
 }

@@ -41,7 +41,7 @@ func build(cfg *config.Config, i int, logger zerolog.Logger) (alert.Notifier, er
 	path := fmt.Sprintf("sinks[%d]", i)
 	t, ok := Lookup(s.Type)
 	if !ok {
-		return nil, config.Errorf(path+".type", "%q: want %s", s.Type, typeNames())
+		return nil, config.FieldErrorf(path+".type", "%q: want %s", s.Type, typeNames())
 	}
 	n, err := t.build(s, cfg.SinkEnv(s, logger))
 	if err != nil {
@@ -61,7 +61,7 @@ func located(path, name string, cfg *config.Config, err error) error {
 	out := make([]error, len(errs))
 	for i, e := range errs {
 		if _, ok := e.(*config.FieldError); ok {
-			out[i] = config.In(path, e)
+			out[i] = config.Under(path, e)
 			continue
 		}
 		out[i] = fmt.Errorf("%s (%s): %s", path, name, cfg.Redact(e.Error()))

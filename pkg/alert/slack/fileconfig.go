@@ -41,13 +41,13 @@ func (c *FileConfig) Validate() error {
 	hook, bot := c.webhook().IsSet(), c.token().IsSet()
 	switch {
 	case hook && bot:
-		errs = append(errs, config.Errorf("", "set either webhook_url_env/_file or token_env/_file, not both"))
+		errs = append(errs, config.FieldErrorf("", "set either webhook_url_env/_file or token_env/_file, not both"))
 	case !hook && !bot:
-		errs = append(errs, config.Errorf("", "a slack sink needs webhook_url_env/_file, or token_env/_file with channel"))
+		errs = append(errs, config.FieldErrorf("", "a slack sink needs webhook_url_env/_file, or token_env/_file with channel"))
 	case bot && c.Channel == "":
-		errs = append(errs, config.Errorf("channel", "required with a bot token"))
+		errs = append(errs, config.FieldErrorf("channel", "required with a bot token"))
 	case hook && c.Channel != "":
-		errs = append(errs, config.Errorf("channel", "a webhook posts to its own channel; remove channel"))
+		errs = append(errs, config.FieldErrorf("channel", "a webhook posts to its own channel; remove channel"))
 	}
 	return errors.Join(errs...)
 }
@@ -61,7 +61,7 @@ func (c *FileConfig) Build(env config.SinkEnv) (alert.Notifier, error) {
 	}
 	if hook.IsSet() {
 		if u, err := url.Parse(hook.Value()); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, config.Errorf("webhook_url", "the resolved value is not an http(s) URL")
+			return nil, config.FieldErrorf("webhook_url", "the resolved value is not an http(s) URL")
 		}
 	}
 	return New(Config{WebhookURL: hook.Value(), Token: token.Value(), Channel: c.Channel, APIURL: c.APIURL, Timeout: env.Timeout})
