@@ -90,7 +90,7 @@ listeners:
 			wantErr: `listeners.crashpager.include[0]: pattern "[x": syntax error in pattern`},
 		{name: "dead-man env unset", yaml: "listeners:\n  crashpager: {deadman: {url_env: NOPE}}\n",
 			wantErr: "listeners.crashpager.deadman.url_env: variable NOPE is not set"},
-		{name: "shared config error", yaml: "sinks: [{name: x, type: carrier-pigeon}]\n", wantErr: "config "},
+		{name: "shared config error", yaml: "sinks: [{name: x, rate: -1}]\n", wantErr: "config "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

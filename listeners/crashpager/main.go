@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"flag"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/alertmanager"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/listener/durable"
@@ -94,7 +97,7 @@ func newListener(ctx context.Context, env *listener.Env, cfg Config) (eventliste
 	if cfg.DeadMan.enabled() {
 		env.Go(newDeadMan(cfg.DeadMan, nil, log).run)
 	}
-	if targets := amTargets(env.Config); len(targets) > 0 && !cfg.Watchdog.Disabled {
+	if targets := amTargets(parts.Alerts.Notifiers); len(targets) > 0 && !cfg.Watchdog.Disabled {
 		env.Go(newWatchdog(targets, env.Config.Host, cfg.Watchdog.Interval, log).run)
 	}
 	log.Info().Str("state", parts.Store.Path()).Str("host", env.Config.Host).Int("sinks", len(env.Config.Sinks)).
@@ -103,16 +106,15 @@ func newListener(ctx context.Context, env *listener.Env, cfg Config) (eventliste
 	return c, nil
 }
 
-// amTargets lists the Alertmanager sinks of the config, for the Watchdog.
-func amTargets(shared *config.Config) []amTarget {
+// amTargets lists the Alertmanager sinks, for the Watchdog.
+func amTargets(notifiers map[string]alert.Notifier) []amTarget {
 	var out []amTarget
-	for i := range shared.Sinks {
-		s := &shared.Sinks[i]
-		if s.Type != config.SinkAlertmanager {
-			continue
+	for _, name := range slices.Sorted(maps.Keys(notifiers)) {
+		if am, ok := notifiers[name].(*alertmanager.Notifier); ok {
+			t := amTarget{Sink: name}
+			t.URLs, t.Username, t.Password, t.Timeout = am.Cluster()
+			out = append(out, t)
 		}
-		out = append(out, amTarget{Sink: s.Name, URLs: s.URLs, Username: s.Username,
-			Password: s.Password.Value(), Timeout: s.AttemptTimeout()})
 	}
 	return out
 }

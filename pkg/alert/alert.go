@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -260,14 +261,34 @@ func Redact(s string, secrets ...string) string {
 	return s
 }
 
-// RedactError returns an error whose text has the secrets redacted, or nil.
+// RedactError returns err with every secret removed from its text, or nil.
+// It keeps err's chain, so errors.Is and errors.As still work on the
+// result, the way Alertmanager's RedactURL does: a *url.Error in the chain
+// has the secrets cut from its URL in place (a caller that prints it after
+// errors.As sees no secret), and the result's own text is redacted. An
+// error that carried no secret is returned as it is.
 func RedactError(err error, secrets ...string) error {
 	if err == nil {
 		return nil
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = Redact(ue.URL, secrets...)
 	}
 	msg := Redact(err.Error(), secrets...)
 	if msg == err.Error() {
 		return err
 	}
-	return errors.New(msg)
+	return &redactedError{msg: msg, err: err}
 }
+
+// redactedError is an error whose text had secrets removed; it unwraps to
+// the original.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+
+func (e *redactedError) Unwrap() error { return e.err }

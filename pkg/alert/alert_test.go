@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -137,12 +138,38 @@ func TestIsRetryable(t *testing.T) {
 	}
 }
 
+func TestRedactKeepsURLError(t *testing.T) {
+	const hook = "https://hooks.example/services/T0/B0/CANARY"
+	cause := &url.Error{Op: "Post", URL: hook, Err: context.DeadlineExceeded}
+	// As a sink does: redact the cause, then classify it.
+	red := Retry(RedactError(fmt.Errorf("slack post: %w", cause), hook, "/services/T0/B0/CANARY"), 0)
+	var ue *url.Error
+	if !errors.As(red, &ue) {
+		t.Fatalf("errors.As(%q, *url.Error) = false", red)
+	}
+	var de *DeliveryError
+	if !errors.As(red, &de) || !de.Retryable {
+		t.Errorf("errors.As(%q, *DeliveryError) lost the classification", red)
+	}
+	if !errors.Is(red, context.DeadlineExceeded) {
+		t.Errorf("errors.Is(%q, context.DeadlineExceeded) = false", red)
+	}
+	for name, text := range map[string]string{"error": red.Error(), "url.Error": ue.Error(), "delivery error": de.Error()} {
+		if strings.Contains(text, "CANARY") {
+			t.Errorf("%s text reveals the secret: %q", name, text)
+		}
+	}
+}
+
 func TestRedact(t *testing.T) {
 	const secret = "xoxb-CANARY"
 	err := fmt.Errorf("post https://slack/%s: %w", secret, context.Canceled)
 	red := RedactError(err, "", secret)
 	if strings.Contains(red.Error(), secret) || !strings.Contains(red.Error(), "[REDACTED]") {
 		t.Errorf("RedactError = %q", red)
+	}
+	if !errors.Is(red, context.Canceled) {
+		t.Errorf("RedactError lost the chain: errors.Is(%q, context.Canceled) = false", red)
 	}
 	if clean := errors.New("no secret here"); RedactError(clean, secret) != clean {
 		t.Error("RedactError replaced an error that carried no secret")

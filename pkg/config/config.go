@@ -5,15 +5,24 @@
 // decodes itself (Config.Listener).
 //
 // The file is named by a -config flag or $SUPERGUARD_CONFIG (see Path).
-// Decoding is strict: an unknown field is an error. Validate names the bad
+// Decoding is strict: an unknown field is an error. Errors name the bad
 // field by its path in the file, e.g.
 //
-//	sinks[1].routing_key_env: variable PD_KEY is not set
+//	dedup.reminder: 5m0s: must be 0 (off) or at least dedup.window
+//	sinks[1].routing_key_env: variable PD_KEY is not set   (when the sink is built)
 //
 // Secrets (webhook URLs, tokens, routing keys, passwords) are only ever
-// named by *_env or *_file fields; one written inline is an error. They are
-// resolved at load into Secret values, which print as [REDACTED] in String,
-// in JSON and in logs, and Redact scrubs them from any text.
+// named by *_env or *_file fields; one written inline is an error. A sink's
+// secrets are resolved when the sink is built (pkg/alert/notify), never
+// when the file is read, so a command that sends nothing needs none of
+// them; the supervisor password is resolved by Load. Resolved secrets are
+// Secret values, which print as [REDACTED] in String, in JSON and in logs,
+// and Redact scrubs every secret resolved for the Config from any text.
+//
+// Each sink entry keeps name, type, rate and timeout here; its other fields
+// belong to the sink type, which decodes them strictly when it is built.
+// Routing, quiet hours and maintenance are decoded and checked here and
+// evaluated next to the alert pipeline (pkg/alert/route).
 //
 // A complete file:
 //
@@ -31,7 +40,7 @@
 //	routes:                               # first match wins unless continue: true
 //	  - match: {condition: [halt, budget]}
 //	    sinks: [oncall, ops]
-//	  - match: {severity: critical, process: "strategies:*"}
+//	  - match: {severity: critical, processes: ["strategies:*"]}
 //	    sinks: [oncall, ops]
 //	  - match: {severity: [error, warning]}
 //	    sinks: [ops]
@@ -46,7 +55,7 @@
 //	    - {days: mon-fri, start: "17:00", end: "08:00"}
 //	    - {days: [sat, sun], start: "00:00", end: "24:00"}
 //	maintenance:
-//	  - {name: broker-upgrade, from: 2026-07-04T20:00:00Z, until: 2026-07-04T23:00:00Z, groups: [gateways]}
+//	  - {name: broker-upgrade, from: 2026-07-04T20:00:00Z, until: 2026-07-04T23:00:00Z, processes: ["gateways:*"]}
 //	  - {name: nightly-restart, timezone: America/New_York, days: mon-fri, start: "02:00", end: "02:30"}
 //	listeners:
 //	  crashpager: {...}                   # decoded by the listener with Config.Listener
@@ -93,6 +102,13 @@ type Config struct {
 	QuietHours  *QuietHours          `yaml:"quiet_hours,omitempty"`
 	Maintenance []Maintenance        `yaml:"maintenance,omitempty"`
 	Listeners   map[string]yaml.Node `yaml:"listeners,omitempty"`
+
+	// Warnings are deprecations found by Load or Parse, one line each,
+	// saying what to write instead. They never fail a load; -check prints
+	// them.
+	Warnings []string `yaml:"-" json:"-"`
+
+	secrets *secretSet // every secret resolved for this config, for Redact
 }
 
 // Supervisor says how operator commands reach supervisord from a plain SSH
@@ -125,7 +141,7 @@ type Flap struct {
 // Default returns the configuration of an empty file (before Validate fills
 // in the host name and the implicit log sink).
 func Default() *Config {
-	return &Config{Dedup: Dedup{
+	return &Config{secrets: &secretSet{}, Dedup: Dedup{
 		Window:   Duration(DefaultWindow),
 		Reminder: Duration(DefaultReminder),
 		Flap:     Flap{Changes: DefaultFlapChanges, Window: Duration(DefaultFlapWindow)},
@@ -152,10 +168,10 @@ func Path(flag string) string {
 // the defaults. Errors start with the file name.
 func Load(path string) (*Config, error) { return load(path, true) }
 
-// LoadUnresolved is Load without reading any secret: the *_env and *_file
-// fields are checked for shape only and the Secret fields stay empty. It is
-// for operator tools run from a shell that lacks the listeners' environment
-// and never talk to a sink.
+// LoadUnresolved is Load without reading the supervisor password (sinks'
+// secrets are never read by loading): the *_env and *_file fields are
+// checked for shape only. It is for operator tools run from a shell that
+// lacks the listeners' environment and never talk to supervisord.
 func LoadUnresolved(path string) (*Config, error) { return load(path, false) }
 
 func load(path string, resolve bool) (*Config, error) {
@@ -183,7 +199,7 @@ func parse(data []byte, resolve bool) (*Config, error) {
 		if err := yaml.Unmarshal(data, &root); err != nil {
 			return nil, err
 		}
-		if err := inlineSecrets(&root); err != nil {
+		if err := inlineSupervisorPassword(&root); err != nil {
 			return nil, err
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -199,8 +215,10 @@ func parse(data []byte, resolve bool) (*Config, error) {
 }
 
 // Validate fills in what defaults depend on the environment (the host name,
-// a log sink when no sink is configured), resolves secrets, and checks
-// every field. The error joins one FieldError per problem.
+// a log sink when no sink is configured), resolves the supervisor password,
+// and checks every field this package decodes (a sink's own fields are
+// checked when it is built). The error joins one FieldError per problem;
+// deprecations are added to Warnings.
 func (c *Config) Validate() error { return c.validate(true) }
 
 func (c *Config) validate(resolve bool) error {
@@ -209,23 +227,27 @@ func (c *Config) validate(resolve bool) error {
 	if c.Host == "" {
 		h, err := os.Hostname()
 		if err != nil {
-			add(fieldErr("host", "not set and the host name is unknown: %v", err))
+			add(FieldErrorf("host", "not set and the host name is unknown: %v", err))
 		}
 		c.Host = h
 	}
 	if strings.ContainsAny(c.Host, "/ \t\n") {
-		add(fieldErr("host", "%q must not contain '/' or spaces (it is part of every alert key)", c.Host))
+		add(FieldErrorf("host", "%q must not contain '/' or spaces (it is part of every alert key)", c.Host))
 	}
 	add(c.Supervisor.validate("supervisor", resolve)...)
+	if c.secrets == nil {
+		c.secrets = &secretSet{}
+	}
+	c.Warnings = nil
 	if len(c.Sinks) == 0 {
-		c.Sinks = []Sink{{Name: "log", Type: SinkLog}}
+		c.Sinks = []Sink{DefaultSink}
 	}
 	names := map[string]bool{}
 	for i := range c.Sinks {
 		path := fmt.Sprintf("sinks[%d]", i)
-		add(c.Sinks[i].validate(path, resolve)...)
+		add(c.Sinks[i].validate(path)...)
 		if names[c.Sinks[i].Name] {
-			add(fieldErr(path+".name", "duplicate sink name %q", c.Sinks[i].Name))
+			add(FieldErrorf(path+".name", "duplicate sink name %q", c.Sinks[i].Name))
 		}
 		names[c.Sinks[i].Name] = true
 	}
@@ -233,33 +255,36 @@ func (c *Config) validate(resolve bool) error {
 		path := fmt.Sprintf("routes[%d]", i)
 		r := &c.Routes[i]
 		add(r.Match.validate(path + ".match")...)
+		c.warn(r.Match.deprecated(path + ".match"))
 		if len(r.Sinks) == 0 {
-			add(fieldErr(path+".sinks", "at least one sink is required"))
+			add(FieldErrorf(path+".sinks", "at least one sink is required"))
 		}
 		for j, s := range r.Sinks {
 			if !names[s] {
-				add(fieldErr(fmt.Sprintf("%s.sinks[%d]", path, j), "no sink named %q", s))
+				add(FieldErrorf(fmt.Sprintf("%s.sinks[%d]", path, j), "no sink named %q", s))
 			}
 		}
 	}
 	d := &c.Dedup
 	if d.Window < Duration(time.Second) {
-		add(fieldErr("dedup.window", "%s: must be at least 1s", d.Window))
+		add(FieldErrorf("dedup.window", "%s: must be at least 1s", d.Window))
 	}
 	if d.Reminder < 0 || (d.Reminder > 0 && d.Reminder < d.Window) {
-		add(fieldErr("dedup.reminder", "%s: must be 0 (off) or at least dedup.window", d.Reminder))
+		add(FieldErrorf("dedup.reminder", "%s: must be 0 (off) or at least dedup.window", d.Reminder))
 	}
 	if d.Flap.Changes < 0 || d.Flap.Changes == 1 {
-		add(fieldErr("dedup.flap.changes", "%d: must be 0 (off) or at least 2", d.Flap.Changes))
+		add(FieldErrorf("dedup.flap.changes", "%d: must be 0 (off) or at least 2", d.Flap.Changes))
 	}
 	if d.Flap.Changes > 0 && d.Flap.Window < Duration(time.Second) {
-		add(fieldErr("dedup.flap.window", "%s: must be at least 1s", d.Flap.Window))
+		add(FieldErrorf("dedup.flap.window", "%s: must be at least 1s", d.Flap.Window))
 	}
 	if c.QuietHours != nil {
 		add(c.QuietHours.validate("quiet_hours")...)
 	}
 	for i := range c.Maintenance {
-		add(c.Maintenance[i].validate(fmt.Sprintf("maintenance[%d]", i))...)
+		path := fmt.Sprintf("maintenance[%d]", i)
+		add(c.Maintenance[i].validate(path)...)
+		c.warn(c.Maintenance[i].deprecated(path))
 	}
 	return errors.Join(errs...)
 }
@@ -267,16 +292,30 @@ func (c *Config) validate(resolve bool) error {
 func (s *Supervisor) validate(path string, resolve bool) []error {
 	var errs []error
 	if s.URL != "" && !strings.HasPrefix(s.URL, "unix://") {
-		if err := validURL(path+".url", s.URL); err != nil {
+		if err := CheckURL(path+".url", s.URL); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	pw, err := secretRef{field: "password", env: s.PasswordEnv, file: s.PasswordFile, shapeOnly: !resolve}.resolve(path)
+	ref := SecretRef{Field: "password", Env: s.PasswordEnv, File: s.PasswordFile}
+	if !resolve {
+		if err := ref.Validate(); err != nil {
+			errs = append(errs, Under(path, err))
+		}
+		return errs
+	}
+	pw, err := ref.Resolve()
 	if err != nil {
-		errs = append(errs, err)
+		errs = append(errs, Under(path, err))
 	}
 	s.Password = pw
 	return errs
+}
+
+// warn records a deprecation ("" is none).
+func (c *Config) warn(msg string) {
+	if msg != "" {
+		c.Warnings = append(c.Warnings, msg)
+	}
 }
 
 // Sink returns the sink named name.
@@ -289,17 +328,13 @@ func (c *Config) Sink(name string) (*Sink, bool) {
 	return nil, false
 }
 
-// Quiet reports whether t falls in quiet hours.
-func (c *Config) Quiet(t time.Time) bool { return c.QuietHours.Active(t) }
-
-// Redact replaces every secret the config resolved (and, for URL secrets,
-// their path and query) in s with [REDACTED].
+// Redact replaces every secret resolved for the config, by Load or by
+// building its sinks (and, for URL secrets, their path and query), in s
+// with [REDACTED].
 func (c *Config) Redact(s string) string {
 	var secrets []string
-	for i := range c.Sinks {
-		for _, sec := range c.Sinks[i].secrets() {
-			secrets = append(secrets, secretValues(sec)...)
-		}
+	if c.secrets != nil {
+		secrets = c.secrets.all()
 	}
 	secrets = append(secrets, secretValues(c.Supervisor.Password)...)
 	// Longest first, so a URL is replaced whole before its path is.
@@ -341,9 +376,10 @@ func (c *Config) Listener(name string, into any) error {
 	return nil
 }
 
-// inlineSecrets rejects secret values written in the file itself, naming
-// the field and never the value.
-func inlineSecrets(root *yaml.Node) error {
+// inlineSupervisorPassword rejects a supervisor password written in the
+// file itself, naming the field and never the value. (A sink's inline
+// secrets are rejected when its own fields are decoded, see Sink.Decode.)
+func inlineSupervisorPassword(root *yaml.Node) error {
 	doc := root
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
 		doc = doc.Content[0]
@@ -351,32 +387,16 @@ func inlineSecrets(root *yaml.Node) error {
 	if doc.Kind != yaml.MappingNode {
 		return nil
 	}
-	var errs []error
-	check := func(path string, m *yaml.Node, fields ...string) {
-		if m == nil || m.Kind != yaml.MappingNode {
-			return
-		}
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			k := m.Content[i].Value
-			for _, f := range fields {
-				if k == f {
-					errs = append(errs, fieldErr(path+"."+k, "secrets must not be written in the config file; use %s_env or %s_file", f, f))
-				}
-			}
-		}
-	}
 	for i := 0; i+1 < len(doc.Content); i += 2 {
 		v := doc.Content[i+1]
-		switch doc.Content[i].Value {
-		case "supervisor":
-			check("supervisor", v, "password")
-		case "sinks":
-			if v.Kind == yaml.SequenceNode {
-				for j, s := range v.Content {
-					check(fmt.Sprintf("sinks[%d]", j), s, "webhook_url", "token", "routing_key", "password")
-				}
+		if doc.Content[i].Value != "supervisor" || v.Kind != yaml.MappingNode {
+			continue
+		}
+		for j := 0; j+1 < len(v.Content); j += 2 {
+			if v.Content[j].Value == "password" {
+				return FieldErrorf("supervisor.password", "secrets must not be written in the config file; use password_env or password_file")
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return nil
 }

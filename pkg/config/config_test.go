@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/superguard/superguard/pkg/alert"
+	"github.com/rs/zerolog"
 )
 
 // Canary secrets: none of them may ever show up in output.
@@ -96,16 +97,11 @@ func TestParseFull(t *testing.T) {
 	}{
 		{"host", c.Host, "trade-01"},
 		{"sinks", len(c.Sinks), 5},
-		{"pd key", c.Sinks[0].RoutingKey.Value(), canaryPD},
-		{"webhook from file, trimmed", c.Sinks[1].WebhookURL.Value(), canaryHook},
-		{"token", c.Sinks[2].Token.Value(), canaryToken},
-		{"am password", c.Sinks[3].Password.Value(), canaryAM},
+		{"sink type", c.Sinks[3].Type, "alertmanager"},
+		{"sink spec kept", len(c.Sinks[3].Spec.Content), 10},
 		{"supervisor password", c.Supervisor.Password.Value(), canarySV},
-		{"bot rate", c.Sinks[2].RateLimit(), 0.5},
-		{"default pd rate", c.Sinks[0].RateLimit(), 2.0},
-		{"default slack rate", c.Sinks[1].RateLimit(), 1.0},
-		{"default am rate", c.Sinks[3].RateLimit(), 10.0},
-		{"log rate", c.Sinks[4].RateLimit(), 0.0},
+		{"bot rate", c.Sinks[2].RateLimit(1), 0.5},
+		{"default rate", c.Sinks[0].RateLimit(2), 2.0},
 		{"bot timeout", c.Sinks[2].AttemptTimeout(), 3 * time.Second},
 		{"default timeout", c.Sinks[0].AttemptTimeout(), DefaultSinkTimeout},
 		{"window", c.Dedup.Window.Std(), 2 * time.Minute},
@@ -130,7 +126,7 @@ func TestParseDefaults(t *testing.T) {
 	if c.Host != host {
 		t.Errorf("host = %q, want %q", c.Host, host)
 	}
-	if len(c.Sinks) != 1 || c.Sinks[0].Name != "log" || c.Sinks[0].Type != SinkLog {
+	if len(c.Sinks) != 1 || c.Sinks[0].Name != "log" || c.Sinks[0].Type != DefaultSink.Type {
 		t.Errorf("sinks = %+v, want the implicit log sink", c.Sinks)
 	}
 	want := Dedup{Window: Duration(5 * time.Minute), Reminder: Duration(time.Hour), Flap: Flap{Changes: 6, Window: Duration(15 * time.Minute)}}
@@ -149,61 +145,25 @@ func TestParseDefaults(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
-	t.Setenv("EMPTY", " ")
-	t.Setenv("SET", "value-of-SET")
-	t.Setenv("HOOK", "https://hooks.example/x")
-	readable := filepath.Join(t.TempDir(), "open")
-	if err := os.WriteFile(readable, []byte(canaryToken), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name, yaml string
 		want       []string // every line of the error, in order
 	}{
-		{"unset env", `sinks: [{name: a, type: log}, {name: pd, type: pagerduty, routing_key_env: PD_KEY_UNSET}]`,
-			[]string{"sinks[1].routing_key_env: variable PD_KEY_UNSET is not set"}},
-		{"empty env", `sinks: [{name: pd, type: pagerduty, routing_key_env: EMPTY}]`,
-			[]string{"sinks[0].routing_key_env: variable EMPTY is empty"}},
-		{"env and file", `sinks: [{name: pd, type: pagerduty, routing_key_env: SET, routing_key_file: /x}]`,
-			[]string{"sinks[0].routing_key_env: set only one of routing_key_env and routing_key_file"}},
-		{"missing file", `sinks: [{name: pd, type: pagerduty, routing_key_file: /nonexistent/key}]`,
-			[]string{"sinks[0].routing_key_file: stat /nonexistent/key: no such file or directory"}},
-		{"world-readable file", `sinks: [{name: s, type: slack, token_file: ` + readable + `, channel: x}]`,
-			[]string{"sinks[0].token_file: " + readable + " is readable by everyone (mode 0644): chmod o-r it"}},
-		{"pd without key", `sinks: [{name: pd, type: pagerduty}]`,
-			[]string{"sinks[0]: routing_key_env or routing_key_file is required"}},
-		{"inline routing key", `sinks: [{name: pd, type: pagerduty, routing_key: ` + canaryPD + `}]`,
-			[]string{"sinks[0].routing_key: secrets must not be written in the config file; use routing_key_env or routing_key_file"}},
-		{"inline webhook and token", "sinks:\n  - {name: a, type: log}\n  - {name: s, type: slack, webhook_url: \"" + canaryHook + "\", token: " + canaryToken + "}",
-			[]string{
-				"sinks[1].webhook_url: secrets must not be written in the config file; use webhook_url_env or webhook_url_file",
-				"sinks[1].token: secrets must not be written in the config file; use token_env or token_file",
-			}},
 		{"inline supervisor password", `supervisor: {url: "http://127.0.0.1:9001", password: ` + canarySV + `}`,
 			[]string{"supervisor.password: secrets must not be written in the config file; use password_env or password_file"}},
-		{"unknown field", "sinks: [{name: a, type: log, colour: red}]",
-			[]string{"yaml: unmarshal errors:", "  line 1: field colour not found in type config.Sink"}},
+		{"sink not a mapping", "sinks: [log]", []string{"line 1: want a sink with name and type"}},
+		{"sink without type", "sinks: [{name: a}]", []string{"sinks[0].type: required"}},
 		{"unknown top-level field", "hosts: x", []string{"yaml: unmarshal errors:", "  line 1: field hosts not found in type config.Config"}},
-		{"bad type", `sinks: [{name: a, type: email}]`, []string{`sinks[0].type: "email": want slack, pagerduty, alertmanager or log`}},
 		{"duplicate sink", `sinks: [{name: a, type: log}, {name: a, type: log}]`, []string{`sinks[1].name: duplicate sink name "a"`}},
 		{"bad sink name", `sinks: [{name: "a b", type: log}]`, []string{`sinks[0].name: "a b": want letters, digits, '.', '_' or '-'`}},
-		{"misplaced field", `sinks: [{name: pd, type: pagerduty, routing_key_env: SET, channel: "#x"}]`,
-			[]string{"sinks[0].channel: not used by a pagerduty sink"}},
-		{"slack both", `sinks: [{name: s, type: slack, webhook_url_env: HOOK, token_env: SET, channel: x}]`,
-			[]string{"sinks[0]: set either webhook_url_env/_file or token_env/_file, not both"}},
-		{"slack neither", `sinks: [{name: s, type: slack}]`,
-			[]string{"sinks[0]: a slack sink needs webhook_url_env/_file, or token_env/_file with channel"}},
-		{"slack bot without channel", `sinks: [{name: s, type: slack, token_env: SET}]`,
-			[]string{"sinks[0].channel: required with a bot token"}},
-		{"slack webhook not a URL", `sinks: [{name: s, type: slack, webhook_url_env: SET}]`,
-			[]string{"sinks[0].webhook_url: the resolved value is not an http(s) URL"}},
-		{"am credentials in URL", `sinks: [{name: am, type: alertmanager, urls: ["http://u:` + canaryAM + `@am:9093"]}]`,
-			[]string{"sinks[0].urls[0]: credentials must not be written in the URL; use username with password_env or password_file"}},
-		{"am without urls", `sinks: [{name: am, type: alertmanager}]`, []string{"sinks[0].urls: at least one Alertmanager URL is required"}},
 		{"negative rate", `sinks: [{name: a, type: log, rate: -1}]`, []string{"sinks[0].rate: must not be negative (0 means no limit)"}},
 		{"route to unknown sink", `{sinks: [{name: a, type: log}], routes: [{sinks: [a, b]}]}`, []string{`routes[0].sinks[1]: no sink named "b"`}},
 		{"route without sinks", `routes: [{match: {severity: info}}]`, []string{"routes[0].sinks: at least one sink is required"}},
 		{"bad glob", `routes: [{match: {program: "[a"}, sinks: [log]}]`, []string{`routes[0].match.program[0]: bad glob pattern "[a"`}},
+		{"bad process pattern", `routes: [{match: {processes: ["a:b:c"]}, sinks: [log]}]`,
+			[]string{`routes[0].match.processes[0]: pattern "a:b:c": want name or group:name`}},
+		{"bad maintenance pattern", `maintenance: [{from: 2026-01-01T00:00:00Z, until: 2026-01-02T00:00:00Z, processes: [" "]}]`,
+			[]string{`maintenance[0].processes[0]: empty pattern`}},
 		{"unknown condition", `routes: [{match: {condition: crashed}, sinks: [log]}]`,
 			[]string{`routes[0].match.condition[0]: unknown condition "crashed" (known: [exited spree fatal halt health stale heartbeat memory cpu budget listener])`}},
 		{"bad severity", `routes: [{match: {severity: urgent}, sinks: [log]}]`,
@@ -229,8 +189,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{"maintenance[0]: set from/until (one-off) or days/start/end (recurring)"}},
 		{"host with slash", `host: a/b`, []string{`host: "a/b" must not contain '/' or spaces (it is part of every alert key)`}},
 		{"supervisor url", `supervisor: {url: "ftp://x"}`, []string{"supervisor.url: want an absolute http or https URL"}},
-		{"several problems", `{sinks: [{name: pd, type: pagerduty}], dedup: {window: 0}}`, []string{
-			"sinks[0]: routing_key_env or routing_key_file is required",
+		{"several problems", `{sinks: [{name: pd, type: pagerduty, rate: -1}], dedup: {window: 0}}`, []string{
+			"sinks[0].rate: must not be negative (0 means no limit)",
 			"dedup.window: 0s: must be at least 1s",
 		}},
 	}
@@ -254,19 +214,46 @@ func TestParseErrors(t *testing.T) {
 
 func TestLoadNamesFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "sg.yaml")
-	if err := os.WriteFile(p, []byte("sinks: [{name: pd, type: pagerduty, routing_key_env: PD_KEY_UNSET}]"), 0o600); err != nil {
+	if err := os.WriteFile(p, []byte("sinks: [{name: pd, type: pagerduty, routing_key_env: PD_KEY_UNSET, rate: -1}]"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Load(p)
-	want := "config " + p + ": sinks[0].routing_key_env: variable PD_KEY_UNSET is not set"
+	want := "config " + p + ": sinks[0].rate: must not be negative (0 means no limit)"
 	if err == nil || err.Error() != want {
 		t.Errorf("Load = %v, want %q", err, want)
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("Load of a missing file = %v", err)
 	}
-	if err := Check(p); err == nil || err.Error() != want {
-		t.Errorf("Check = %v, want %q", err, want)
+}
+
+// TestLoadReadsNoSinkSecret: a sink's secret is read when the sink is
+// built, never by Load, so a command that sends nothing needs none.
+func TestLoadReadsNoSinkSecret(t *testing.T) {
+	if _, err := Parse([]byte("sinks: [{name: pd, type: pagerduty, routing_key_env: PD_KEY_UNSET}]")); err != nil {
+		t.Errorf("Parse = %v, want no error before the sink is built", err)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	c, err := Parse([]byte(`
+routes:
+  - {match: {program: [risk_*]}, sinks: [log]}
+  - {match: {processes: ["*:risk_*"]}, sinks: [log]}
+  - {match: {process: [a], processes: [b]}, sinks: [log]}
+maintenance:
+  - {name: m, from: 2026-07-04T20:00:00Z, until: 2026-07-04T23:00:00Z, programs: [md_*]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`routes[0].match.program: [risk_*] is deprecated: write processes: ["*:risk_*"]`,
+		`routes[2].match.process: [a] is deprecated: write the selection as processes patterns (name, group:name, group:*)`,
+		`maintenance[0].programs: [md_*] is deprecated: write processes: ["*:md_*"]`,
+	}
+	if got := strings.Join(c.Warnings, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("Warnings:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }
 
@@ -275,15 +262,39 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := json.Marshal(c)
+	// Resolve the sinks' secrets as building them does.
+	var files struct {
+		WebhookURLFile string   `yaml:"webhook_url_file"`
+		PasswordFile   string   `yaml:"password_file"`
+		URLs           []string `yaml:"urls"`
+		Username       string   `yaml:"username"`
+	}
+	hook, am := files, files
+	if err := errors.Join(c.Sinks[1].Decode(&hook), c.Sinks[3].Decode(&am)); err != nil {
+		t.Fatal(err)
+	}
+	env := c.SinkEnv(&c.Sinks[0], zerolog.Nop())
+	var resolved []Secret
+	for _, r := range []SecretRef{{Field: "routing_key", Env: "PD_KEY"}, {Field: "webhook_url", File: hook.WebhookURLFile},
+		{Field: "token", Env: "SLACK_BOT"}, {Field: "password", File: am.PasswordFile}} {
+		sec, err := env.Resolve(r)
+		if err != nil || !sec.IsSet() {
+			t.Fatalf("resolve %s: %v", r.Field, err)
+		}
+		resolved = append(resolved, sec)
+	}
+	js, err := json.Marshal(struct {
+		C *Config
+		S []Secret
+	}{c, resolved})
 	if err != nil {
 		t.Fatal(err)
 	}
 	outputs := map[string]string{
 		"String": c.String(),
-		"%v":     fmt.Sprintf("%v", c.Sinks),
-		"%+v":    fmt.Sprintf("%+v", c.Sinks),
-		"%#v":    fmt.Sprintf("%#v", c.Sinks),
+		"%v":     fmt.Sprintf("%v", resolved),
+		"%+v":    fmt.Sprintf("%+v", resolved),
+		"%#v":    fmt.Sprintf("%#v", resolved),
 		"JSON":   string(js),
 		"Redact": c.Redact("POST " + canaryHook + " failed; path /services/T0CANARY/B0CANARY/hookCANARYsecret; key " +
 			canaryPD + " token " + canaryToken + " pw " + canaryAM + " sv " + canarySV),
@@ -300,7 +311,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	if !strings.Contains(outputs["String"], "routing_key_env: PD_KEY") {
 		t.Errorf("String does not say where the secret comes from:\n%s", outputs["String"])
 	}
-	if !strings.Contains(outputs["JSON"], `"RoutingKey":"[REDACTED]"`) {
+	if !strings.Contains(outputs["JSON"], `"S":["[REDACTED]"`) {
 		t.Errorf("JSON does not mark the secret redacted: %s", outputs["JSON"])
 	}
 }
@@ -350,140 +361,6 @@ func TestPath(t *testing.T) {
 	}
 }
 
-func TestRoute(t *testing.T) {
-	c, err := Parse([]byte(fullConfig(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PD_KEY", canaryPD)
-	t.Setenv("SLACK_HOOK", canaryHook)
-	defaults, err := Parse([]byte(`sinks:
-  - {name: pd, type: pagerduty, routing_key_env: PD_KEY}
-  - {name: s1, type: slack, webhook_url_env: SLACK_HOOK}
-  - {name: s2, type: slack, webhook_url_env: SLACK_HOOK}
-  - {name: am, type: alertmanager, urls: ["http://am:9093"]}
-  - {name: log, type: log}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	onlyPD, err := Parse([]byte(`sinks: [{name: pd, type: pagerduty, routing_key_env: PD_KEY}]`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	noSinks, err := Parse(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := func(sev alert.Severity, cond alert.Condition, group, program string) *alert.Alert {
-		return &alert.Alert{Severity: sev, Condition: cond, Group: group, Program: program, Listener: "crashpager"}
-	}
-	tests := []struct {
-		name  string
-		cfg   *Config
-		alert *alert.Alert
-		want  []string
-	}{
-		{"halt first match", c, a(alert.Warning, alert.CondHalt, "", ""), []string{"oncall", "bot"}},
-		{"critical strategy continues", c, a(alert.Critical, alert.CondFatal, "strategies", "mm"), []string{"oncall", "bot"}},
-		{"critical elsewhere", c, a(alert.Critical, alert.CondFatal, "feeds", "md"), []string{"bot"}},
-		{"ungrouped program is its own group", c, a(alert.Critical, alert.CondFatal, "", "strategies"), []string{"oncall", "bot"}},
-		{"info falls through", c, a(alert.Info, alert.CondExited, "g", "p"), []string{"log"}},
-		{"default critical", defaults, a(alert.Critical, alert.CondFatal, "g", "p"), []string{"pd", "s1", "s2", "am"}},
-		{"default error", defaults, a(alert.Error, alert.CondExited, "g", "p"), []string{"s1", "s2", "am"}},
-		{"default warning", defaults, a(alert.Warning, alert.CondMemory, "g", "p"), []string{"s1", "s2", "am"}},
-		{"default info", defaults, a(alert.Info, alert.CondExited, "g", "p"), []string{"log", "am"}},
-		{"only pagerduty, critical", onlyPD, a(alert.Critical, alert.CondFatal, "g", "p"), []string{"pd"}},
-		{"only pagerduty, warning goes nowhere", onlyPD, a(alert.Warning, alert.CondFatal, "g", "p"), nil},
-		{"no sinks configured", noSinks, a(alert.Critical, alert.CondFatal, "g", "p"), []string{"log"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := tc.cfg.Route(tc.alert)
-			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
-				t.Errorf("Route = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
-func TestQuietHoursInNamedZone(t *testing.T) {
-	c, err := Parse([]byte(`quiet_hours:
-  timezone: America/New_York
-  windows:
-    - {days: mon-fri, start: "17:00", end: "08:00"}
-    - {days: [sat, sun], start: "00:00", end: "24:00"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ny, _ := time.LoadLocation("America/New_York")
-	tests := []struct {
-		name string
-		at   time.Time
-		want bool
-	}{
-		{"monday trading hours", time.Date(2026, 3, 2, 10, 0, 0, 0, ny), false},
-		{"monday evening", time.Date(2026, 3, 2, 17, 0, 0, 0, ny), true},
-		{"tuesday before open, wrapped from monday", time.Date(2026, 3, 3, 7, 59, 0, 0, ny), true},
-		{"tuesday open", time.Date(2026, 3, 3, 8, 0, 0, 0, ny), false},
-		{"saturday noon", time.Date(2026, 3, 7, 12, 0, 0, 0, ny), true},
-		{"monday 07:00 wraps from sunday's full day? no: sunday ends 24:00", time.Date(2026, 3, 9, 7, 0, 0, 0, ny), false},
-		// 13:30 UTC is 08:30 in New York in winter (EST) but 09:30 in summer (EDT).
-		{"13:30 UTC in January is 08:30 EST", time.Date(2026, 1, 6, 12, 30, 0, 0, time.UTC), true},
-		{"12:30 UTC in July is 08:30 EDT", time.Date(2026, 7, 7, 12, 30, 0, 0, time.UTC), false},
-		{"12:30 UTC in January is 07:30 EST", time.Date(2026, 1, 6, 12, 30, 0, 0, time.UTC).Add(-time.Hour), true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := c.Quiet(tc.at); got != tc.want {
-				t.Errorf("Quiet(%v) = %v, want %v", tc.at.In(ny), got, tc.want)
-			}
-		})
-	}
-	var none *Config
-	if none, err = Parse(nil); err != nil || none.Quiet(time.Now()) {
-		t.Errorf("no quiet_hours: Quiet = true, %v", err)
-	}
-}
-
-func TestMaintenance(t *testing.T) {
-	c, err := Parse([]byte(`maintenance:
-  - {name: upgrade, from: 2026-07-04T20:00:00Z, until: 2026-07-04T23:00:00Z, groups: [gateways]}
-  - {name: nightly, timezone: Europe/London, days: fri, start: "23:30", end: "00:30", programs: ["md_*"], processes: ["risk:*"]}
-  - {name: all, from: 2026-08-01T00:00:00Z, until: 2026-08-01T01:00:00Z}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	london, _ := time.LoadLocation("Europe/London")
-	gw := &alert.Alert{Group: "gateways", Program: "fix"}
-	md := &alert.Alert{Group: "feeds", Program: "md_cme"}
-	risk := &alert.Alert{Group: "risk", Program: "limits"}
-	other := &alert.Alert{Group: "strategies", Program: "mm"}
-	tests := []struct {
-		name  string
-		a     *alert.Alert
-		at    time.Time
-		want  string
-		inMnt bool
-	}{
-		{"one-off, group matches", gw, time.Date(2026, 7, 4, 21, 0, 0, 0, time.UTC), "upgrade", true},
-		{"one-off, other group", other, time.Date(2026, 7, 4, 21, 0, 0, 0, time.UTC), "", false},
-		{"one-off, end is exclusive", gw, time.Date(2026, 7, 4, 23, 0, 0, 0, time.UTC), "", false},
-		{"recurring friday night", md, time.Date(2026, 7, 3, 23, 45, 0, 0, london), "nightly", true},
-		{"recurring wraps into saturday", risk, time.Date(2026, 7, 4, 0, 15, 0, 0, london), "nightly", true},
-		{"recurring, saturday night is not friday", md, time.Date(2026, 7, 4, 23, 45, 0, 0, london), "", false},
-		{"recurring, unmatched program", other, time.Date(2026, 7, 3, 23, 45, 0, 0, london), "", false},
-		{"host-wide window", other, time.Date(2026, 8, 1, 0, 30, 0, 0, time.UTC), "all", true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			m, ok := c.InMaintenance(tc.a, tc.at)
-			if ok != tc.inMnt || (ok && m.Name != tc.want) {
-				t.Errorf("InMaintenance = %v %v, want %q %v", m, ok, tc.want, tc.inMnt)
-			}
-		})
-	}
-}
-
 func TestWeekdays(t *testing.T) {
 	tests := []struct {
 		yaml string
@@ -503,5 +380,23 @@ func TestWeekdays(t *testing.T) {
 				t.Errorf("days = %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestStringLeavesOutInlineSecret: a secret written inline is rejected only
+// when its sink is built, so until then String must not print it.
+func TestStringLeavesOutInlineSecret(t *testing.T) {
+	c, err := Parse([]byte("sinks: [{name: s, type: slack, token: " + canaryToken + ", token_env: SLACK_BOT, channel: x}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"String": c.String(), "JSON": string(js)} {
+		if strings.Contains(out, canaryToken) || (name == "String" && !strings.Contains(out, "token_env: SLACK_BOT")) {
+			t.Errorf("%s = %s: want the token left out and its source shown", name, out)
+		}
 	}
 }

@@ -2,10 +2,11 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"time"
 	_ "time/tzdata" // time zones work on hosts without /usr/share/zoneinfo
 
-	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/procmatch"
 )
 
 // Window is a recurring time-of-day window on some weekdays, in a time
@@ -18,21 +19,9 @@ type Window struct {
 	End   TimeOfDay `yaml:"end"`
 }
 
-// Contains reports whether the wall-clock time t (already in the window's
-// zone) falls in the window.
-func (w *Window) Contains(t time.Time) bool {
-	m := TimeOfDay(t.Hour()*60 + t.Minute())
-	day := t.Weekday()
-	if w.Start < w.End {
-		return w.Days.Has(day) && m >= w.Start && m < w.End
-	}
-	yesterday := (day + 6) % 7
-	return (w.Days.Has(day) && m >= w.Start) || (w.Days.Has(yesterday) && m < w.End)
-}
-
 func (w *Window) validate(path string) error {
 	if w.Start == w.End {
-		return fieldErr(path, "start and end are both %s: the window is empty", w.Start)
+		return FieldErrorf(path, "start and end are both %s: the window is empty", w.Start)
 	}
 	return nil
 }
@@ -44,7 +33,7 @@ func loadZone(field, name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fieldErr(field, "unknown time zone %q", name)
+		return nil, FieldErrorf(field, "unknown time zone %q", name)
 	}
 	return loc, nil
 }
@@ -58,19 +47,8 @@ type QuietHours struct {
 	loc      *time.Location
 }
 
-// Active reports whether t falls in quiet hours.
-func (q *QuietHours) Active(t time.Time) bool {
-	if q == nil || q.loc == nil {
-		return false
-	}
-	local := t.In(q.loc)
-	for i := range q.Windows {
-		if q.Windows[i].Contains(local) {
-			return true
-		}
-	}
-	return false
-}
+// Location returns the zone of the windows (set by Validate; nil before).
+func (q *QuietHours) Location() *time.Location { return q.loc }
 
 func (q *QuietHours) validate(path string) []error {
 	var errs []error
@@ -80,7 +58,7 @@ func (q *QuietHours) validate(path string) []error {
 	}
 	q.loc = loc
 	if len(q.Windows) == 0 {
-		errs = append(errs, fieldErr(path+".windows", "at least one window is required"))
+		errs = append(errs, FieldErrorf(path+".windows", "at least one window is required"))
 	}
 	for i := range q.Windows {
 		if err := q.Windows[i].validate(fmt.Sprintf("%s.windows[%d]", path, i)); err != nil {
@@ -93,9 +71,9 @@ func (q *QuietHours) validate(path string) []error {
 // Maintenance is a window during which matching alerts are recorded in the
 // incident ledger but not sent. It is either one-off (from/until
 // timestamps) or recurring (days/start/end in timezone), and applies to
-// every alert unless restricted by programs, groups or processes (an alert
-// matching any of them is covered). Alerts about a halt or a spent restart
-// budget are always sent.
+// every alert unless restricted by processes (pkg/procmatch patterns; an
+// alert matching any of them is covered). Alerts about a halt or a spent
+// restart budget are always sent. pkg/alert/route evaluates it.
 type Maintenance struct {
 	Name string `yaml:"name,omitempty"`
 
@@ -107,32 +85,40 @@ type Maintenance struct {
 	Start    TimeOfDay `yaml:"start,omitempty"`
 	End      TimeOfDay `yaml:"end,omitempty"`
 
-	Programs  Patterns `yaml:"programs,omitempty"`
-	Groups    Patterns `yaml:"groups,omitempty"`
-	Processes Patterns `yaml:"processes,omitempty"` // "group:program"
+	Processes Patterns `yaml:"processes,omitempty"` // procmatch patterns: "name", "group:name", "group:*"
+
+	// Deprecated: write Processes ("*:name" for a program, "group:*" for a
+	// group). Kept so older files still load; -check says what to write.
+	Programs Patterns `yaml:"programs,omitempty"`
+	Groups   Patterns `yaml:"groups,omitempty"`
 
 	loc       *time.Location
 	recurring bool
 }
 
-// Covers reports whether the window applies to alert a at time t.
-func (m *Maintenance) Covers(a *alert.Alert, t time.Time) bool {
-	if m.recurring {
-		w := Window{Days: m.Days, Start: m.Start, End: m.End}
-		if m.loc == nil || !w.Contains(t.In(m.loc)) {
-			return false
-		}
-	} else if t.Before(m.From) || !t.Before(m.Until) {
-		return false
+// Recurring reports whether the window repeats (days/start/end) rather
+// than being one-off (from/until). Set by Validate.
+func (m *Maintenance) Recurring() bool { return m.recurring }
+
+// Location returns the zone of a recurring window (set by Validate).
+func (m *Maintenance) Location() *time.Location { return m.loc }
+
+// Window returns the recurring window's days and times.
+func (m *Maintenance) Window() Window { return Window{Days: m.Days, Start: m.Start, End: m.End} }
+
+// Selectors returns the process patterns (procmatch syntax) the window
+// covers, deprecated programs and groups included; none means every alert.
+func (m *Maintenance) Selectors() []string {
+	return slices.Concat(programPatterns(m.Programs), groupPatterns(m.Groups), m.Processes)
+}
+
+// deprecated says what to write instead of programs and groups, or "".
+func (m *Maintenance) deprecated(path string) string {
+	used := setFields(oldField{"programs", m.Programs}, oldField{"groups", m.Groups})
+	if len(used) == 0 {
+		return ""
 	}
-	if len(m.Programs) == 0 && len(m.Groups) == 0 && len(m.Processes) == 0 {
-		return true
-	}
-	group := a.Group
-	if group == "" {
-		group = a.Program
-	}
-	return m.Programs.Match(a.Program) || m.Groups.Match(group) || m.Processes.Match(a.Process())
+	return deprecation(path, used, m.Selectors())
 }
 
 func (m *Maintenance) validate(path string) []error {
@@ -141,12 +127,12 @@ func (m *Maintenance) validate(path string) []error {
 	m.recurring = m.Start != 0 || m.End != 0 || len(m.Days) > 0 || m.Timezone != ""
 	switch {
 	case oneOff && m.recurring:
-		errs = append(errs, fieldErr(path, "set either from/until or days/start/end, not both"))
+		errs = append(errs, FieldErrorf(path, "set either from/until or days/start/end, not both"))
 	case oneOff:
 		if m.From.IsZero() || m.Until.IsZero() {
-			errs = append(errs, fieldErr(path, "a one-off window needs both from and until"))
+			errs = append(errs, FieldErrorf(path, "a one-off window needs both from and until"))
 		} else if !m.Until.After(m.From) {
-			errs = append(errs, fieldErr(path+".until", "must be after from"))
+			errs = append(errs, FieldErrorf(path+".until", "must be after from"))
 		}
 	case m.recurring:
 		loc, err := loadZone(path+".timezone", m.Timezone)
@@ -159,25 +145,15 @@ func (m *Maintenance) validate(path string) []error {
 			errs = append(errs, err)
 		}
 	default:
-		errs = append(errs, fieldErr(path, "set from/until (one-off) or days/start/end (recurring)"))
+		errs = append(errs, FieldErrorf(path, "set from/until (one-off) or days/start/end (recurring)"))
 	}
-	for _, f := range []struct {
-		name string
-		p    Patterns
-	}{{"programs", m.Programs}, {"groups", m.Groups}, {"processes", m.Processes}} {
+	for _, f := range []oldField{{"programs", m.Programs}, {"groups", m.Groups}} {
 		if err := f.p.validate(path + "." + f.name); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errs
-}
-
-// InMaintenance returns the first maintenance window covering a at t.
-func (c *Config) InMaintenance(a *alert.Alert, t time.Time) (*Maintenance, bool) {
-	for i := range c.Maintenance {
-		if c.Maintenance[i].Covers(a, t) {
-			return &c.Maintenance[i], true
-		}
+	if err := procmatch.CheckAll(path+".processes", m.Processes); err != nil {
+		errs = append(errs, err)
 	}
-	return nil, false
+	return errs
 }

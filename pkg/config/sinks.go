@@ -1,75 +1,134 @@
 package config
 
 import (
+	"errors"
 	"fmt"
-	"maps"
 	"net/url"
+	"reflect"
 	"regexp"
-	"slices"
+	"strings"
 	"time"
-)
 
-// Sink types.
-const (
-	SinkSlack        = "slack"
-	SinkPagerDuty    = "pagerduty"
-	SinkAlertmanager = "alertmanager"
-	SinkLog          = "log"
+	"github.com/rs/zerolog"
+	"gopkg.in/yaml.v3"
 )
 
 // DefaultSinkTimeout bounds one delivery attempt when a sink sets no timeout.
 const DefaultSinkTimeout = 10 * time.Second
 
-// defaultRates are deliveries per second by sink type (0: no limit): Slack
-// allows about one message a second per channel, PagerDuty about 120 events
-// a minute per routing key.
-var defaultRates = map[string]float64{SinkSlack: 1, SinkPagerDuty: 2, SinkAlertmanager: 10, SinkLog: 0}
-
-// Sink is one named alert destination. Which fields apply depends on Type.
-// Secrets are named by a *_env or *_file field and resolved at load into
-// the Secret fields; writing one inline (webhook_url, token, routing_key,
-// password) is an error.
+// Sink is one named alert destination. This package decodes only the
+// fields every sink has; the rest of the entry stays in Spec and is decoded
+// strictly by the sink type's own config when the sink is built
+// (pkg/alert/notify holds the registry of sink types), so decoding the file
+// knows no sink type and reads no secret.
 type Sink struct {
-	Name    string   `yaml:"name"`
-	Type    string   `yaml:"type"`              // slack, pagerduty, alertmanager or log
-	Rate    *float64 `yaml:"rate,omitempty"`    // deliveries per second; 0 means no limit; default by type
-	Timeout Duration `yaml:"timeout,omitempty"` // per delivery attempt; default 10s
-
-	// slack: exactly one of a webhook or a bot token with a channel.
-	WebhookURLEnv  string `yaml:"webhook_url_env,omitempty"`
-	WebhookURLFile string `yaml:"webhook_url_file,omitempty"`
-	TokenEnv       string `yaml:"token_env,omitempty"`
-	TokenFile      string `yaml:"token_file,omitempty"`
-	Channel        string `yaml:"channel,omitempty"`
-	APIURL         string `yaml:"api_url,omitempty"` // Slack Web API base; default https://slack.com/api/
-
-	// pagerduty
-	RoutingKeyEnv  string `yaml:"routing_key_env,omitempty"`
-	RoutingKeyFile string `yaml:"routing_key_file,omitempty"`
-	EventsURL      string `yaml:"events_url,omitempty"` // default https://events.pagerduty.com
-
-	// alertmanager: every replica of the cluster, optional basic auth.
-	URLs           []string `yaml:"urls,omitempty"`
-	Username       string   `yaml:"username,omitempty"`
-	PasswordEnv    string   `yaml:"password_env,omitempty"`
-	PasswordFile   string   `yaml:"password_file,omitempty"`
-	GeneratorURL   string   `yaml:"generator_url,omitempty"`
-	ResolveTimeout Duration `yaml:"resolve_timeout,omitempty"`
-	Refresh        Duration `yaml:"refresh,omitempty"` // re-post interval of a firing alert; default 1m
-
-	// Resolved secrets (never read from YAML).
-	WebhookURL Secret `yaml:"-"`
-	Token      Secret `yaml:"-"`
-	RoutingKey Secret `yaml:"-"`
-	Password   Secret `yaml:"-"`
+	Name    string    `yaml:"name"`
+	Type    string    `yaml:"type"`              // a type of the sink registry: slack, pagerduty, alertmanager, log
+	Rate    *float64  `yaml:"rate,omitempty"`    // deliveries per second; 0 means no limit; default by type
+	Timeout Duration  `yaml:"timeout,omitempty"` // per delivery attempt; default 10s
+	Spec    yaml.Node `yaml:"-" json:"-"`        // the whole entry as written
 }
 
-// RateLimit returns the sink's deliveries per second (0: no limit).
-func (s *Sink) RateLimit() float64 {
+// commonSinkFields are the keys Sink decodes itself.
+var commonSinkFields = map[string]bool{"name": true, "type": true, "rate": true, "timeout": true}
+
+// UnmarshalYAML implements yaml.Unmarshaler: it keeps the entry for the
+// sink type to decode.
+func (s *Sink) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: want a sink with name and type", n.Line)
+	}
+	type plain Sink
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*s = Sink(p)
+	s.Spec = *n
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler: the common fields and where the
+// secrets come from (the *_env and *_file keys). The sink's other keys are
+// left out: this package cannot tell a secret written inline (rejected
+// only when the sink is built) from a harmless field.
+func (s Sink) MarshalYAML() (any, error) {
+	type plain Sink
+	out := &yaml.Node{}
+	if err := out.Encode(plain(s)); err != nil {
+		return nil, err
+	}
+	for i := 0; i+1 < len(s.Spec.Content); i += 2 {
+		k := s.Spec.Content[i].Value
+		if !commonSinkFields[k] && (strings.HasSuffix(k, "_env") || strings.HasSuffix(k, "_file")) {
+			out.Content = append(out.Content, s.Spec.Content[i], s.Spec.Content[i+1])
+		}
+	}
+	return out, nil
+}
+
+// Decode decodes the sink's own fields (all but name, type, rate and
+// timeout) into into, a pointer to the sink type's config struct. A key
+// into has no field for is an error naming it; a secret written inline
+// ("token" where into has "token_env") says to use *_env or *_file and
+// never repeats the value. Errors are FieldErrors relative to the sink.
+func (s *Sink) Decode(into any) error {
+	known := yamlFields(reflect.TypeOf(into))
+	body := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	var errs []error
+	for i := 0; i+1 < len(s.Spec.Content); i += 2 {
+		k := s.Spec.Content[i].Value
+		switch {
+		case commonSinkFields[k]:
+		case known[k]:
+			body.Content = append(body.Content, s.Spec.Content[i], s.Spec.Content[i+1])
+		case known[k+"_env"]:
+			errs = append(errs, FieldErrorf(k, "secrets must not be written in the config file; use %s_env or %s_file", k, k))
+		default:
+			errs = append(errs, FieldErrorf(k, "not used by a %s sink", s.Type))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return body.Decode(into)
+}
+
+// yamlFields lists the YAML keys of a struct type (through pointers and
+// inline fields).
+func yamlFields(t reflect.Type) map[string]bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	out := map[string]bool{}
+	if t.Kind() != reflect.Struct {
+		return out
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case strings.Contains(opts, "inline"):
+			for k := range yamlFields(f.Type) {
+				out[k] = true
+			}
+		case name == "":
+			out[strings.ToLower(f.Name)] = true
+		default:
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// RateLimit returns the sink's deliveries per second (0: no limit), def
+// when the file sets none (the sink type's default).
+func (s *Sink) RateLimit(def float64) float64 {
 	if s.Rate != nil {
 		return *s.Rate
 	}
-	return defaultRates[s.Type]
+	return def
 }
 
 // AttemptTimeout returns the per-attempt deadline.
@@ -80,121 +139,60 @@ func (s *Sink) AttemptTimeout() time.Duration {
 	return DefaultSinkTimeout
 }
 
-func (s *Sink) secrets() []Secret { return []Secret{s.WebhookURL, s.Token, s.RoutingKey, s.Password} }
+// SinkEnv is what a sink type's config is built with: the sink's name and
+// attempt deadline, a logger, and Resolve, which reads a secret and
+// remembers it for Config.Redact.
+type SinkEnv struct {
+	Name    string
+	Timeout time.Duration
+	Log     zerolog.Logger
+	Resolve func(SecretRef) (Secret, error)
+}
+
+// SinkEnv returns the environment the sink s of c is built with.
+func (c *Config) SinkEnv(s *Sink, log zerolog.Logger) SinkEnv {
+	return SinkEnv{Name: s.Name, Timeout: s.AttemptTimeout(), Log: log, Resolve: c.resolve}
+}
+
+// resolve reads a secret and adds it to what Redact removes.
+func (c *Config) resolve(r SecretRef) (Secret, error) {
+	sec, err := r.Resolve()
+	if err == nil && sec.IsSet() {
+		c.secrets.add(sec)
+	}
+	return sec, err
+}
 
 var sinkName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
-// validate checks the sink at path ("sinks[1]") and resolves its secrets.
-func (s *Sink) validate(path string, readSecrets bool) []error {
+// validate checks the fields every sink has at path ("sinks[1]"); the sink
+// type checks the rest when it is built.
+func (s *Sink) validate(path string) []error {
 	var errs []error
-	add := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
 	if !sinkName.MatchString(s.Name) {
-		add(fieldErr(path+".name", "%q: want letters, digits, '.', '_' or '-'", s.Name))
+		errs = append(errs, FieldErrorf(path+".name", "%q: want letters, digits, '.', '_' or '-'", s.Name))
+	}
+	if s.Type == "" {
+		errs = append(errs, FieldErrorf(path+".type", "required"))
 	}
 	if s.Rate != nil && *s.Rate < 0 {
-		add(fieldErr(path+".rate", "must not be negative (0 means no limit)"))
+		errs = append(errs, FieldErrorf(path+".rate", "must not be negative (0 means no limit)"))
 	}
 	if s.Timeout < 0 {
-		add(fieldErr(path+".timeout", "must not be negative"))
-	}
-	// Fields that belong to other types are mistakes worth naming.
-	used := map[string]bool{}
-	set := map[string]bool{
-		"webhook_url_env": s.WebhookURLEnv != "", "webhook_url_file": s.WebhookURLFile != "",
-		"token_env": s.TokenEnv != "", "token_file": s.TokenFile != "", "channel": s.Channel != "",
-		"api_url": s.APIURL != "", "routing_key_env": s.RoutingKeyEnv != "",
-		"routing_key_file": s.RoutingKeyFile != "", "events_url": s.EventsURL != "", "urls": len(s.URLs) > 0,
-		"username": s.Username != "", "password_env": s.PasswordEnv != "", "password_file": s.PasswordFile != "",
-		"generator_url": s.GeneratorURL != "", "resolve_timeout": s.ResolveTimeout != 0, "refresh": s.Refresh != 0,
-	}
-	resolve := func(ref secretRef) Secret {
-		used[ref.field+"_env"], used[ref.field+"_file"] = true, true
-		ref.shapeOnly = !readSecrets
-		v, err := ref.resolve(path)
-		add(err)
-		return v
-	}
-	checkURL := func(field, raw string) {
-		used[field] = true
-		if raw != "" {
-			add(validURL(path+"."+field, raw))
-		}
-	}
-	switch s.Type {
-	case SinkSlack:
-		s.WebhookURL = resolve(secretRef{field: "webhook_url", env: s.WebhookURLEnv, file: s.WebhookURLFile})
-		s.Token = resolve(secretRef{field: "token", env: s.TokenEnv, file: s.TokenFile})
-		used["channel"] = true
-		checkURL("api_url", s.APIURL)
-		hook := s.WebhookURLEnv != "" || s.WebhookURLFile != ""
-		bot := s.TokenEnv != "" || s.TokenFile != ""
-		switch {
-		case hook && bot:
-			add(fieldErr(path, "set either webhook_url_env/_file or token_env/_file, not both"))
-		case !hook && !bot:
-			add(fieldErr(path, "a slack sink needs webhook_url_env/_file, or token_env/_file with channel"))
-		case bot && s.Channel == "":
-			add(fieldErr(path+".channel", "required with a bot token"))
-		case hook && s.Channel != "":
-			add(fieldErr(path+".channel", "a webhook posts to its own channel; remove channel"))
-		}
-		if s.WebhookURL.IsSet() {
-			if u, err := url.Parse(s.WebhookURL.v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				add(fieldErr(path+".webhook_url", "the resolved value is not an http(s) URL"))
-			}
-		}
-	case SinkPagerDuty:
-		s.RoutingKey = resolve(secretRef{field: "routing_key", env: s.RoutingKeyEnv, file: s.RoutingKeyFile, required: true})
-		checkURL("events_url", s.EventsURL)
-	case SinkAlertmanager:
-		used["urls"], used["username"], used["resolve_timeout"], used["refresh"] = true, true, true, true
-		if len(s.URLs) == 0 {
-			add(fieldErr(path+".urls", "at least one Alertmanager URL is required"))
-		}
-		for i, u := range s.URLs {
-			add(validURL(fmt.Sprintf("%s.urls[%d]", path, i), u))
-		}
-		s.Password = resolve(secretRef{field: "password", env: s.PasswordEnv, file: s.PasswordFile})
-		if s.Password.IsSet() && s.Username == "" {
-			add(fieldErr(path+".username", "required with a password"))
-		}
-		checkURL("generator_url", s.GeneratorURL)
-		if s.ResolveTimeout < 0 {
-			add(fieldErr(path+".resolve_timeout", "must not be negative"))
-		}
-		if s.Refresh < 0 {
-			add(fieldErr(path+".refresh", "must not be negative"))
-		}
-	case SinkLog:
-	case "":
-		add(fieldErr(path+".type", "required: slack, pagerduty, alertmanager or log"))
-	default:
-		add(fieldErr(path+".type", "%q: want slack, pagerduty, alertmanager or log", s.Type))
-	}
-	if s.Type != "" && defaultRatesHas(s.Type) {
-		for _, f := range slices.Sorted(maps.Keys(set)) {
-			if set[f] && !used[f] {
-				add(fieldErr(path+"."+f, "not used by a %s sink", s.Type))
-			}
-		}
+		errs = append(errs, FieldErrorf(path+".timeout", "must not be negative"))
 	}
 	return errs
 }
 
-func defaultRatesHas(typ string) bool { _, ok := defaultRates[typ]; return ok }
-
-// validURL accepts an absolute http(s) URL without credentials in it.
-func validURL(field, raw string) error {
+// CheckURL accepts an absolute http(s) URL without credentials in it;
+// errors are FieldErrors at field.
+func CheckURL(field, raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
-		return fieldErr(field, "want an absolute http or https URL")
+		return FieldErrorf(field, "want an absolute http or https URL")
 	case u.User != nil:
-		return fieldErr(field, "credentials must not be written in the URL; use username with password_env or password_file")
+		return FieldErrorf(field, "credentials must not be written in the URL; use username with password_env or password_file")
 	}
 	return nil
 }

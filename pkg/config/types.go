@@ -72,7 +72,7 @@ func (p Patterns) Match(s string) bool {
 func (p Patterns) validate(field string) error {
 	for i, pat := range p {
 		if _, err := path.Match(pat, ""); err != nil {
-			return fieldErr(fmt.Sprintf("%s[%d]", field, i), "bad glob pattern %q", pat)
+			return FieldErrorf(fmt.Sprintf("%s[%d]", field, i), "bad glob pattern %q", pat)
 		}
 	}
 	return nil
@@ -219,18 +219,4 @@ func scalars(n *yaml.Node) ([]string, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("line %d: want a string or a list of strings", n.Line)
-}
-
-// FieldError is a config error at one field, named by its path in the file
-// (e.g. "sinks[1].routing_key_env").
-type FieldError struct {
-	Field string
-	Msg   string
-}
-
-// Error implements error.
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
-
-func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }

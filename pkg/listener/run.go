@@ -157,10 +157,15 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 		if path != "" {
 			name = "config " + path
 		}
-		if err := config.Check(path); err != nil {
+		var err error
+		if s.Store != nil {
+			err = s.Store.Check(path, io.Stderr)
+		} else {
+			_, err = CheckFile(path, io.Stderr)
+		}
+		if err != nil {
 			return fail(err)
 		}
-		var err error
 		if shared, err = config.LoadUnresolved(path); err != nil {
 			return fail(err)
 		}
@@ -192,4 +197,21 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 	}
 	fmt.Fprintf(io.Stdout, "%s: %s: OK (checked against supervisord at %s)\n", s.Name, name, client.URL())
 	return ExitOK
+}
+
+// CheckFile loads the config file at path for -check and writes its
+// deprecation warnings to warn, one line each.
+func CheckFile(path string, warn io.Writer) (*config.Config, error) {
+	cfg, err := config.LoadUnresolved(path)
+	if err != nil {
+		return nil, err
+	}
+	name := "config"
+	if path != "" {
+		name = "config " + path
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(warn, "%s: warning: %s\n", name, w)
+	}
+	return cfg, nil
 }

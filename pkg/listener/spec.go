@@ -3,6 +3,7 @@ package listener
 import (
 	"context"
 	"flag"
+	"io"
 	"time"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
@@ -103,6 +104,9 @@ type Stopper interface{ Stop() }
 type StoreOpener interface {
 	// Open opens them for env; an error is a configuration error.
 	Open(ctx context.Context, env *Env, flags CommonFlags, role Role) (Durable, error)
+	// Check is -check's test of the config file at path for them (e.g.
+	// that every sink builds), writing warnings to warn.
+	Check(path string, warn io.Writer) error
 	// Commands are the operator subcommands that come with them.
 	Commands() []Command
 }

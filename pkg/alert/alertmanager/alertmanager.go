@@ -104,6 +104,7 @@ func (c Config) Validate() error {
 // Notifier delivers notifications to every replica of one Alertmanager
 // cluster. It is safe for concurrent use.
 type Notifier struct {
+	urls           []string // base URL of every replica
 	endpoints      []string // .../api/v2/alerts of every replica
 	client         *http.Client
 	timeout        time.Duration
@@ -140,10 +141,18 @@ func New(cfg Config) (*Notifier, error) {
 	if n.client == nil {
 		n.client = sinkhttp.NewClient(n.timeout)
 	}
+	n.urls = cfg.URLs
 	for _, u := range cfg.URLs {
 		n.endpoints = append(n.endpoints, strings.TrimRight(u, "/")+"/api/v2/alerts")
 	}
 	return n, nil
+}
+
+// Cluster returns what a caller posting to the same cluster itself needs
+// (crashpager's Watchdog): every replica's base URL, the basic-auth
+// credentials (the password is a secret) and the attempt deadline.
+func (a *Notifier) Cluster() (urls []string, username, password string, timeout time.Duration) {
+	return a.urls, a.user, a.pass, a.timeout
 }
 
 // RefreshInterval returns how often the pipeline must re-post the trigger

@@ -33,7 +33,7 @@ func (a *Notifier) post(ctx context.Context, endpoint string, body []byte) error
 	resp, err := a.client.Do(req)
 	if err != nil {
 		// Timeout, refused or reset connection.
-		return alert.Retry(a.redact(fmt.Errorf("alertmanager %s: %w", name, err)), 0)
+		return sinkhttp.Classify(a.redact(fmt.Errorf("alertmanager %s: %w", name, err)), 0, "", a.now())
 	}
 	defer func() { _ = resp.Body.Close() }()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
@@ -43,13 +43,7 @@ func (a *Notifier) post(ctx context.Context, endpoint string, body []byte) error
 		return nil
 	}
 	err = a.redact(fmt.Errorf("alertmanager %s: status %d: %s", name, resp.StatusCode, clean(msg)))
-	switch code := resp.StatusCode; {
-	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-		return alert.Retry(err, sinkhttp.ParseRetryAfter(resp.Header.Get("Retry-After"), a.now()))
-	case code == http.StatusRequestTimeout || code >= 500:
-		return alert.Retry(err, 0)
-	}
-	return alert.Permanent(err)
+	return sinkhttp.Classify(err, resp.StatusCode, resp.Header.Get("Retry-After"), a.now())
 }
 
 // combine folds the per-replica results into one error: nil when every

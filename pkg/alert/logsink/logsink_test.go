@@ -13,33 +13,15 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/alerttest"
 	"github.com/superguard/superguard/pkg/alert/logsink"
 	"github.com/superguard/superguard/pkg/logging"
 )
 
 func sample() *alert.Notification {
-	first := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
-	return &alert.Notification{
-		Alert: alert.Alert{
-			Key:       alert.Key("db1", "trading:engine", alert.CondFatal),
-			Kind:      alert.Trigger,
-			Host:      "db1",
-			Group:     "trading",
-			Program:   "engine",
-			Condition: alert.CondFatal,
-			Severity:  alert.Critical,
-			Summary:   "trading:engine entered FATAL",
-			Details:   map[string]string{"exit_status": "1"},
-			Action:    "halted trading",
-			LogTail:   "panic: boom",
-			Listener:  "crashpager",
-			TraceID:   "trace-1",
-			Time:      first.Add(30 * time.Second),
-		},
-		IncidentID: "inc-1",
-		Count:      3,
-		FirstSeen:  first,
-	}
+	n := alerttest.Notification(time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC))
+	n.Runbook = ""
+	return n
 }
 
 func lines(t *testing.T, buf *bytes.Buffer) []map[string]any {

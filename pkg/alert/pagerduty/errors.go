@@ -82,15 +82,13 @@ func (p *Notifier) classify(action string, a *attempt, err error) error {
 	}
 	wrapped := alert.RedactError(fmt.Errorf("pagerduty %s: %w", action, err), p.key)
 	switch code := a.status; {
-	case code == 0:
-		// Timeout, refused or reset connection: nothing was ingested.
+	case code >= 200 && code < 300:
 		return alert.Retry(wrapped, 0)
 	case code == http.StatusTooManyRequests:
 		return alert.Retry(wrapped, max(MinRateLimitWait, sinkhttp.ParseRetryAfter(a.retryAfter, time.Now())))
-	case code == http.StatusRequestTimeout || code >= 500 || (code >= 200 && code < 300):
-		return alert.Retry(wrapped, 0)
 	}
-	return alert.Permanent(wrapped)
+	// No answer (nothing was ingested), 408, 5xx: retry; other 4xx: permanent.
+	return sinkhttp.Classify(wrapped, a.status, a.retryAfter, time.Now())
 }
 
 // describeBody renders an error answer on one line: the Events API's

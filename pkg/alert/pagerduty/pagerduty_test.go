@@ -20,29 +20,7 @@ import (
 const canaryKey = "CANARYroutingKEY0123456789abcdef"
 
 func sample() *alert.Notification {
-	first := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
-	return &alert.Notification{
-		Alert: alert.Alert{
-			Key:       alert.Key("db1", "trading:engine", alert.CondFatal),
-			Kind:      alert.Trigger,
-			Host:      "db1",
-			Group:     "trading",
-			Program:   "engine",
-			Condition: alert.CondFatal,
-			Severity:  alert.Critical,
-			Summary:   "trading:engine entered FATAL",
-			Details:   map[string]string{"exit_status": "1"},
-			Action:    "halted trading",
-			Runbook:   "https://wiki.example/runbooks/fatal",
-			LogTail:   "panic: boom",
-			Listener:  "crashpager",
-			TraceID:   "trace-1",
-			Time:      first.Add(30 * time.Second),
-		},
-		IncidentID: "inc-1",
-		Count:      3,
-		FirstSeen:  first,
-	}
+	return alerttest.Notification(time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC))
 }
 
 func newNotifier(t testing.TB, pd *alerttest.PagerDuty, timeout time.Duration) *pagerduty.Notifier {
@@ -301,15 +279,7 @@ func TestTimeoutIsBounded(t *testing.T) {
 			n := newNotifier(t, pd, tc.timeout)
 			ctx, cancel := context.WithTimeout(context.Background(), tc.ctx)
 			defer cancel()
-			start := time.Now()
-			_, err := n.Notify(ctx, sample())
-			if ok, _ := alert.IsRetryable(err); !ok || err == nil {
-				t.Errorf("err = %v, want retryable", err)
-			}
-			// A bound, not a speed goal: a hung PagerDuty must never hold the sender.
-			if d := time.Since(start); d > 10*time.Second {
-				t.Errorf("Notify took %s against a hung server", d)
-			}
+			alerttest.NotifyHung(t, ctx, n, sample())
 		})
 	}
 }
@@ -329,18 +299,7 @@ func TestNew(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := pagerduty.New(tc.cfg)
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("New: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("New error = %v, want %q", err, tc.wantErr)
-			}
-			if strings.Contains(err.Error(), "CANARY") {
-				t.Errorf("error leaks the routing key: %v", err)
-			}
+			alerttest.CheckNewError(t, err, tc.wantErr, "CANARY")
 		})
 	}
 }

@@ -12,8 +12,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/notify"
 	"github.com/superguard/superguard/pkg/alert/pipeline/pipelinetest"
 	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/config/configtest"
 	"github.com/superguard/superguard/pkg/state"
 )
 
@@ -93,15 +95,24 @@ func setSecrets(t *testing.T) {
 	t.Setenv("SG_TEST_SV", canarySV)
 }
 
+// parseConfig parses cfgYAML and builds its sinks once, as a listener does
+// before it starts the pipeline, so the sinks' secrets are resolved and
+// cfg.Redact knows them; the tests then deliver to fakes.
+func parseConfig(t testing.TB, cfgYAML string) *config.Config {
+	t.Helper()
+	cfg := configtest.Parse(t, cfgYAML)
+	if _, err := notify.Build(cfg, zerolog.Nop()); err != nil {
+		t.Fatalf("sinks: %v", err)
+	}
+	return cfg
+}
+
 // newHarness builds a pipeline on a fresh store with fake notifiers for
 // every sink of cfgYAML and a fake clock at t0. Run is not started.
 func newHarness(t *testing.T, cfgYAML string, tune ...func(*Options)) *harness {
 	t.Helper()
 	setSecrets(t)
-	cfg, err := config.Parse([]byte(cfgYAML))
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
+	cfg := parseConfig(t, cfgYAML)
 	store, err := state.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)

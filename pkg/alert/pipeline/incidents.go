@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/route"
 	"github.com/superguard/superguard/pkg/state"
 )
 
@@ -23,7 +24,7 @@ func (p *Pipeline) suppressed(a *alert.Alert, now time.Time) (string, bool) {
 	if exempt(a) {
 		return "", false
 	}
-	m, ok := p.cfg.InMaintenance(a, now)
+	m, ok := route.InMaintenance(p.cfg, a, now)
 	if !ok {
 		return "", false
 	}
@@ -189,7 +190,7 @@ func (p *Pipeline) notification(inc *state.Incident, count int, flapping bool, n
 	if a.Details != nil {
 		a.Details = cloneMap(a.Details)
 	}
-	if lower := a.Severity.Lower(); lower != a.Severity && !exempt(&a) && p.cfg.Quiet(now) {
+	if lower := a.Severity.Lower(); lower != a.Severity && !exempt(&a) && route.Quiet(p.cfg, now) {
 		if a.Details == nil {
 			a.Details = map[string]string{}
 		}
@@ -210,7 +211,7 @@ func (p *Pipeline) notify(tx *state.Tx, ks *state.KeyState, inc *state.Incident,
 	}
 	n := p.notification(inc, count, p.flapping(ks), now)
 	n.Reminder = purpose == state.PurposeReminder
-	sinks := p.cfg.Route(&n.Alert)
+	sinks := route.Sinks(p.cfg, &n.Alert)
 	for _, sink := range sinks {
 		if _, err := tx.Enqueue(&state.Delivery{Sink: sink, Purpose: purpose, Notification: n, CreatedAt: now}); err != nil {
 			return false, err

@@ -36,11 +36,6 @@ const (
 	PauseAfterCommit = "after-outbox-commit"
 )
 
-// minRetryAfter is the least a sink type waits when it asked to be left
-// alone (a DeliveryError with RetryAfter): PagerDuty documents at least 30 s
-// after a 429.
-var minRetryAfter = map[string]time.Duration{config.SinkPagerDuty: 30 * time.Second}
-
 // ErrNoStore is returned by Submit when the pipeline has no state store.
 var ErrNoStore = errors.New("no state store")
 
@@ -53,7 +48,7 @@ type Options struct {
 	// Config supplies routing, sinks, dedup, quiet hours and maintenance.
 	Config *config.Config
 	// Notifiers has one entry per configured sink, keyed by sink name
-	// (config.BuildNotifiers makes them).
+	// (notify.Build makes them).
 	Notifiers map[string]alert.Notifier
 	Logger    zerolog.Logger
 	Clock     Clock // nil: the system clock
@@ -130,7 +125,13 @@ func New(opts Options) (*Pipeline, error) {
 		sk := &opts.Config.Sinks[i]
 		n, ok := opts.Notifiers[sk.Name]
 		if !ok {
-			return nil, fmt.Errorf("pipeline: sink %q: no notifier", sk.Name)
+			// Its secret is missing, say: what is routed to it is still
+			// committed, and waits in the outbox for a process that can
+			// send it (a listener restarted with the secret, or retry).
+			if opts.Store != nil {
+				p.log.Error().Str("sink", sk.Name).Msg("sink not built: its notifications wait in the outbox")
+			}
+			continue
 		}
 		p.senders = append(p.senders, newSender(p, sk, n))
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/pipeline/pipelinetest"
-	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/state"
 )
 
@@ -76,10 +75,7 @@ func kill(t *testing.T, cmd *exec.Cmd) {
 // realPipeline builds a pipeline on the real clock over the store at path,
 // with fake notifiers, as a listener process would.
 func realPipeline(t testing.TB, path string, logs *syncBuffer) (*Pipeline, map[string]*pipelinetest.Notifier) {
-	cfg, err := config.Parse([]byte(fastConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := parseConfig(t, fastConfig)
 	store, err := state.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)

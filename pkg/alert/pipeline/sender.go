@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/notify"
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/state"
 )
@@ -35,14 +36,15 @@ type sender struct {
 }
 
 func newSender(p *Pipeline, sk *config.Sink, n alert.Notifier) *sender {
+	typ, _ := notify.Lookup(sk.Type) // the defaults of the sink's type
 	s := &sender{
 		p: p, name: sk.Name, typ: sk.Type, n: n,
 		timeout:  sk.AttemptTimeout(),
-		minAfter: minRetryAfter[sk.Type],
+		minAfter: typ.MinRetryAfter, // e.g. PagerDuty documents at least 30 s after a 429
 		wake:     make(chan struct{}, 1),
 		log:      p.log.With().Str("sink", sk.Name).Logger(),
 	}
-	if r := sk.RateLimit(); r > 0 {
+	if r := sk.RateLimit(typ.Rate); r > 0 {
 		s.interval = time.Duration(float64(time.Second) / r)
 	}
 	if r, ok := n.(interface{ RefreshInterval() time.Duration }); ok {

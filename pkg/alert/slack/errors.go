@@ -3,12 +3,12 @@ package slack
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/internal/sinkhttp"
 )
 
 // transientCodes are ok:false error codes Slack documents as temporary.
@@ -45,7 +45,7 @@ func retryable(err error) (bool, time.Duration) {
 	case errors.As(err, &rl):
 		return true, rl.RetryAfter
 	case errors.As(err, &sc):
-		return sc.Code == http.StatusTooManyRequests || sc.Code == http.StatusRequestTimeout || sc.Code >= 500, 0
+		return sinkhttp.Retryable(sc.Code), 0
 	case errors.As(err, &se):
 		return transientCodes[se.Err], 0
 	}

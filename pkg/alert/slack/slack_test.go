@@ -18,29 +18,10 @@ import (
 const canaryToken = "xoxb-CANARY-0123456789-secret"
 
 func sample() *alert.Notification {
-	first := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
-	return &alert.Notification{
-		Alert: alert.Alert{
-			Key:       alert.Key("db1", "trading:engine", alert.CondFatal),
-			Kind:      alert.Trigger,
-			Host:      "db1",
-			Group:     "trading",
-			Program:   "engine",
-			Condition: alert.CondFatal,
-			Severity:  alert.Critical,
-			Summary:   "trading:engine entered FATAL",
-			Details:   map[string]string{"exit_status": "1", "from_state": "BACKOFF"},
-			Action:    "halted trading",
-			Runbook:   "https://wiki.example/runbooks/fatal",
-			LogTail:   "starting\npanic: <nil> & more\ngoroutine 1 [running]",
-			Listener:  "crashpager",
-			TraceID:   "trace-1",
-			Time:      first.Add(30 * time.Second),
-		},
-		IncidentID: "inc-1",
-		Count:      3,
-		FirstSeen:  first,
-	}
+	n := alerttest.Notification(time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC))
+	n.Details["from_state"] = "BACKOFF"
+	n.LogTail = "starting\npanic: <nil> & more\ngoroutine 1 [running]"
+	return n
 }
 
 func resolved(n *alert.Notification, ref string) *alert.Notification {
@@ -380,13 +361,7 @@ func TestTimeoutIsBounded(t *testing.T) {
 			n := newBot(t, api, tc.timeout)
 			ctx, cancel := context.WithTimeout(context.Background(), tc.ctx)
 			defer cancel()
-			start := time.Now()
-			_, err := n.Notify(ctx, sample())
-			assertDelivery(t, err, true, 0)
-			// A bound, not a speed goal: a hung Slack must never hold the sender.
-			if d := time.Since(start); d > 10*time.Second {
-				t.Errorf("Notify took %s against a hung server", d)
-			}
+			alerttest.NotifyHung(t, ctx, n, sample())
 			if api.Requests() != 1 {
 				t.Errorf("requests = %d, want exactly one attempt", api.Requests())
 			}
@@ -414,18 +389,7 @@ func TestNew(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := slack.New(tc.cfg)
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("New: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("New error = %v, want %q", err, tc.wantErr)
-			}
-			if strings.Contains(err.Error(), "CANARY") {
-				t.Errorf("error leaks the webhook URL: %v", err)
-			}
+			alerttest.CheckNewError(t, err, tc.wantErr, "CANARY")
 		})
 	}
 }

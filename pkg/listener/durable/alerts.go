@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/notify"
 	"github.com/superguard/superguard/pkg/alert/pipeline"
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/state"
@@ -23,6 +24,9 @@ const flushPoll = 100 * time.Millisecond
 // Until the store opens, Submit logs the whole alert (secrets redacted) as
 // an error, the last resort, and returns pipeline.ErrNoStore.
 type Alerts struct {
+	// Notifiers are the sinks that could be built, by name.
+	Notifiers map[string]alert.Notifier
+
 	opts     pipeline.Options // without Store
 	store    *Store
 	log      zerolog.Logger
@@ -138,13 +142,20 @@ func (a *Alerts) Flush(ctx context.Context) {
 }
 
 // buildAlerts builds the sinks of the shared config and the pipeline over
-// store.
+// store. A sink that cannot be built (its secret is not in this process's
+// environment) does not stop the listener: halting and the latch never
+// depend on alerting. It is logged, its notifications wait in the outbox,
+// and -check names it.
 func buildAlerts(shared *config.Config, store *Store, name string, log zerolog.Logger) (*Alerts, error) {
-	notifiers, err := config.BuildNotifiers(shared, log)
+	notifiers, err := notify.Build(shared, log)
 	if err != nil {
-		return nil, err
+		log.Error().Err(err).Msg("alert sinks not built: their notifications wait in the outbox")
 	}
-	return newAlerts(store, pipeline.Options{Config: shared, Notifiers: notifiers, Logger: log, Listener: name})
+	a, err := newAlerts(store, pipeline.Options{Config: shared, Notifiers: notifiers, Logger: log, Listener: name})
+	if a != nil {
+		a.Notifiers = notifiers
+	}
+	return a, err
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.

@@ -17,9 +17,11 @@ package durable
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/pkg/alert/notify"
 	"github.com/superguard/superguard/pkg/alert/opscli"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
@@ -72,6 +74,17 @@ func (o Opener) Open(ctx context.Context, env *listener.Env, flags listener.Comm
 			Msg("state store unavailable: alerts go to this log only")
 	}
 	return p, nil
+}
+
+// Check implements listener.StoreOpener: the config file with every sink
+// built (so every secret must resolve; nothing is sent), deprecations
+// written to warn.
+func (o Opener) Check(path string, warn io.Writer) error {
+	if !o.Alerts {
+		_, err := listener.CheckFile(path, warn)
+		return err
+	}
+	return notify.Check(path, warn)
 }
 
 // Commands implements listener.StoreOpener: the alert pipeline's operator

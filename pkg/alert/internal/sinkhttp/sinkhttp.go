@@ -1,5 +1,6 @@
 // Package sinkhttp holds the HTTP plumbing the alert sinks share: the
-// default client with every phase of a request bounded, and the reading of
+// default client with every phase of a request bounded, the one
+// classification of HTTP statuses as retryable or not, and the reading of
 // a Retry-After header.
 package sinkhttp
 

@@ -1,0 +1,59 @@
+package route
+
+import (
+	"time"
+
+	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/config"
+)
+
+// Contains reports whether the wall-clock time t (already in the window's
+// zone) falls in w. A window whose end is before its start belongs to the
+// day it starts on.
+func Contains(w config.Window, t time.Time) bool {
+	m := config.TimeOfDay(t.Hour()*60 + t.Minute())
+	day := t.Weekday()
+	if w.Start < w.End {
+		return w.Days.Has(day) && m >= w.Start && m < w.End
+	}
+	yesterday := (day + 6) % 7
+	return (w.Days.Has(day) && m >= w.Start) || (w.Days.Has(yesterday) && m < w.End)
+}
+
+// Quiet reports whether t falls in the quiet hours of c.
+func Quiet(c *config.Config, t time.Time) bool {
+	q := c.QuietHours
+	if q == nil || q.Location() == nil {
+		return false
+	}
+	local := t.In(q.Location())
+	for _, w := range q.Windows {
+		if Contains(w, local) {
+			return true
+		}
+	}
+	return false
+}
+
+// Covers reports whether maintenance window m applies to alert a at t.
+func Covers(m *config.Maintenance, a *alert.Alert, t time.Time) bool {
+	if m.Recurring() {
+		if m.Location() == nil || !Contains(m.Window(), t.In(m.Location())) {
+			return false
+		}
+	} else if t.Before(m.From) || !t.Before(m.Until) {
+		return false
+	}
+	sel := m.Selectors()
+	return len(sel) == 0 || selects(sel, a)
+}
+
+// InMaintenance returns the first maintenance window of c covering a at t.
+func InMaintenance(c *config.Config, a *alert.Alert, t time.Time) (*config.Maintenance, bool) {
+	for i := range c.Maintenance {
+		if Covers(&c.Maintenance[i], a, t) {
+			return &c.Maintenance[i], true
+		}
+	}
+	return nil, false
+}
