@@ -179,3 +179,46 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestMissingSinkSecret: a sink whose secret is not in the environment
+// does not stop the listener (halting must never depend on alerting);
+// what is routed to it waits in the outbox, and -check names it.
+func TestMissingSinkSecret(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("DURABLE_TEST_UNSET_KEY", "")
+	statePath := filepath.Join(t.TempDir(), "state.db")
+	conf := filepath.Join(t.TempDir(), "superguard.yaml")
+	yaml := "host: h1\nstate_path: " + statePath + "\nsinks:\n  - {name: oncall, type: pagerduty, routing_key_env: DURABLE_TEST_UNSET_KEY}\n"
+	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := listener.Run(spec(&recorder{}), []string{"-check", "-config", conf}, listener.IO{Stdout: &stdout, Stderr: &stderr}); code != listener.ExitUsage ||
+		!strings.Contains(stderr.String(), "sinks[0].routing_key_env: variable DURABLE_TEST_UNSET_KEY is") {
+		t.Errorf("-check: exit %d, stderr %s", code, stderr.String())
+	}
+
+	var logs syncBuffer
+	env, err := listener.Open(t.Context(), listener.Parts{Name: "testguard", Store: durable.Opener{Alerts: true}},
+		listener.CommonFlags{Config: conf}, listener.Listening, &logs)
+	if err != nil {
+		t.Fatalf("Open = %v: a missing sink secret must not stop a listener", err)
+	}
+	defer env.Close()
+	if !strings.Contains(logs.String(), `"message":"alert sinks not built: their notifications wait in the outbox"`) {
+		t.Errorf("not logged:\n%s", logs.String())
+	}
+	a := &alert.Alert{Kind: alert.Trigger, Condition: alert.CondFatal, Severity: alert.Critical,
+		Key: "h1/g:a/fatal", Host: "h1", Program: "a", Group: "g", Summary: "a FATAL", Listener: "testguard", Time: time.Now()}
+	if err := durable.Of(env).Alerts.Submit(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	s, err := durable.Of(env).Store.Get(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.ListDeliveries(t.Context(), state.Filter{Sink: "oncall"})
+	if err != nil || len(rows) != 1 || rows[0].Status != state.Pending {
+		t.Fatalf("outbox rows for oncall %+v, %v: want one pending", rows, err)
+	}
+}
