@@ -1,0 +1,67 @@
+package testsupport
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestPoll(t *testing.T) {
+	tests := []struct {
+		name    string
+		trueAt  int // call on which cond first holds; 0: never
+		timeout time.Duration
+		wantOK  bool
+	}{
+		{name: "at once", trueAt: 1, timeout: time.Second, wantOK: true},
+		{name: "after a few looks", trueAt: 4, timeout: 5 * time.Second, wantOK: true},
+		{name: "never", timeout: 30 * time.Millisecond, wantOK: false},
+		{name: "zero timeout still looks once", trueAt: 1, wantOK: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			ok, last := Poll(tt.timeout, func() (bool, string) {
+				calls++
+				return calls == tt.trueAt, "call " + string(rune('0'+calls%10))
+			})
+			if ok != tt.wantOK {
+				t.Fatalf("Poll = %v (%s after %d calls), want %v", ok, last, calls, tt.wantOK)
+			}
+			if tt.wantOK && calls != tt.trueAt {
+				t.Errorf("cond called %d times, want %d", calls, tt.trueAt)
+			}
+		})
+	}
+}
+
+func TestSyncBufferConcurrent(t *testing.T) {
+	var b SyncBuffer
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 100 {
+				_, _ = b.Write([]byte("x"))
+			}
+		})
+	}
+	WaitFor(t, 10*time.Second, "400 bytes", func() bool { return len(b.String()) == 400 })
+	wg.Wait()
+	if got := len(b.Bytes()); got != 400 {
+		t.Errorf("len(Bytes()) = %d, want 400", got)
+	}
+	b.Reset()
+	if b.String() != "" {
+		t.Errorf("after Reset: %q", b.String())
+	}
+}
+
+func TestGolden(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.golden")
+	if err := os.WriteFile(path, []byte("same\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	Golden(t, path, []byte("same\n"))
+}
