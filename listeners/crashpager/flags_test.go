@@ -118,7 +118,7 @@ func TestEventsStatePath(t *testing.T) {
 	tests := []struct{ flag, want string }{
 		{"", ""},
 		{"none", ""},
-		{"/var/lib/superguard/crashpager.events.json", "/var/lib/superguard/crashpager.events.json"},
+		{"/srv/sg/crashpager.events.json", "/srv/sg/crashpager.events.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flag, func(t *testing.T) {
