@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -231,7 +232,7 @@ func drainEvents(b *testing.B, s *harness.Supervisord, n int) {
 func haltStarted(b *testing.B, s *harness.Supervisord, n int) time.Time {
 	b.Helper()
 	var at time.Time
-	harness.Eventually(b, waitHalt, fmt.Sprintf("halt audit line #%d", n), func() (bool, string) {
+	testsupport.Eventually(b, waitHalt, fmt.Sprintf("halt audit line #%d", n), func() (bool, string) {
 		seen := 0
 		for _, line := range strings.Split(s.ReadListenerStderr("haltguard"), "\n") {
 			var m struct{ Message, Action, Time string }
@@ -335,7 +336,7 @@ func report(b *testing.B, samples []time.Duration) {
 // stopwaitsecs and a SIGKILL).
 func waitBenchTargets(b *testing.B, s *harness.Supervisord) {
 	b.Helper()
-	harness.Eventually(b, waitUp, "every target RUNNING sleep", func() (bool, string) {
+	testsupport.Eventually(b, waitUp, "every target RUNNING sleep", func() (bool, string) {
 		procs, err := s.Client.GetAllProcessInfo(ctxT(b))
 		if err != nil {
 			return false, err.Error()
@@ -389,8 +390,7 @@ var logLine = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ (e
 // "exited:" line (when wantExited) and of the last "stopped:" line.
 func waitStops(b *testing.B, s *harness.Supervisord, offset int64, wantExited bool) (exited, last time.Time) {
 	b.Helper()
-	deadline := time.Now().Add(waitHalt)
-	for {
+	testsupport.Eventually(b, waitHalt, "every target stopped", func() (bool, string) {
 		exited, last = time.Time{}, time.Time{}
 		stopped := 0
 		f, err := os.Open(s.LogPath)
@@ -419,14 +419,10 @@ func waitStops(b *testing.B, s *harness.Supervisord, offset int64, wantExited bo
 			}
 		}
 		f.Close()
-		if stopped >= benchTargets && (!wantExited || !exited.IsZero()) {
-			return exited, last
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("after %v: %d of %d targets stopped, exited line found: %v", waitHalt, stopped, benchTargets, !exited.IsZero())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return stopped >= benchTargets && (!wantExited || !exited.IsZero()),
+			fmt.Sprintf("%d of %d targets stopped, exited line found: %v", stopped, benchTargets, !exited.IsZero())
+	})
+	return exited, last
 }
 
 func runCLI(bin, configPath string, args ...string) (string, error) {

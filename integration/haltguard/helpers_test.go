@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert/alerttest"
 	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -184,7 +185,7 @@ func (sc *scenario) targets(t *testing.T) []supervisor.ProcessInfo {
 // waitTargets waits until every target is in state want.
 func (sc *scenario) waitTargets(t *testing.T, want supervisor.ProcessState, timeout time.Duration) {
 	t.Helper()
-	harness.Eventually(t, timeout, "every target "+want.String(), func() (bool, string) {
+	testsupport.Eventually(t, timeout, "every target "+want.String(), func() (bool, string) {
 		var bad []string
 		for _, p := range sc.targets(t) {
 			if p.State != want {
@@ -244,7 +245,7 @@ func (sc *scenario) audits(action string) []map[string]any {
 func (sc *scenario) waitAudit(t *testing.T, action string, match func(map[string]any) bool, timeout time.Duration) map[string]any {
 	t.Helper()
 	var found map[string]any
-	harness.Eventually(t, timeout, "audit line "+action, func() (bool, string) {
+	testsupport.Eventually(t, timeout, "audit line "+action, func() (bool, string) {
 		for _, m := range sc.audits(action) {
 			if match == nil || match(m) {
 				found = m
@@ -294,7 +295,7 @@ func (sc *scenario) waitTicks(t *testing.T, n int) {
 		return hb.Tick
 	}
 	last, seen := beat(), 0
-	harness.Eventually(t, time.Duration(n+2)*8*time.Second, fmt.Sprintf("%d TICK checks", n), func() (bool, string) {
+	testsupport.Eventually(t, time.Duration(n+2)*8*time.Second, fmt.Sprintf("%d TICK checks", n), func() (bool, string) {
 		if b := beat(); b.After(last) {
 			last, seen = b, seen+1
 		}
@@ -307,7 +308,7 @@ func (sc *scenario) waitTicks(t *testing.T, n int) {
 func (sc *scenario) waitPage(t *testing.T, key, want string) alerttest.PagerDutyEvent {
 	t.Helper()
 	var ev alerttest.PagerDutyEvent
-	harness.Eventually(t, waitHalt, fmt.Sprintf("a page for %s with %q", key, want), func() (bool, string) {
+	testsupport.Eventually(t, waitHalt, fmt.Sprintf("a page for %s with %q", key, want), func() (bool, string) {
 		var seen []string
 		for _, e := range sc.pd.Events() {
 			if e.DedupKey == key && e.Action == "trigger" && e.Payload != nil && strings.Contains(e.Payload.Summary, want) {

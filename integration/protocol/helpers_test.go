@@ -9,6 +9,7 @@ import (
 
 	"github.com/superguard/superguard/integration/eventrecord"
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 )
 
 // wait bounds every wait of these scenarios: generous, because the machine
@@ -33,7 +34,7 @@ func ctx(t *testing.T) context.Context {
 func waitRecords(t *testing.T, path string, n int, what string, keep func(eventrecord.Record) bool) []eventrecord.Record {
 	t.Helper()
 	var got []eventrecord.Record
-	harness.Eventually(t, wait, what, func() (bool, string) {
+	testsupport.Eventually(t, wait, what, func() (bool, string) {
 		recs, err := eventrecord.ReadFile(path)
 		if err != nil {
 			return false, err.Error()

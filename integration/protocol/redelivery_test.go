@@ -9,6 +9,7 @@ import (
 
 	"github.com/superguard/superguard/integration/eventrecord"
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -101,7 +102,7 @@ environment=SUPERGUARD_TEST_PAUSE="REMOTE_COMMUNICATION",SUPERGUARD_TEST_PAUSE_M
 		t.Fatal(err)
 	}
 	var serial int64
-	harness.Eventually(t, wait, "pause marker", func() (bool, string) {
+	testsupport.Eventually(t, wait, "pause marker", func() (bool, string) {
 		b, err := os.ReadFile(s.Path("tl.paused"))
 		if err != nil {
 			return false, err.Error()

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/superguard/superguard/internal/testsupport"
 )
 
 const deadManCanary = "CANARY-dm-7f3a9"
@@ -100,19 +102,11 @@ func TestDeadManRunLogsWithoutSecret(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.run(ctx); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testsupport.WaitFor(t, 10*time.Second, "three pings", func() bool {
 		mu.Lock()
-		got := n
-		mu.Unlock()
-		if got >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d pings after 10s, want 3", got)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return n >= 3
+	})
 	cancel()
 	<-done
 	logMu.Lock()

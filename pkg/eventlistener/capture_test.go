@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/supervisor"
 	"github.com/superguard/superguard/pkg/supervisor/supervisortest"
@@ -126,17 +127,10 @@ programs=member
 		"PROCESS_STATE_EXITED", "PROCESS_STATE_STOPPING", "PROCESS_STATE_STOPPED",
 		"PROCESS_LOG_STDOUT", "PROCESS_LOG_STDERR", "PROCESS_COMMUNICATION_STDOUT",
 		"REMOTE_COMMUNICATION", "TICK_5"}
-	deadline := time.Now().Add(40 * time.Second)
-	for {
+	testsupport.Eventually(t, 40*time.Second, "every event family captured", func() (bool, string) {
 		missing := missingEvents(t, out, want)
-		if len(missing) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("capture: never received %v", missing)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return len(missing) == 0, fmt.Sprintf("missing %v", missing)
+	})
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}

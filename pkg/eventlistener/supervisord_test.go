@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/supervisor"
 	"github.com/superguard/superguard/pkg/supervisor/supervisortest"
@@ -94,18 +95,17 @@ func (l *live) records(t *testing.T) []listenerRecord {
 // waitRecord polls the records until match finds one, and returns it.
 func (l *live) waitRecord(t *testing.T, what string, match func(listenerRecord) bool) listenerRecord {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var found listenerRecord
+	testsupport.WaitFor(t, 30*time.Second, what, func() bool {
 		for _, r := range l.records(t) {
 			if match(r) {
-				return r
+				found = r
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false
+	})
+	return found
 }
 
 func (l *live) send(t *testing.T, typ, data string) {

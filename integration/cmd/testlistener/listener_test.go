@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/superguard/superguard/integration/eventrecord"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 )
 
@@ -145,16 +146,10 @@ func TestRunPause(t *testing.T) {
 	go func() { done <- Run(ctx, cfg, pr, &out, io.Discard) }()
 	go func() { _, _ = io.WriteString(pw, running) }()
 
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if b, err := os.ReadFile(cfg.PauseMarker); err == nil && strings.TrimSpace(string(b)) == "9" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no pause marker")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, 10*time.Second, "the pause marker", func() bool {
+		b, err := os.ReadFile(cfg.PauseMarker)
+		return err == nil && strings.TrimSpace(string(b)) == "9"
+	})
 	recs, err := eventrecord.ReadFile(cfg.Record)
 	if err != nil || len(recs) != 1 || recs[0].Answer != eventrecord.AnswerPaused || recs[0].Serial != 9 {
 		t.Fatalf("records while paused = %+v, %v", recs, err)
