@@ -120,18 +120,7 @@ func start(t *testing.T, sc scenario) *env {
 	if sc.Command != "" {
 		cmd = renderCommand(t, sc.Command, cmd)
 	}
-	conf := fmt.Sprintf(`[eventlistener:crashpager]
-command=%s
-events=%s
-buffer_size=1024
-priority=1000
-autorestart=true
-startsecs=1
-stopwaitsecs=10
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/crashpager.err
-
-%s`, cmd, sc.Events, sc.Programs)
+	conf := harness.Listener{Name: "crashpager", Command: cmd, Events: sc.Events}.Section() + "\n" + sc.Programs
 	e.s = harness.Start(t, harness.Options{
 		Sections:     conf,
 		Files:        map[string]string{"superguard.yaml": yaml},

@@ -114,19 +114,11 @@ stdout_logfile=NONE
 stderr_logfile=NONE
 `
 
-// haltguardBlock is the shipped [eventlistener:haltguard] block.
-const haltguardBlock = `
-[eventlistener:haltguard]
-command={{bin "./listeners/haltguard"}} -config {{.Dir}}/superguard.yaml
-events=PROCESS_STATE,TICK_5,REMOTE_COMMUNICATION
-buffer_size=1024
-priority=1000
-autorestart=true
-startsecs=1
-stopwaitsecs=15
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/haltguard.err
-`
+// haltguardBlock is the shipped [eventlistener:haltguard] block, at priority.
+func haltguardBlock(priority int) string {
+	return harness.Listener{Name: "haltguard", Command: haltguardCommand, Events: "PROCESS_STATE,TICK_5,REMOTE_COMMUNICATION",
+		Priority: priority, StopWaitSecs: 15}.Section()
+}
 
 func benchFloor(b *testing.B) {
 	s := harness.Start(b, harness.Options{Sections: benchSections})
@@ -157,7 +149,7 @@ func benchHaltguard(b *testing.B, v hgVariant) {
 	}
 	onExited := v.onExited
 	s := harness.Start(b, harness.Options{
-		Sections: sections + strings.Replace(haltguardBlock, "priority=1000", fmt.Sprintf("priority=%d", v.priority), 1),
+		Sections: sections + haltguardBlock(v.priority),
 		Files: map[string]string{"superguard.yaml": fmt.Sprintf(`host: bench
 state_path: {{.Dir}}/state.db
 supervisor: {url: "{{.URL}}"}

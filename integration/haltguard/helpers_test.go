@@ -74,6 +74,9 @@ priority=10
 stderr_logfile={{.Dir}}/risk_manager.err
 `
 
+// haltguardCommand runs the built haltguard on the scenario's config.
+const haltguardCommand = `{{bin "./listeners/haltguard"}} -config {{.Dir}}/superguard.yaml`
+
 func start(t *testing.T, st stack) *scenario {
 	t.Helper()
 	if st.targets == 0 {
@@ -89,9 +92,9 @@ func start(t *testing.T, st stack) *scenario {
 		st.haltguard += "\nverify_timeout: 5s"
 	}
 	pd := alerttest.NewPagerDuty(t)
-	env := ""
+	var env []string
 	if st.listenerEnv != "" {
-		env = "environment=" + st.listenerEnv
+		env = append(env, "environment="+st.listenerEnv)
 	}
 	sections := riskSection + fmt.Sprintf(`
 [program:strat]
@@ -104,20 +107,8 @@ stopwaitsecs=5
 priority=20
 
 [group:trading]
-programs=strat%s
-
-[eventlistener:haltguard]
-command={{bin "./listeners/haltguard"}} -config {{.Dir}}/superguard.yaml
-events=%s
-buffer_size=%d
-priority=1000
-autorestart=true
-startsecs=1
-stopwaitsecs=10
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/haltguard.err
-%s
-`, st.targetArgs, st.targets, st.members, st.events, st.bufferSize, env) + st.extra
+programs=strat%s`, st.targetArgs, st.targets, st.members) + harness.Listener{Name: "haltguard", Command: haltguardCommand,
+		Events: st.events, BufferSize: st.bufferSize, Extra: env}.Section() + "\n" + st.extra
 
 	yaml := `host: ` + host + `
 state_path: {{.Dir}}/state.db

@@ -22,6 +22,19 @@ const testlistener = "./integration/cmd/testlistener"
 // against; the Go one is skipped where a listener process must exit.
 var backends = []harness.Backend{harness.RealSupervisord, harness.GoSupervisord}
 
+// onBackendsWhereListenersExit runs scenario as a parallel subtest on each
+// backend, skipping those where a listener process may not exit.
+func onBackendsWhereListenersExit(t *testing.T, scenario func(*testing.T, harness.Backend)) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.String(), func(t *testing.T) {
+			t.Parallel()
+			harness.SkipIfListenerExitUnsupported(t, b)
+			scenario(t, b)
+		})
+	}
+}
+
 // ctx returns a context bounded by wait.
 func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(t.Context(), wait)

@@ -76,13 +76,7 @@ stderr_logfile={{.Dir}}/tl.err
 // and the library, reading its state file, marks it Redelivered.
 func TestKilledMidEventGetsItAgain(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends {
-		t.Run(b.String(), func(t *testing.T) {
-			t.Parallel()
-			harness.SkipIfListenerExitUnsupported(t, b)
-			killedMidEvent(t, b)
-		})
-	}
+	onBackendsWhereListenersExit(t, killedMidEvent)
 }
 
 func killedMidEvent(t *testing.T, b harness.Backend) {
@@ -139,13 +133,7 @@ environment=SUPERGUARD_TEST_PAUSE="REMOTE_COMMUNICATION",SUPERGUARD_TEST_PAUSE_M
 // than startsecs.
 func TestMalformedHeaderRestartsListener(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends {
-		t.Run(b.String(), func(t *testing.T) {
-			t.Parallel()
-			harness.SkipIfListenerExitUnsupported(t, b)
-			malformedHeader(t, b)
-		})
-	}
+	onBackendsWhereListenersExit(t, malformedHeader)
 }
 
 func malformedHeader(t *testing.T, b harness.Backend) {

@@ -65,3 +65,12 @@ func TestGolden(t *testing.T) {
 	}
 	Golden(t, path, []byte("same\n"))
 }
+
+func TestGetenv(t *testing.T) {
+	getenv := Getenv("A", "1", "B", "", "dangling")
+	for k, want := range map[string]string{"A": "1", "B": "", "dangling": "", "C": ""} {
+		if got := getenv(k); got != want {
+			t.Errorf("getenv(%q) = %q, want %q", k, got, want)
+		}
+	}
+}

@@ -17,14 +17,6 @@ import (
 	"github.com/superguard/superguard/pkg/eventlistener"
 )
 
-func env(kv ...string) func(string) string {
-	m := map[string]string{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	return func(k string) string { return m[k] }
-}
-
 func TestParseConfig(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -36,7 +28,7 @@ func TestParseConfig(t *testing.T) {
 		{
 			name: "minimal",
 			args: []string{"-record", "/r"},
-			env:  env(),
+			env:  testsupport.Getenv(),
 			check: func(t *testing.T, c Config) {
 				if c.Record != "/r" || c.FailFirst != 0 || c.FailMatch != nil || c.Dialect != eventlistener.Supervisor4 ||
 					c.Pause != "" || c.PauseMarker != "/r.paused" || c.Reconcile {
@@ -48,7 +40,7 @@ func TestParseConfig(t *testing.T) {
 			name: "everything",
 			args: []string{"-record", "/r", "-state-file", "/s", "-fail-first", "2", "-fail-match", "^REMOTE_",
 				"-max-attempts", "5", "-dialect", "gosupervisord", "-reconcile", "-reconcile-on-start", "-handler-grace", "1s"},
-			env: env(EnvPause, "TICK_5", EnvPauseMarker, "/m"),
+			env: testsupport.Getenv(EnvPause, "TICK_5", EnvPauseMarker, "/m"),
 			check: func(t *testing.T, c Config) {
 				if c.StateFile != "/s" || c.FailFirst != 2 || c.FailMatch.String() != "^REMOTE_" || c.MaxAttempts != 5 ||
 					c.Dialect != eventlistener.GoSupervisord || !c.Reconcile || !c.OnStart || c.Grace != time.Second ||
@@ -57,12 +49,12 @@ func TestParseConfig(t *testing.T) {
 				}
 			},
 		},
-		{name: "record required", args: nil, env: env(), wantErr: "-record is required"},
-		{name: "bad regexp", args: []string{"-record", "/r", "-fail-match", "("}, env: env(), wantErr: "-fail-match"},
-		{name: "bad dialect", args: []string{"-record", "/r", "-dialect", "python"}, env: env(), wantErr: "-dialect"},
-		{name: "negative", args: []string{"-record", "/r", "-fail-first", "-1"}, env: env(), wantErr: "negative"},
-		{name: "on start alone", args: []string{"-record", "/r", "-reconcile-on-start"}, env: env(), wantErr: "needs -reconcile"},
-		{name: "stray args", args: []string{"-record", "/r", "x"}, env: env(), wantErr: "unexpected arguments"},
+		{name: "record required", args: nil, env: testsupport.Getenv(), wantErr: "-record is required"},
+		{name: "bad regexp", args: []string{"-record", "/r", "-fail-match", "("}, env: testsupport.Getenv(), wantErr: "-fail-match"},
+		{name: "bad dialect", args: []string{"-record", "/r", "-dialect", "python"}, env: testsupport.Getenv(), wantErr: "-dialect"},
+		{name: "negative", args: []string{"-record", "/r", "-fail-first", "-1"}, env: testsupport.Getenv(), wantErr: "negative"},
+		{name: "on start alone", args: []string{"-record", "/r", "-reconcile-on-start"}, env: testsupport.Getenv(), wantErr: "needs -reconcile"},
+		{name: "stray args", args: []string{"-record", "/r", "x"}, env: testsupport.Getenv(), wantErr: "unexpected arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +81,7 @@ func frame(serial, poolserial int64, name, payload string) string {
 
 func TestRunFailFirst(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := parseConfig([]string{"-record", filepath.Join(dir, "rec"), "-fail-first", "2", "-fail-match", "^REMOTE_COMMUNICATION$"}, env(), io.Discard)
+	cfg, err := parseConfig([]string{"-record", filepath.Join(dir, "rec"), "-fail-first", "2", "-fail-match", "^REMOTE_COMMUNICATION$"}, testsupport.Getenv(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +124,7 @@ func TestRunFailFirst(t *testing.T) {
 func TestRunPause(t *testing.T) {
 	dir := t.TempDir()
 	cfg, err := parseConfig([]string{"-record", filepath.Join(dir, "rec"), "-handler-grace", "10ms"},
-		env(EnvPause, "PROCESS_STATE_RUNNING"), io.Discard)
+		testsupport.Getenv(EnvPause, "PROCESS_STATE_RUNNING"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +167,7 @@ func TestRunPause(t *testing.T) {
 }
 
 func TestRunMalformedHeader(t *testing.T) {
-	cfg, err := parseConfig([]string{"-record", filepath.Join(t.TempDir(), "rec")}, env(), io.Discard)
+	cfg, err := parseConfig([]string{"-record", filepath.Join(t.TempDir(), "rec")}, testsupport.Getenv(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
