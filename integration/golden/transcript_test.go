@@ -21,6 +21,55 @@ import (
 // event is one envelope of a transcript; its header is made by envelopes.
 type event struct{ name, payload string }
 
+// Events the transcripts share: trading:mm is a target, not critical.
+var (
+	firstTick = event{"TICK_60", "when:1700000060"}
+	lastTick  = event{"TICK_60", "when:1700000120"}
+	mmExited  = event{"PROCESS_STATE_EXITED", "processname:mm groupname:trading from_state:RUNNING expected:0 pid:4242"}
+	mmFatal   = event{"PROCESS_STATE_FATAL", "processname:mm groupname:trading from_state:BACKOFF"}
+	// deploy is a REMOTE_COMMUNICATION no listener acts on, with a
+	// non-ASCII payload: len counts characters, not bytes.
+	deploy = event{"REMOTE_COMMUNICATION", "type:deploy\nv1 \u2713 done"}
+)
+
+// transcript is one golden run of a listener binary.
+type transcript struct {
+	name string // testdata/<name>.stdin and .stdout
+	pkg  string // the listener's main package
+	// config is superguard.yaml: {{.Dir}} is the run's directory, {{.URL}}
+	// the supervisord to reach.
+	config string
+	url    string // supervisord's URL; "" for a socket nobody serves
+	events []event
+	log    []logWant // log lines stderr must have
+}
+
+// play runs the listener on the transcript with its config and state store
+// in a temporary directory, and checks its exit status, its stdout against
+// the golden file and its stderr against log. It returns the state store's
+// path and stderr.
+func (tr transcript) play(t *testing.T) (statePath, stderr string) {
+	t.Helper()
+	dir := t.TempDir()
+	statePath = filepath.Join(dir, "state.db")
+	url := tr.url
+	if url == "" {
+		url = "unix://" + dir + "/no-supervisord.sock"
+	}
+	config := writeFile(t, dir, "superguard.yaml", strings.NewReplacer("{{.Dir}}", dir, "{{.URL}}", url).Replace(tr.config))
+	stdin := envelopes(filepath.Base(tr.pkg), tr.events)
+	r := runListener(t, tr.pkg, stdin, []string{"SUPERGUARD_CONFIG=" + config, "SUPERGUARD_STATE=" + statePath},
+		"-config", config, "-state", statePath, "-log-level", "info")
+	if r.code != 0 {
+		t.Errorf("exit %d on EOF, want 0", r.code)
+	}
+	base := filepath.Join("testdata", tr.name)
+	testsupport.Golden(t, base+".stdin", stdin)
+	testsupport.Golden(t, base+".stdout", []byte(r.stdout))
+	checkLog(t, r.stderr, tr.log)
+	return statePath, r.stderr
+}
+
 // envelopes renders events as real supervisord 4.2.5 sends them to pool:
 // serials from 1, len in characters.
 func envelopes(pool string, events []event) []byte {
@@ -122,14 +171,4 @@ func writeFile(t *testing.T, dir, name, text string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// compareTranscript checks stdin against testdata/<name>.stdin (so the input
-// is on disk for a reader, and changes to it show in review) and stdout
-// against testdata/<name>.stdout.
-func compareTranscript(t *testing.T, name string, stdin []byte, stdout string) {
-	t.Helper()
-	base := filepath.Join("testdata", name)
-	testsupport.Golden(t, base+".stdin", stdin)
-	testsupport.Golden(t, base+".stdout", []byte(stdout))
 }
