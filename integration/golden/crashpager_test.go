@@ -14,20 +14,9 @@ import (
 func TestCrashpagerTranscript(t *testing.T) {
 	t.Parallel()
 	_, stderr := transcript{
-		name: "crashpager",
-		pkg:  "./listeners/crashpager",
-		config: `host: h1
-state_path: {{.Dir}}/state.db
-supervisor:
-  url: {{.URL}}
-sinks:
-  - {name: log, type: log}
-routes:
-  - sinks: [log]
-listeners:
-  crashpager:
-    listeners: [haltguard]
-`,
+		name:   "crashpager",
+		pkg:    "./listeners/crashpager",
+		config: configHead + "  crashpager:\n    listeners: [haltguard]\n",
 		events: []event{
 			firstTick,
 			mmExited,

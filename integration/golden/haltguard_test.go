@@ -10,16 +10,7 @@ import (
 
 // haltguardConfig is the config of the haltguard transcripts: risk:rm is
 // critical, the trading group is what a halt stops.
-const haltguardConfig = `host: h1
-state_path: {{.Dir}}/state.db
-supervisor:
-  url: {{.URL}}
-sinks:
-  - {name: log, type: log}
-routes:
-  - sinks: [log]
-listeners:
-  haltguard:
+const haltguardConfig = configHead + `  haltguard:
     critical: [risk:rm]
     targets: [trading]
 `

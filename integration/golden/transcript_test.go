@@ -32,13 +32,25 @@ var (
 	deploy = event{"REMOTE_COMMUNICATION", "type:deploy\nv1 \u2713 done"}
 )
 
+// configHead is the start of every transcript's superguard.yaml: {{.Dir}}
+// is the run's directory, {{.URL}} the supervisord to reach. A transcript
+// appends its own section under listeners.
+const configHead = `host: h1
+state_path: {{.Dir}}/state.db
+supervisor:
+  url: {{.URL}}
+sinks:
+  - {name: log, type: log}
+routes:
+  - sinks: [log]
+listeners:
+`
+
 // transcript is one golden run of a listener binary.
 type transcript struct {
-	name string // testdata/<name>.stdin and .stdout
-	pkg  string // the listener's main package
-	// config is superguard.yaml: {{.Dir}} is the run's directory, {{.URL}}
-	// the supervisord to reach.
-	config string
+	name   string // testdata/<name>.stdin and .stdout
+	pkg    string // the listener's main package
+	config string // superguard.yaml (see configHead)
 	url    string // supervisord's URL; "" for a socket nobody serves
 	events []event
 	log    []logWant // log lines stderr must have
