@@ -54,7 +54,7 @@ func startChild(b *testing.B, yaml string, env ...string) *child {
 		b.Fatal(err)
 	}
 	cmd := exec.Command(harness.Bin(b, "./listeners/crashpager"), "-config", conf)
-	cmd.Env = append(os.Environ(), "SUPERVISOR_SERVER_URL=", "SUPERGUARD_STATE=", "SUPERGUARD_LOG_LEVEL=info")
+	cmd.Env = harness.CleanEnv("SUPERGUARD_LOG_LEVEL=info")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = stderr
 	in, err := cmd.StdinPipe()

@@ -93,8 +93,6 @@ func start(t *testing.T, sc scenario) *env {
 	}
 	envv := append([]string{
 		"PD_KEY=" + canaryRoutingKey,
-		"SUPERGUARD_STATE=", // the config's state_path, whatever the test's environment says
-		"SUPERGUARD_CONFIG=",
 		"SUPERGUARD_LOG_LEVEL=debug",
 	}, sc.Env...)
 	if !sc.NoSlackWebhook {

@@ -168,7 +168,7 @@ programs=strat_a
 			t.Errorf("%s stderr log = %q, %v; want the shipped /var/log/superguard/%s.log", name, path, err, name)
 		}
 	}
-	code, stdout, stderr := runBin(t, harness.Bin(t, haltguardPkg), append(os.Environ(), env...),
+	code, stdout, stderr := runBin(t, harness.Bin(t, haltguardPkg), harness.CleanEnv(env...),
 		"-check", "-config", s.Path("superguard.yaml"))
 	if code != 0 || !strings.Contains(stdout, "OK (checked against supervisord at "+s.URL+")") {
 		t.Errorf("haltguard -check against the suite: exit %d, stdout %q, stderr %q", code, stdout, stderr)

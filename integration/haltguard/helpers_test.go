@@ -339,7 +339,7 @@ func (sc *scenario) cli(t *testing.T, args ...string) (stdout, stderr string, co
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, harness.Bin(t, "./listeners/haltguard"), args...)
-	cmd.Env = append(cleanEnv(), "SUPERGUARD_CONFIG="+sc.config, pdKeyEnv+"="+pdKey)
+	cmd.Env = harness.CleanEnv("SUPERGUARD_CONFIG="+sc.config, pdKeyEnv+"="+pdKey)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -352,18 +352,6 @@ func (sc *scenario) cli(t *testing.T, args ...string) (stdout, stderr string, co
 		t.Fatalf("haltguard %v: %v", args, err)
 	}
 	return out.String(), errb.String(), code
-}
-
-// cleanEnv is the test's environment without SUPERVISOR_* and SUPERGUARD_*
-// variables, so a CLI run sees only what the scenario gives it.
-func cleanEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SUPERVISOR_") && !strings.HasPrefix(kv, "SUPERGUARD_") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 func ctxT(t testing.TB) context.Context {

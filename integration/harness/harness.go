@@ -80,7 +80,8 @@ type Options struct {
 	// UnixAuth puts Username/Password on the unix socket as well.
 	UnixAuth bool
 	// Env is added to supervisord's environment, which its children inherit.
-	// SUPERVISOR_* variables of the test process are never passed on.
+	// SUPERVISOR_* and SUPERGUARD_* variables of the test process are never
+	// passed on (see CleanEnv).
 	Env []string
 	// Expect lists problems the scenario must produce (the test fails if one
 	// never shows up); Tolerate lists problems it may produce. Any other
@@ -347,12 +348,17 @@ func writeTemplateFile(path, name, text string, data ConfData) error {
 	return nil
 }
 
-// supervisordEnv is the test's environment without SUPERVISOR_* (which
-// would mislead children about which supervisord they run under), plus extra.
-func supervisordEnv(extra []string) []string {
+// supervisordEnv is the environment supervisord and its children get.
+func supervisordEnv(extra []string) []string { return CleanEnv(extra...) }
+
+// CleanEnv returns the test's environment without SUPERVISOR_* variables
+// (which would mislead a child about which supervisord it runs under) and
+// SUPERGUARD_* ones (a developer's $SUPERGUARD_STATE or $SUPERGUARD_CONFIG
+// would point a listener or a command at a real installation), plus extra.
+func CleanEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SUPERVISOR_") {
+		if !strings.HasPrefix(kv, "SUPERVISOR_") && !strings.HasPrefix(kv, "SUPERGUARD_") {
 			env = append(env, kv)
 		}
 	}
