@@ -95,10 +95,10 @@ func TestDeadManRunLogsWithoutSecret(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	var logs strings.Builder
+	var logs testsupport.SyncBuffer
 	cfg := DeadManConfig{Method: "GET", Interval: 20 * time.Millisecond, Timeout: time.Second,
 		url: srv.URL + "/" + deadManCanary}
-	d := newDeadMan(cfg, nil, zerolog.New(syncWriter{&logs}))
+	d := newDeadMan(cfg, nil, zerolog.New(&logs))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.run(ctx); close(done) }()
@@ -109,9 +109,7 @@ func TestDeadManRunLogsWithoutSecret(t *testing.T) {
 	})
 	cancel()
 	<-done
-	logMu.Lock()
 	out := logs.String()
-	logMu.Unlock()
 	for _, want := range []string{`"message":"dead-man ping failed"`, `"consecutive_failures":1`, `"message":"dead-man ping recovered"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)
