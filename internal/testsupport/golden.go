@@ -10,9 +10,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files with what the tests produce")
 
-// Updating reports whether the test binary runs with -update.
-func Updating() bool { return *update }
-
 // Golden compares got with the golden file at path and reports a difference
 // with t.Errorf. With -update it writes got to path instead (creating its
 // directory).

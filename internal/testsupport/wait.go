@@ -5,13 +5,13 @@ import (
 	"time"
 )
 
-// Poll intervals: Eventually looks again after MinPollInterval, doubling the
-// pause up to MaxPollInterval, so a quick condition is seen at once and a
+// Poll intervals: Eventually looks again after minPollInterval, doubling the
+// pause up to maxPollInterval, so a quick condition is seen at once and a
 // slow one (an XML-RPC call, a log file) is not checked hundreds of times a
 // second.
 const (
-	MinPollInterval = 5 * time.Millisecond
-	MaxPollInterval = 50 * time.Millisecond
+	minPollInterval = 5 * time.Millisecond
+	maxPollInterval = 50 * time.Millisecond
 )
 
 // Eventually calls cond until it reports true, and fails the test with
@@ -19,7 +19,7 @@ const (
 // last (what cond saw on its last call).
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (ok bool, last string)) {
 	t.Helper()
-	if ok, last := Poll(timeout, cond); !ok {
+	if ok, last := poll(timeout, cond); !ok {
 		t.Fatalf("timed out after %v waiting for %s; last saw:\n%s", timeout, what, last)
 	}
 }
@@ -30,18 +30,18 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 	Eventually(t, timeout, what, func() (bool, string) { return cond(), "(condition false)" })
 }
 
-// Poll calls cond until it reports true or timeout passes, and returns its
+// poll calls cond until it reports true or timeout passes, and returns its
 // last answer. It always calls cond at least once, and once more after the
 // deadline, so a slow machine cannot make it give up without a final look.
-func Poll(timeout time.Duration, cond func() (ok bool, last string)) (bool, string) {
+func poll(timeout time.Duration, cond func() (ok bool, last string)) (bool, string) {
 	deadline := time.Now().Add(timeout)
-	pause := MinPollInterval
+	pause := minPollInterval
 	for {
 		ok, last := cond()
 		if ok || time.Now().After(deadline) {
 			return ok, last
 		}
 		time.Sleep(min(pause, time.Until(deadline)+time.Millisecond))
-		pause = min(2*pause, MaxPollInterval)
+		pause = min(2*pause, maxPollInterval)
 	}
 }
