@@ -67,3 +67,18 @@ func TestGetenv(t *testing.T) {
 		}
 	}
 }
+
+func TestReadJSONLines(t *testing.T) {
+	dir := t.TempDir()
+	type rec struct{ N int }
+	if got := ReadJSONLines[rec](t, filepath.Join(dir, "missing.jsonl")); got != nil {
+		t.Errorf("missing file: %v, want nil", got)
+	}
+	path := filepath.Join(dir, "r.jsonl")
+	if err := os.WriteFile(path, []byte("{\"N\":1}\n{\"N\":2}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := ReadJSONLines[rec](t, path); len(got) != 2 || got[0].N != 1 || got[1].N != 2 {
+		t.Errorf("ReadJSONLines = %+v", got)
+	}
+}

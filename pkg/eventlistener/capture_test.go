@@ -1,10 +1,8 @@
 package eventlistener_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -157,25 +155,7 @@ programs=member
 
 func readRecordedFrames(t *testing.T, path string) []recordedFrame {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var frames []recordedFrame
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var fr recordedFrame
-		if err := json.Unmarshal(sc.Bytes(), &fr); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		frames = append(frames, fr)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return frames
+	return testsupport.ReadJSONLines[recordedFrame](t, path)
 }
 
 func missingEvents(t *testing.T, path string, want []string) []string {
@@ -203,6 +183,9 @@ func missingEvents(t *testing.T, path string, want []string) []string {
 // valid UTF-8; output that is not UTF-8 arrives as `Undecodable: b'...'`.
 func TestCapturedLen(t *testing.T) {
 	frames := readRecordedFrames(t, capturedName+".jsonl")
+	if len(frames) == 0 {
+		t.Fatalf("no frames in %s.jsonl", capturedName)
+	}
 	raw, err := os.ReadFile(capturedName + ".stdin")
 	if err != nil {
 		t.Fatal(err)

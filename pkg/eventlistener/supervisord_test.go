@@ -1,9 +1,7 @@
 package eventlistener_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,25 +69,7 @@ autorestart=true
 
 func (l *live) records(t *testing.T) []listenerRecord {
 	t.Helper()
-	f, err := os.Open(l.out)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var recs []listenerRecord
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var r listenerRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("%s: %v", l.out, err)
-		}
-		recs = append(recs, r)
-	}
-	return recs
+	return testsupport.ReadJSONLines[listenerRecord](t, l.out)
 }
 
 // waitRecord polls the records until match finds one, and returns it.
