@@ -41,13 +41,16 @@ func sampleConfig(t *testing.T) string {
 	return path
 }
 
-// runBin runs a built binary with args and env (nil: the test's own
-// environment) and returns its exit code, stdout and stderr. Secrets must
+// runBin runs a built binary with args and env (nil: harness.CleanEnv, the
+// test's own environment without SUPERVISOR_* and SUPERGUARD_*) and returns its exit code, stdout and stderr. Secrets must
 // not appear in either stream.
 func runBin(t *testing.T, bin string, env []string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
+	if env == nil {
+		cmd.Env = harness.CleanEnv()
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	code := 0
@@ -66,10 +69,10 @@ func runBin(t *testing.T, bin string, env []string, args ...string) (int, string
 	return code, stdout.String(), stderr.String()
 }
 
-// envWithout returns the test's environment without the named variables.
+// envWithout returns harness.CleanEnv without the named variables.
 func envWithout(names ...string) []string {
 	var out []string
-	for _, kv := range os.Environ() {
+	for _, kv := range harness.CleanEnv() {
 		name, _, _ := strings.Cut(kv, "=")
 		drop := false
 		for _, n := range names {
