@@ -71,6 +71,15 @@ func summary(as []*alert.Alert) string {
 	return b.String()
 }
 
+// wantAlerts fails the test unless the alerts submitted since the last
+// take are want, as summary writes them.
+func (f *fixture) wantAlerts(t *testing.T, want string) {
+	t.Helper()
+	if got := summary(f.sub.take()); got != want {
+		t.Fatalf("alerts:\n%swant:\n%s", got, want)
+	}
+}
+
 // fakeSupervisor answers the XML-RPC calls crashpager makes from canned data.
 type fakeSupervisor struct {
 	mu      sync.Mutex
