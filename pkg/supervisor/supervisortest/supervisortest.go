@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -339,22 +340,15 @@ func (s *Server) WaitProcessState(t testing.TB, name string, want supervisor.Pro
 	t.Helper()
 	c := s.newClient(t, s.URL)
 	defer c.Close()
-	deadline := time.Now().Add(WaitTimeout)
-	var (
-		info supervisor.ProcessInfo
-		err  error
-	)
-	for time.Now().Before(deadline) {
+	var info supervisor.ProcessInfo
+	testsupport.Eventually(t, WaitTimeout, fmt.Sprintf("supervisortest: process %s to be %v", name, want), func() (bool, string) {
+		var err error
 		info, err = c.GetProcessInfo(context.Background(), name)
-		if err == nil && info.State == want {
-			return info
+		if err != nil {
+			return false, err.Error()
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("supervisortest: process %s not %v after %v: %v", name, want, WaitTimeout, err)
-	}
-	t.Fatalf("supervisortest: process %s is %v, not %v after %v (spawnerr %q)", name, info.State, want, WaitTimeout, info.SpawnErr)
+		return info.State == want, fmt.Sprintf("%v (spawnerr %q)", info.State, info.SpawnErr)
+	})
 	return info
 }
 
