@@ -92,7 +92,7 @@ watchdog: {interval: 1s}`,
 	var ops bytes.Buffer
 	for _, args := range [][]string{{"outbox"}, {"outbox", "-dead"}, {"outbox", "-json"}, {"incidents", "-json"}} {
 		cmd := exec.Command(bin, append(args, "-config", e.s.Path("superguard.yaml"))...)
-		cmd.Env = harness.CleanEnv("AM_PASS="+canaryAMPassword, "PD_KEY="+canaryRoutingKey,
+		cmd.Env = testsupport.CleanEnv("AM_PASS="+canaryAMPassword, "PD_KEY="+canaryRoutingKey,
 			"SLACK_URL="+e.slack.URL(), "DM_URL="+dm.URL+"/ping/"+canaryDeadMan)
 		out, err := cmd.CombinedOutput()
 		if err != nil {

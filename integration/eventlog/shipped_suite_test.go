@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -49,7 +50,7 @@ func runBin(t *testing.T, bin string, env []string, args ...string) (int, string
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	if env == nil {
-		cmd.Env = harness.CleanEnv()
+		cmd.Env = testsupport.CleanEnv()
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -72,7 +73,7 @@ func runBin(t *testing.T, bin string, env []string, args ...string) (int, string
 // envWithout returns harness.CleanEnv without the named variables.
 func envWithout(names ...string) []string {
 	var out []string
-	for _, kv := range harness.CleanEnv() {
+	for _, kv := range testsupport.CleanEnv() {
 		name, _, _ := strings.Cut(kv, "=")
 		drop := false
 		for _, n := range names {
@@ -171,7 +172,7 @@ programs=strat_a
 			t.Errorf("%s stderr log = %q, %v; want the shipped /var/log/superguard/%s.log", name, path, err, name)
 		}
 	}
-	code, stdout, stderr := runBin(t, harness.Bin(t, haltguardPkg), harness.CleanEnv(env...),
+	code, stdout, stderr := runBin(t, harness.Bin(t, haltguardPkg), testsupport.CleanEnv(env...),
 		"-check", "-config", s.Path("superguard.yaml"))
 	if code != 0 || !strings.Contains(stdout, "OK (checked against supervisord at "+s.URL+")") {
 		t.Errorf("haltguard -check against the suite: exit %d, stdout %q, stderr %q", code, stdout, stderr)

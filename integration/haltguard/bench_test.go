@@ -419,7 +419,7 @@ func waitStops(b *testing.B, s *harness.Supervisord, offset int64, wantExited bo
 
 func runCLI(bin, configPath string, args ...string) (string, error) {
 	cmd := exec.Command(bin, args...)
-	cmd.Env = harness.CleanEnv("SUPERGUARD_CONFIG=" + configPath)
+	cmd.Env = testsupport.CleanEnv("SUPERGUARD_CONFIG=" + configPath)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -339,7 +339,7 @@ func (sc *scenario) cli(t *testing.T, args ...string) (stdout, stderr string, co
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, harness.Bin(t, "./listeners/haltguard"), args...)
-	cmd.Env = harness.CleanEnv("SUPERGUARD_CONFIG="+sc.config, pdKeyEnv+"="+pdKey)
+	cmd.Env = testsupport.CleanEnv("SUPERGUARD_CONFIG="+sc.config, pdKeyEnv+"="+pdKey)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

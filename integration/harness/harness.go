@@ -16,6 +16,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -81,7 +82,7 @@ type Options struct {
 	UnixAuth bool
 	// Env is added to supervisord's environment, which its children inherit.
 	// SUPERVISOR_* and SUPERGUARD_* variables of the test process are never
-	// passed on (see CleanEnv).
+	// passed on (see testsupport.CleanEnv).
 	Env []string
 	// Expect lists problems the scenario must produce (the test fails if one
 	// never shows up); Tolerate lists problems it may produce. Any other
@@ -349,21 +350,7 @@ func writeTemplateFile(path, name, text string, data ConfData) error {
 }
 
 // supervisordEnv is the environment supervisord and its children get.
-func supervisordEnv(extra []string) []string { return CleanEnv(extra...) }
-
-// CleanEnv returns the test's environment without SUPERVISOR_* variables
-// (which would mislead a child about which supervisord it runs under) and
-// SUPERGUARD_* ones (a developer's $SUPERGUARD_STATE or $SUPERGUARD_CONFIG
-// would point a listener or a command at a real installation), plus extra.
-func CleanEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SUPERVISOR_") && !strings.HasPrefix(kv, "SUPERGUARD_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
-}
+func supervisordEnv(extra []string) []string { return testsupport.CleanEnv(extra...) }
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

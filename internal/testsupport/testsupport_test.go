@@ -3,6 +3,8 @@ package testsupport
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -80,5 +82,20 @@ func TestReadJSONLines(t *testing.T) {
 	}
 	if got := ReadJSONLines[rec](t, path); len(got) != 2 || got[0].N != 1 || got[1].N != 2 {
 		t.Errorf("ReadJSONLines = %+v", got)
+	}
+}
+
+func TestCleanEnv(t *testing.T) {
+	t.Setenv("SUPERGUARD_STATE", "/var/lib/superguard/state.db")
+	t.Setenv("SUPERVISOR_SERVER_URL", "unix:///run/supervisor.sock")
+	t.Setenv("TESTSUPPORT_KEPT", "yes")
+	env := CleanEnv("EXTRA=1")
+	if !slices.Contains(env, "TESTSUPPORT_KEPT=yes") || env[len(env)-1] != "EXTRA=1" {
+		t.Errorf("CleanEnv lost variables: %q", env)
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "SUPERGUARD_") || strings.HasPrefix(kv, "SUPERVISOR_") {
+			t.Errorf("CleanEnv kept %s", kv)
+		}
 	}
 }

@@ -51,7 +51,8 @@ type Options struct {
 	Username, Password string
 	// Inet also serves XML-RPC on 127.0.0.1 at a free port (Server.InetURL).
 	Inet bool
-	// Env is added to supervisord's environment (children inherit it).
+	// Env is added to supervisord's environment (children inherit it), which
+	// is the test's without SUPERVISOR_* and SUPERGUARD_* variables.
 	Env []string
 }
 
@@ -168,7 +169,7 @@ func start(t testing.TB, bin string, opts Options) (*Server, error) {
 	defer out.Close()
 	cmd := exec.Command(bin, "-n", "-c", s.ConfPath)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), opts.Env...)
+	cmd.Env = testsupport.CleanEnv(opts.Env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group, so that a supervisord that had to be killed
 	// does not leave its children behind.
