@@ -14,7 +14,8 @@ type Listener struct {
 	Name    string
 	Command string // a template, e.g. {{bin "./listeners/haltguard"}} -config {{.Dir}}/superguard.yaml
 	Events  string // supervisord's events= value
-	// BufferSize defaults to 1024, Priority to 1000, StopWaitSecs to 10.
+	// BufferSize defaults to 1024, Priority to 1000 (so 0 cannot be asked
+	// for), StopWaitSecs to 10.
 	BufferSize, Priority, StopWaitSecs int
 	// Extra lines (environment=..., and so on), appended as they are.
 	Extra []string
