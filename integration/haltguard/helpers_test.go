@@ -142,9 +142,29 @@ listeners:
 		sc.waitLog(t, `"message":"haltguard starting"`, waitUp)
 		return sc
 	}
-	// Steady state: the start-up check has run.
+	// Steady state: the start-up check has run, and haltguard has handled
+	// the state events of the start-up, which supervisord delivers after it
+	// is RUNNING; a halt the test makes next would otherwise race with a
+	// target's late RUNNING event (and haltguard would stop that target
+	// itself, as started while halted).
 	sc.waitLog(t, `"message":"reconciled"`, waitUp)
+	if strings.Contains(st.events, "REMOTE_COMMUNICATION") && len(st.expect) == 0 {
+		sc.barrier(t)
+	}
 	return sc
+}
+
+// barrier waits until haltguard has handled every event supervisord queued
+// for it so far: supervisord delivers a pool's events in order, so once an
+// event of a type haltguard ignores, sent now, is handled (the debug log
+// says so), every earlier one is. Call it once per scenario, with no other
+// REMOTE_COMMUNICATION sent before.
+func (sc *scenario) barrier(t *testing.T) {
+	t.Helper()
+	if err := sc.Client.SendRemoteCommEvent(ctxT(t), "superguard.test.barrier", ""); err != nil {
+		t.Fatal(err)
+	}
+	sc.waitLog(t, `"eventname":"REMOTE_COMMUNICATION".*"message":"event handled"`, waitUp)
 }
 
 func indent(s, prefix string) string {
