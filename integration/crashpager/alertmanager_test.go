@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -117,7 +118,7 @@ receivers:
 			t.Logf("alertmanager log:\n%s", b)
 		}
 	})
-	harness.Eventually(t, 30*time.Second, "alertmanager ready", func() (bool, string) {
+	testsupport.Eventually(t, 30*time.Second, "alertmanager ready", func() (bool, string) {
 		resp, err := http.Get(am.URL + "/-/ready")
 		if err != nil {
 			return false, err.Error()
@@ -209,7 +210,7 @@ func TestFatalThroughRealAlertmanager(t *testing.T) {
 	})
 	fatal := key("feed", alert.CondFatal)
 	e.s.WaitProcessState(t, "feed", supervisor.ProcessFatal, 30*time.Second)
-	harness.Eventually(t, 30*time.Second, "the FATAL firing in Alertmanager", func() (bool, string) {
+	testsupport.Eventually(t, 30*time.Second, "the FATAL firing in Alertmanager", func() (bool, string) {
 		alerts := am.activeAlerts(t)
 		return hasAlert(alerts, "dedup_key", fatal), fmt.Sprint(alerts)
 	})
@@ -225,7 +226,7 @@ func TestFatalThroughRealAlertmanager(t *testing.T) {
 
 	writeFile(t, e.s.Path("fixed"), "")
 	e.startProcess(t, "feed")
-	harness.Eventually(t, 60*time.Second, "Alertmanager's webhook to report the FATAL resolved", func() (bool, string) {
+	testsupport.Eventually(t, 60*time.Second, "Alertmanager's webhook to report the FATAL resolved", func() (bool, string) {
 		return am.resolved(fatal), fmt.Sprintf("%d webhook posts", am.posts())
 	})
 	if hasAlert(am.activeAlerts(t), "dedup_key", fatal) {

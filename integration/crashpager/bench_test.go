@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 )
 
 // The benchmarks drive the crashpager binary the way supervisord does:
@@ -54,7 +55,7 @@ func startChild(b *testing.B, yaml string, env ...string) *child {
 		b.Fatal(err)
 	}
 	cmd := exec.Command(harness.Bin(b, "./listeners/crashpager"), "-config", conf)
-	cmd.Env = append(os.Environ(), "SUPERVISOR_SERVER_URL=", "SUPERGUARD_STATE=", "SUPERGUARD_LOG_LEVEL=info")
+	cmd.Env = testsupport.CleanEnv("SUPERGUARD_LOG_LEVEL=info")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = stderr
 	in, err := cmd.StdinPipe()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 )
 
@@ -46,7 +47,7 @@ stderr_logfile={{.Dir}}/p%02d.err
 		NoSlackWebhook: true,
 		StartTimeout:   2 * time.Minute, // fifty spawns on a busy machine
 	})
-	harness.Eventually(t, 60*time.Second, "every program running", func() (bool, string) {
+	testsupport.Eventually(t, 60*time.Second, "every program running", func() (bool, string) {
 		infos, err := e.s.Client.GetAllProcessInfo(t.Context())
 		if err != nil {
 			return false, err.Error()

@@ -1,10 +1,12 @@
 package crashpager_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/alerttest"
 	"github.com/superguard/superguard/pkg/state"
@@ -135,23 +137,15 @@ func countMessages(msgs []alerttest.SlackMessage, substr string) int {
 // waitSent waits until every outbox row of k is sent (or dead).
 func (e *env) waitSent(t *testing.T, st *state.Store, k string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		done, n := true, 0
-		for _, d := range deliveries(t, st, k) {
-			n++
+	testsupport.Eventually(t, timeout, "outbox rows of "+k+" delivered", func() (bool, string) {
+		ds := deliveries(t, st, k)
+		for _, d := range ds {
 			if d.Status == state.Pending || d.Status == state.Sending {
-				done = false
+				return false, fmt.Sprintf("%+v", ds)
 			}
 		}
-		if done && n > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("outbox rows of %s not delivered after %s", k, timeout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return len(ds) > 0, "no outbox rows"
+	})
 }
 
 // brokenUntilFixed is a program that fails at once until the file fixed

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/alerttest"
 	"github.com/superguard/superguard/pkg/state"
@@ -50,7 +50,7 @@ func (e *env) killCrashpager(t *testing.T) {
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill crashpager %d: %v", old, err)
 	}
-	harness.Eventually(t, 30*time.Second, "crashpager restarted", func() (bool, string) {
+	testsupport.Eventually(t, 30*time.Second, "crashpager restarted", func() (bool, string) {
 		i := e.info(t, "crashpager")
 		return i.State == supervisor.ProcessRunning && i.PID != old && i.PID != 0, i.StateName
 	})
@@ -113,7 +113,7 @@ stderr_logfile={{.Dir}}/once.err
 	exited := key("once", alert.CondExited)
 	writeFile(t, e.s.Path("go"), "")
 	marker := e.s.Path("paused")
-	harness.Eventually(t, 30*time.Second, "the pause marker", func() (bool, string) {
+	testsupport.Eventually(t, 30*time.Second, "the pause marker", func() (bool, string) {
 		b, err := os.ReadFile(marker)
 		return err == nil && strings.TrimSpace(string(b)) == exited, string(b)
 	})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/alerttest"
 	"github.com/superguard/superguard/pkg/state"
@@ -58,7 +59,7 @@ watchdog: {interval: 1s}`,
 
 	st := e.openStore(t)
 	fatal := key("feed", alert.CondFatal)
-	harness.Eventually(t, 60*time.Second, "every sink to have failed", func() (bool, string) {
+	testsupport.Eventually(t, 60*time.Second, "every sink to have failed", func() (bool, string) {
 		var last strings.Builder
 		failed := map[string]bool{}
 		for _, d := range deliveries(t, st, fatal) {
@@ -67,7 +68,7 @@ watchdog: {interval: 1s}`,
 		}
 		return failed["slack"] && failed["pd"] && failed["am"], last.String()
 	})
-	harness.Eventually(t, 30*time.Second, "dead-man pings and Watchdog failures", func() (bool, string) {
+	testsupport.Eventually(t, 30*time.Second, "dead-man pings and Watchdog failures", func() (bool, string) {
 		log := e.s.ReadListenerStderr("crashpager")
 		return pings.Load() >= 2 && strings.Contains(log, "dead-man ping failed") &&
 			strings.Contains(log, "watchdog alert not posted"), log
@@ -91,7 +92,7 @@ watchdog: {interval: 1s}`,
 	var ops bytes.Buffer
 	for _, args := range [][]string{{"outbox"}, {"outbox", "-dead"}, {"outbox", "-json"}, {"incidents", "-json"}} {
 		cmd := exec.Command(bin, append(args, "-config", e.s.Path("superguard.yaml"))...)
-		cmd.Env = append(os.Environ(), "SUPERGUARD_STATE=", "AM_PASS="+canaryAMPassword, "PD_KEY="+canaryRoutingKey,
+		cmd.Env = testsupport.CleanEnv("AM_PASS="+canaryAMPassword, "PD_KEY="+canaryRoutingKey,
 			"SLACK_URL="+e.slack.URL(), "DM_URL="+dm.URL+"/ping/"+canaryDeadMan)
 		out, err := cmd.CombinedOutput()
 		if err != nil {

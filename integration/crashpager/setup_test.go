@@ -93,8 +93,6 @@ func start(t *testing.T, sc scenario) *env {
 	}
 	envv := append([]string{
 		"PD_KEY=" + canaryRoutingKey,
-		"SUPERGUARD_STATE=", // the config's state_path, whatever the test's environment says
-		"SUPERGUARD_CONFIG=",
 		"SUPERGUARD_LOG_LEVEL=debug",
 	}, sc.Env...)
 	if !sc.NoSlackWebhook {
@@ -120,18 +118,7 @@ func start(t *testing.T, sc scenario) *env {
 	if sc.Command != "" {
 		cmd = renderCommand(t, sc.Command, cmd)
 	}
-	conf := fmt.Sprintf(`[eventlistener:crashpager]
-command=%s
-events=%s
-buffer_size=1024
-priority=1000
-autorestart=true
-startsecs=1
-stopwaitsecs=10
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/crashpager.err
-
-%s`, cmd, sc.Events, sc.Programs)
+	conf := harness.Listener{Name: "crashpager", Command: cmd, Events: sc.Events}.Section() + "\n" + sc.Programs
 	e.s = harness.Start(t, harness.Options{
 		Sections:     conf,
 		Files:        map[string]string{"superguard.yaml": yaml},

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/integration/eventrecord"
-	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -82,7 +82,7 @@ stderr_logfile={{.Dir}}/trip.err
 	wg.Go(func() { mirrorHeartbeats(ctx, t, st, "tl", e.s.Path("tl.jsonl")) })
 
 	// Healthy: TICKs handled, heartbeats fresh, no page.
-	harness.Eventually(t, 60*time.Second, "four heartbeats of tl", func() (bool, string) {
+	testsupport.Eventually(t, 60*time.Second, "four heartbeats of tl", func() (bool, string) {
 		recs, _ := eventrecord.ReadFile(e.s.Path("tl.jsonl"))
 		return len(eventrecord.Events(recs, "TICK_5")) >= 4, ""
 	})
@@ -157,7 +157,7 @@ func TestDeadManPingsArrive(t *testing.T) {
 		Crashpager: "deadman: {url_env: DM_URL, method: POST, interval: 1s, timeout: 1s}",
 		Env:        []string{"DM_URL=" + srv.URL + "/ping/" + canaryDeadMan},
 	})
-	harness.Eventually(t, 30*time.Second, "three dead-man pings", func() (bool, string) {
+	testsupport.Eventually(t, 30*time.Second, "three dead-man pings", func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(hits) >= 3, strings.Join(hits, "\n")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 )
 
 // wait bounds every wait: generous, because the machine may be busy.
@@ -94,7 +95,7 @@ func parseLines(t *testing.T, text, listener string) []line {
 // and returns all event lines and the matching ones.
 func events(t *testing.T, s *harness.Supervisord, name string, n int, what string, keep func(line) bool) (all, matched []line) {
 	t.Helper()
-	harness.Eventually(t, wait, what, func() (bool, string) {
+	testsupport.Eventually(t, wait, what, func() (bool, string) {
 		all, matched = nil, nil
 		for _, l := range parseLines(t, s.ReadListenerStderr(name), name) {
 			if l.Message != "event" {

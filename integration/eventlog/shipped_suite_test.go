@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -41,13 +42,16 @@ func sampleConfig(t *testing.T) string {
 	return path
 }
 
-// runBin runs a built binary with args and env (nil: the test's own
-// environment) and returns its exit code, stdout and stderr. Secrets must
+// runBin runs a built binary with args and env (nil: harness.CleanEnv, the
+// test's own environment without SUPERVISOR_* and SUPERGUARD_*) and returns its exit code, stdout and stderr. Secrets must
 // not appear in either stream.
 func runBin(t *testing.T, bin string, env []string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
+	if env == nil {
+		cmd.Env = testsupport.CleanEnv()
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	code := 0
@@ -66,10 +70,10 @@ func runBin(t *testing.T, bin string, env []string, args ...string) (int, string
 	return code, stdout.String(), stderr.String()
 }
 
-// envWithout returns the test's environment without the named variables.
+// envWithout returns harness.CleanEnv without the named variables.
 func envWithout(names ...string) []string {
 	var out []string
-	for _, kv := range os.Environ() {
+	for _, kv := range testsupport.CleanEnv() {
 		name, _, _ := strings.Cut(kv, "=")
 		drop := false
 		for _, n := range names {
@@ -168,7 +172,7 @@ programs=strat_a
 			t.Errorf("%s stderr log = %q, %v; want the shipped /var/log/superguard/%s.log", name, path, err, name)
 		}
 	}
-	code, stdout, stderr := runBin(t, harness.Bin(t, haltguardPkg), append(os.Environ(), env...),
+	code, stdout, stderr := runBin(t, harness.Bin(t, haltguardPkg), testsupport.CleanEnv(env...),
 		"-check", "-config", s.Path("superguard.yaml"))
 	if code != 0 || !strings.Contains(stdout, "OK (checked against supervisord at "+s.URL+")") {
 		t.Errorf("haltguard -check against the suite: exit %d, stdout %q, stderr %q", code, stdout, stderr)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -113,19 +114,11 @@ stdout_logfile=NONE
 stderr_logfile=NONE
 `
 
-// haltguardBlock is the shipped [eventlistener:haltguard] block.
-const haltguardBlock = `
-[eventlistener:haltguard]
-command={{bin "./listeners/haltguard"}} -config {{.Dir}}/superguard.yaml
-events=PROCESS_STATE,TICK_5,REMOTE_COMMUNICATION
-buffer_size=1024
-priority=1000
-autorestart=true
-startsecs=1
-stopwaitsecs=15
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/haltguard.err
-`
+// haltguardBlock is the shipped [eventlistener:haltguard] block, at priority.
+func haltguardBlock(priority int) string {
+	return harness.Listener{Name: "haltguard", Command: haltguardCommand, Events: "PROCESS_STATE,TICK_5,REMOTE_COMMUNICATION",
+		Priority: priority, StopWaitSecs: 15}.Section()
+}
 
 func benchFloor(b *testing.B) {
 	s := harness.Start(b, harness.Options{Sections: benchSections})
@@ -156,7 +149,7 @@ func benchHaltguard(b *testing.B, v hgVariant) {
 	}
 	onExited := v.onExited
 	s := harness.Start(b, harness.Options{
-		Sections: sections + strings.Replace(haltguardBlock, "priority=1000", fmt.Sprintf("priority=%d", v.priority), 1),
+		Sections: sections + haltguardBlock(v.priority),
 		Files: map[string]string{"superguard.yaml": fmt.Sprintf(`host: bench
 state_path: {{.Dir}}/state.db
 supervisor: {url: "{{.URL}}"}
@@ -231,7 +224,7 @@ func drainEvents(b *testing.B, s *harness.Supervisord, n int) {
 func haltStarted(b *testing.B, s *harness.Supervisord, n int) time.Time {
 	b.Helper()
 	var at time.Time
-	harness.Eventually(b, waitHalt, fmt.Sprintf("halt audit line #%d", n), func() (bool, string) {
+	testsupport.Eventually(b, waitHalt, fmt.Sprintf("halt audit line #%d", n), func() (bool, string) {
 		seen := 0
 		for _, line := range strings.Split(s.ReadListenerStderr("haltguard"), "\n") {
 			var m struct{ Message, Action, Time string }
@@ -335,7 +328,7 @@ func report(b *testing.B, samples []time.Duration) {
 // stopwaitsecs and a SIGKILL).
 func waitBenchTargets(b *testing.B, s *harness.Supervisord) {
 	b.Helper()
-	harness.Eventually(b, waitUp, "every target RUNNING sleep", func() (bool, string) {
+	testsupport.Eventually(b, waitUp, "every target RUNNING sleep", func() (bool, string) {
 		procs, err := s.Client.GetAllProcessInfo(ctxT(b))
 		if err != nil {
 			return false, err.Error()
@@ -389,8 +382,7 @@ var logLine = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ (e
 // "exited:" line (when wantExited) and of the last "stopped:" line.
 func waitStops(b *testing.B, s *harness.Supervisord, offset int64, wantExited bool) (exited, last time.Time) {
 	b.Helper()
-	deadline := time.Now().Add(waitHalt)
-	for {
+	testsupport.Eventually(b, waitHalt, "every target stopped", func() (bool, string) {
 		exited, last = time.Time{}, time.Time{}
 		stopped := 0
 		f, err := os.Open(s.LogPath)
@@ -419,19 +411,15 @@ func waitStops(b *testing.B, s *harness.Supervisord, offset int64, wantExited bo
 			}
 		}
 		f.Close()
-		if stopped >= benchTargets && (!wantExited || !exited.IsZero()) {
-			return exited, last
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("after %v: %d of %d targets stopped, exited line found: %v", waitHalt, stopped, benchTargets, !exited.IsZero())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return stopped >= benchTargets && (!wantExited || !exited.IsZero()),
+			fmt.Sprintf("%d of %d targets stopped, exited line found: %v", stopped, benchTargets, !exited.IsZero())
+	})
+	return exited, last
 }
 
 func runCLI(bin, configPath string, args ...string) (string, error) {
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(cleanEnv(), "SUPERGUARD_CONFIG="+configPath)
+	cmd.Env = testsupport.CleanEnv("SUPERGUARD_CONFIG=" + configPath)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

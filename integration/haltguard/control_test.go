@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -69,7 +69,7 @@ func TestOperatorCommands(t *testing.T) {
 	if l := sc.latch(t); l.Latched {
 		t.Errorf("still latched after resume: %+v", l)
 	}
-	harness.Eventually(t, waitHalt, "the halt incident resolved", func() (bool, string) {
+	testsupport.Eventually(t, waitHalt, "the halt incident resolved", func() (bool, string) {
 		return sc.pd.Resolves(manualKey) == 1, ""
 	})
 	out, _, code = sc.cli(t, "status")
@@ -167,7 +167,7 @@ stderr_logfile={{.Dir}}/gated.err
 `,
 	})
 	sc.WaitProcessState(t, "trading:gated", supervisor.ProcessRunning, waitUp)
-	harness.Eventually(t, waitUp, "the gate to exec the strategy", func() (bool, string) {
+	testsupport.Eventually(t, waitUp, "the gate to exec the strategy", func() (bool, string) {
 		b, _ := os.ReadFile(sc.Path("gated.err"))
 		return strings.Contains(string(b), "fakestrategy[gated]: started"), string(b)
 	})

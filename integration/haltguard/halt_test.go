@@ -1,11 +1,12 @@
 package haltguard
 
 import (
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -83,16 +84,9 @@ func TestFatalHaltsAndLatchHolds(t *testing.T) {
 // the new one finished its start-up check.
 func waitRestart(t *testing.T, sc *scenario, oldPID int) {
 	t.Helper()
-	deadline := time.Now().Add(waitUp)
-	for {
+	testsupport.Eventually(t, waitUp, "haltguard restarted with a new pid", func() (bool, string) {
 		info, err := sc.Client.GetProcessInfo(ctxT(t), "haltguard:haltguard")
-		if err == nil && info.State == supervisor.ProcessRunning && info.PID != oldPID {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("haltguard not restarted: %+v %v", info, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err == nil && info.State == supervisor.ProcessRunning && info.PID != oldPID, fmt.Sprintf("%+v %v", info, err)
+	})
 	sc.WaitListenerLogCount(t, "haltguard", `"message":"reconciled"`, 2, waitUp)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert/alerttest"
 	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -73,6 +74,9 @@ priority=10
 stderr_logfile={{.Dir}}/risk_manager.err
 `
 
+// haltguardCommand runs the built haltguard on the scenario's config.
+const haltguardCommand = `{{bin "./listeners/haltguard"}} -config {{.Dir}}/superguard.yaml`
+
 func start(t *testing.T, st stack) *scenario {
 	t.Helper()
 	if st.targets == 0 {
@@ -88,9 +92,9 @@ func start(t *testing.T, st stack) *scenario {
 		st.haltguard += "\nverify_timeout: 5s"
 	}
 	pd := alerttest.NewPagerDuty(t)
-	env := ""
+	var env []string
 	if st.listenerEnv != "" {
-		env = "environment=" + st.listenerEnv
+		env = append(env, "environment="+st.listenerEnv)
 	}
 	sections := riskSection + fmt.Sprintf(`
 [program:strat]
@@ -103,20 +107,8 @@ stopwaitsecs=5
 priority=20
 
 [group:trading]
-programs=strat%s
-
-[eventlistener:haltguard]
-command={{bin "./listeners/haltguard"}} -config {{.Dir}}/superguard.yaml
-events=%s
-buffer_size=%d
-priority=1000
-autorestart=true
-startsecs=1
-stopwaitsecs=10
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/haltguard.err
-%s
-`, st.targetArgs, st.targets, st.members, st.events, st.bufferSize, env) + st.extra
+programs=strat%s`, st.targetArgs, st.targets, st.members) + harness.Listener{Name: "haltguard", Command: haltguardCommand,
+		Events: st.events, BufferSize: st.bufferSize, Extra: env}.Section() + "\n" + st.extra
 
 	yaml := `host: ` + host + `
 state_path: {{.Dir}}/state.db
@@ -150,17 +142,29 @@ listeners:
 		sc.waitLog(t, `"message":"haltguard starting"`, waitUp)
 		return sc
 	}
-	// Steady state: the start-up check has run.
+	// Steady state: the start-up check has run, and haltguard has handled
+	// the state events of the start-up, which supervisord delivers after it
+	// is RUNNING; a halt the test makes next would otherwise race with a
+	// target's late RUNNING event (and haltguard would stop that target
+	// itself, as started while halted).
 	sc.waitLog(t, `"message":"reconciled"`, waitUp)
-	if strings.HasPrefix(st.events, "PROCESS_STATE,") && st.bufferSize >= 1024 && len(st.expect) == 0 && st.members == "" {
-		// ... and haltguard has handled the RUNNING events supervisord
-		// queued while it started (every target's, the risk manager's and
-		// its own): on a loaded machine they can still be on their way,
-		// and a target's RUNNING seen after a halt is enforced as a start
-		// while halted.
-		sc.WaitListenerLogCount(t, "haltguard", `"eventname":"PROCESS_STATE_RUNNING"`, st.targets+2, waitUp)
+	if strings.Contains(st.events, "REMOTE_COMMUNICATION") && len(st.expect) == 0 {
+		sc.barrier(t)
 	}
 	return sc
+}
+
+// barrier waits until haltguard has handled every event supervisord queued
+// for it so far: supervisord delivers a pool's events in order, so once an
+// event of a type haltguard ignores, sent now, is handled (the debug log
+// says so), every earlier one is. Call it once per scenario, with no other
+// REMOTE_COMMUNICATION sent before.
+func (sc *scenario) barrier(t *testing.T) {
+	t.Helper()
+	if err := sc.Client.SendRemoteCommEvent(ctxT(t), "superguard.test.barrier", ""); err != nil {
+		t.Fatal(err)
+	}
+	sc.waitLog(t, `"eventname":"REMOTE_COMMUNICATION".*"message":"event handled"`, waitUp)
 }
 
 func indent(s, prefix string) string {
@@ -192,7 +196,7 @@ func (sc *scenario) targets(t *testing.T) []supervisor.ProcessInfo {
 // waitTargets waits until every target is in state want.
 func (sc *scenario) waitTargets(t *testing.T, want supervisor.ProcessState, timeout time.Duration) {
 	t.Helper()
-	harness.Eventually(t, timeout, "every target "+want.String(), func() (bool, string) {
+	testsupport.Eventually(t, timeout, "every target "+want.String(), func() (bool, string) {
 		var bad []string
 		for _, p := range sc.targets(t) {
 			if p.State != want {
@@ -252,7 +256,7 @@ func (sc *scenario) audits(action string) []map[string]any {
 func (sc *scenario) waitAudit(t *testing.T, action string, match func(map[string]any) bool, timeout time.Duration) map[string]any {
 	t.Helper()
 	var found map[string]any
-	harness.Eventually(t, timeout, "audit line "+action, func() (bool, string) {
+	testsupport.Eventually(t, timeout, "audit line "+action, func() (bool, string) {
 		for _, m := range sc.audits(action) {
 			if match == nil || match(m) {
 				found = m
@@ -302,7 +306,7 @@ func (sc *scenario) waitTicks(t *testing.T, n int) {
 		return hb.Tick
 	}
 	last, seen := beat(), 0
-	harness.Eventually(t, time.Duration(n+2)*8*time.Second, fmt.Sprintf("%d TICK checks", n), func() (bool, string) {
+	testsupport.Eventually(t, time.Duration(n+2)*8*time.Second, fmt.Sprintf("%d TICK checks", n), func() (bool, string) {
 		if b := beat(); b.After(last) {
 			last, seen = b, seen+1
 		}
@@ -315,7 +319,7 @@ func (sc *scenario) waitTicks(t *testing.T, n int) {
 func (sc *scenario) waitPage(t *testing.T, key, want string) alerttest.PagerDutyEvent {
 	t.Helper()
 	var ev alerttest.PagerDutyEvent
-	harness.Eventually(t, waitHalt, fmt.Sprintf("a page for %s with %q", key, want), func() (bool, string) {
+	testsupport.Eventually(t, waitHalt, fmt.Sprintf("a page for %s with %q", key, want), func() (bool, string) {
 		var seen []string
 		for _, e := range sc.pd.Events() {
 			if e.DedupKey == key && e.Action == "trigger" && e.Payload != nil && strings.Contains(e.Payload.Summary, want) {
@@ -355,7 +359,7 @@ func (sc *scenario) cli(t *testing.T, args ...string) (stdout, stderr string, co
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, harness.Bin(t, "./listeners/haltguard"), args...)
-	cmd.Env = append(cleanEnv(), "SUPERGUARD_CONFIG="+sc.config, pdKeyEnv+"="+pdKey)
+	cmd.Env = testsupport.CleanEnv("SUPERGUARD_CONFIG="+sc.config, pdKeyEnv+"="+pdKey)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -368,18 +372,6 @@ func (sc *scenario) cli(t *testing.T, args ...string) (stdout, stderr string, co
 		t.Fatalf("haltguard %v: %v", args, err)
 	}
 	return out.String(), errb.String(), code
-}
-
-// cleanEnv is the test's environment without SUPERVISOR_* and SUPERGUARD_*
-// variables, so a CLI run sees only what the scenario gives it.
-func cleanEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SUPERVISOR_") && !strings.HasPrefix(kv, "SUPERGUARD_") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 func ctxT(t testing.TB) context.Context {

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -23,7 +23,7 @@ func TestKilledMidHaltFinishesAfterRestart(t *testing.T) {
 		listenerEnv: `SUPERGUARD_TEST_PAUSE="haltguard-after-latch",SUPERGUARD_TEST_PAUSE_FILE="{{.Dir}}/paused"`,
 	})
 	sc.breakRisk(t)
-	harness.Eventually(t, waitHalt, "haltguard paused after the latch", func() (bool, string) {
+	testsupport.Eventually(t, waitHalt, "haltguard paused after the latch", func() (bool, string) {
 		_, err := os.Stat(sc.Path("paused"))
 		return err == nil, tail(sc.ReadListenerStderr("haltguard"), 2000)
 	})
@@ -68,7 +68,7 @@ func TestUnreachableSupervisordRetriesAndPages(t *testing.T) {
 	sc.WaitProcessState(t, riskName, supervisor.ProcessFatal, waitHalt)
 
 	sc.waitPage(t, fatalKey, "HALT NOT CARRIED OUT: "+riskName+" FATAL: supervisord unreachable, retrying")
-	harness.Eventually(t, waitHalt, "several halt retries", func() (bool, string) {
+	testsupport.Eventually(t, waitHalt, "several halt retries", func() (bool, string) {
 		n := len(sc.audits("halt_retry"))
 		return n >= 3, tail(sc.ReadListenerStderr("haltguard"), 2000)
 	})

@@ -16,6 +16,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -80,7 +81,8 @@ type Options struct {
 	// UnixAuth puts Username/Password on the unix socket as well.
 	UnixAuth bool
 	// Env is added to supervisord's environment, which its children inherit.
-	// SUPERVISOR_* variables of the test process are never passed on.
+	// SUPERVISOR_* and SUPERGUARD_* variables of the test process are never
+	// passed on (see testsupport.CleanEnv).
 	Env []string
 	// Expect lists problems the scenario must produce (the test fails if one
 	// never shows up); Tolerate lists problems it may produce. Any other
@@ -347,17 +349,8 @@ func writeTemplateFile(path, name, text string, data ConfData) error {
 	return nil
 }
 
-// supervisordEnv is the test's environment without SUPERVISOR_* (which
-// would mislead children about which supervisord they run under), plus extra.
-func supervisordEnv(extra []string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SUPERVISOR_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
-}
+// supervisordEnv is the environment supervisord and its children get.
+func supervisordEnv(extra []string) []string { return testsupport.CleanEnv(extra...) }
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -61,7 +62,7 @@ stopwaitsecs=5
 `})
 	s.WaitProcessState(t, "escaper", supervisor.ProcessRunning, wait)
 	var gc int
-	Eventually(t, wait, "grandchild pid file", func() (bool, string) {
+	testsupport.Eventually(t, wait, "grandchild pid file", func() (bool, string) {
 		b, err := os.ReadFile(s.Path("grandchild.pid"))
 		gc, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return err == nil && gc > 0, fmt.Sprint(err)
@@ -70,7 +71,7 @@ stopwaitsecs=5
 		t.Fatalf("grandchild %d not running", gc)
 	}
 	s.Stop(t)
-	Eventually(t, 5*time.Second, "grandchild to die", func() (bool, string) {
+	testsupport.Eventually(t, 5*time.Second, "grandchild to die", func() (bool, string) {
 		return !pidAlive(gc), fmt.Sprintf("pid %d alive", gc)
 	})
 	if len(s.survivors) != 1 || s.survivors[0].PID != gc {

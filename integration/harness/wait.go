@@ -11,28 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
-
-// PollInterval is how often the Wait helpers look again.
-const PollInterval = 50 * time.Millisecond
-
-// Eventually polls cond every PollInterval until it reports true, and fails
-// the test when timeout passes first, quoting what cond saw last.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (ok bool, last string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s; last saw:\n%s", timeout, what, last)
-		}
-		time.Sleep(PollInterval)
-	}
-}
 
 // Path joins elem to the scenario directory.
 func (s *Supervisord) Path(elem ...string) string {
@@ -91,7 +72,7 @@ func (s *Supervisord) waitLines(t testing.TB, what string, read func() (string, 
 		t.Fatalf("harness: pattern %q: %v", pattern, err)
 	}
 	var matches []string
-	Eventually(t, timeout, fmt.Sprintf("%d line(s) of %s matching %q", n, what, pattern), func() (bool, string) {
+	testsupport.Eventually(t, timeout, fmt.Sprintf("%d line(s) of %s matching %q", n, what, pattern), func() (bool, string) {
 		text, err := read()
 		if err != nil {
 			return false, err.Error()
@@ -209,7 +190,7 @@ func (s *Supervisord) ReadListenerStderr(name string) string {
 func (s *Supervisord) WaitProcessState(t testing.TB, name string, want supervisor.ProcessState, timeout time.Duration) supervisor.ProcessInfo {
 	t.Helper()
 	var info supervisor.ProcessInfo
-	Eventually(t, timeout, fmt.Sprintf("%s to be %v", name, want), func() (bool, string) {
+	testsupport.Eventually(t, timeout, fmt.Sprintf("%s to be %v", name, want), func() (bool, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		var err error

@@ -9,6 +9,7 @@ import (
 
 	"github.com/superguard/superguard/integration/eventrecord"
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 )
 
 // wait bounds every wait of these scenarios: generous, because the machine
@@ -20,6 +21,19 @@ const testlistener = "./integration/cmd/testlistener"
 // backends are the supervisords the scenarios that make sense on both run
 // against; the Go one is skipped where a listener process must exit.
 var backends = []harness.Backend{harness.RealSupervisord, harness.GoSupervisord}
+
+// onBackendsWhereListenersExit runs scenario as a parallel subtest on each
+// backend, skipping those where a listener process may not exit.
+func onBackendsWhereListenersExit(t *testing.T, scenario func(*testing.T, harness.Backend)) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.String(), func(t *testing.T) {
+			t.Parallel()
+			harness.SkipIfListenerExitUnsupported(t, b)
+			scenario(t, b)
+		})
+	}
+}
 
 // ctx returns a context bounded by wait.
 func ctx(t *testing.T) context.Context {
@@ -33,7 +47,7 @@ func ctx(t *testing.T) context.Context {
 func waitRecords(t *testing.T, path string, n int, what string, keep func(eventrecord.Record) bool) []eventrecord.Record {
 	t.Helper()
 	var got []eventrecord.Record
-	harness.Eventually(t, wait, what, func() (bool, string) {
+	testsupport.Eventually(t, wait, what, func() (bool, string) {
 		recs, err := eventrecord.ReadFile(path)
 		if err != nil {
 			return false, err.Error()

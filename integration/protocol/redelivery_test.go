@@ -9,6 +9,7 @@ import (
 
 	"github.com/superguard/superguard/integration/eventrecord"
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -75,13 +76,7 @@ stderr_logfile={{.Dir}}/tl.err
 // and the library, reading its state file, marks it Redelivered.
 func TestKilledMidEventGetsItAgain(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends {
-		t.Run(b.String(), func(t *testing.T) {
-			t.Parallel()
-			harness.SkipIfListenerExitUnsupported(t, b)
-			killedMidEvent(t, b)
-		})
-	}
+	onBackendsWhereListenersExit(t, killedMidEvent)
 }
 
 func killedMidEvent(t *testing.T, b harness.Backend) {
@@ -101,7 +96,7 @@ environment=SUPERGUARD_TEST_PAUSE="REMOTE_COMMUNICATION",SUPERGUARD_TEST_PAUSE_M
 		t.Fatal(err)
 	}
 	var serial int64
-	harness.Eventually(t, wait, "pause marker", func() (bool, string) {
+	testsupport.Eventually(t, wait, "pause marker", func() (bool, string) {
 		b, err := os.ReadFile(s.Path("tl.paused"))
 		if err != nil {
 			return false, err.Error()
@@ -138,13 +133,7 @@ environment=SUPERGUARD_TEST_PAUSE="REMOTE_COMMUNICATION",SUPERGUARD_TEST_PAUSE_M
 // than startsecs.
 func TestMalformedHeaderRestartsListener(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends {
-		t.Run(b.String(), func(t *testing.T) {
-			t.Parallel()
-			harness.SkipIfListenerExitUnsupported(t, b)
-			malformedHeader(t, b)
-		})
-	}
+	onBackendsWhereListenersExit(t, malformedHeader)
 }
 
 func malformedHeader(t *testing.T, b harness.Backend) {

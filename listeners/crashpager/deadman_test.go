@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/superguard/superguard/internal/testsupport"
 )
 
 const deadManCanary = "CANARY-dm-7f3a9"
@@ -93,31 +95,21 @@ func TestDeadManRunLogsWithoutSecret(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	var logs strings.Builder
+	var logs testsupport.SyncBuffer
 	cfg := DeadManConfig{Method: "GET", Interval: 20 * time.Millisecond, Timeout: time.Second,
 		url: srv.URL + "/" + deadManCanary}
-	d := newDeadMan(cfg, nil, zerolog.New(syncWriter{&logs}))
+	d := newDeadMan(cfg, nil, zerolog.New(&logs))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.run(ctx); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testsupport.WaitFor(t, 10*time.Second, "three pings", func() bool {
 		mu.Lock()
-		got := n
-		mu.Unlock()
-		if got >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d pings after 10s, want 3", got)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return n >= 3
+	})
 	cancel()
 	<-done
-	logMu.Lock()
 	out := logs.String()
-	logMu.Unlock()
 	for _, want := range []string{`"message":"dead-man ping failed"`, `"consecutive_failures":1`, `"message":"dead-man ping recovered"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -68,6 +69,15 @@ func summary(as []*alert.Alert) string {
 		b.WriteString(string(a.Kind) + " " + a.Process() + " " + string(a.Condition) + " " + a.Severity.String() + "\n")
 	}
 	return b.String()
+}
+
+// wantAlerts fails the test unless the alerts submitted since the last
+// take are want, as summary writes them.
+func (f *fixture) wantAlerts(t *testing.T, want string) {
+	t.Helper()
+	if got := summary(f.sub.take()); got != want {
+		t.Fatalf("alerts:\n%swant:\n%s", got, want)
+	}
 }
 
 // fakeSupervisor answers the XML-RPC calls crashpager makes from canned data.
@@ -249,7 +259,7 @@ type fixture struct {
 	sv  *fakeSupervisor
 	hb  *fakeHeartbeats
 	clk *clock
-	log *strings.Builder
+	log *testsupport.SyncBuffer
 }
 
 // newFixture builds crashes with cfg (defaults applied) and fakes. Pass a
@@ -261,31 +271,20 @@ func newFixture(t *testing.T, cfg Config, sv *fakeSupervisor) *fixture {
 		t.Fatalf("config: %v", err)
 	}
 	f := &fixture{sub: &fakeSubmitter{}, sv: sv, hb: &fakeHeartbeats{},
-		clk: &clock{t: time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)}, log: &strings.Builder{}}
+		clk: &clock{t: time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)}, log: &testsupport.SyncBuffer{}}
 	var s Supervisor
 	if sv != nil {
 		s = sv
 	}
 	c, err := newCrashes(cfg, crashesDeps{
 		Host: "host1", Self: "crashpager", Submitter: f.sub, Supervisor: s, Heartbeats: f.hb,
-		Now: f.clk.now, Logger: zerolog.New(syncWriter{f.log}),
+		Now: f.clk.now, Logger: zerolog.New(f.log),
 	})
 	if err != nil {
 		t.Fatalf("newCrashes: %v", err)
 	}
 	f.c = c
 	return f
-}
-
-// syncWriter serialises writes to a strings.Builder.
-type syncWriter struct{ b *strings.Builder }
-
-var logMu sync.Mutex
-
-func (w syncWriter) Write(p []byte) (int, error) {
-	logMu.Lock()
-	defer logMu.Unlock()
-	return w.b.Write(p)
 }
 
 // state delivers a state change with a fresh source id.

@@ -200,10 +200,8 @@ func TestStableResolve(t *testing.T) {
 	f.state("strat", "mm", "RUNNING", "EXITED", false, 13)
 	f.state("strat", "mm", "EXITED", "BACKOFF", false, 0)
 	f.state("strat", "mm", "BACKOFF", "FATAL", false, 0)
-	if s := summary(f.sub.take()); s != "trigger strat:mm exited warning\ntrigger strat:mm exited warning\n"+
-		"trigger strat:mm spree critical\ntrigger strat:mm spree critical\ntrigger strat:mm fatal critical\n" {
-		t.Fatalf("alerts:\n%s", s)
-	}
+	f.wantAlerts(t, "trigger strat:mm exited warning\ntrigger strat:mm exited warning\n"+
+		"trigger strat:mm spree critical\ntrigger strat:mm spree critical\ntrigger strat:mm fatal critical\n")
 	f.clk.advance(time.Minute)
 	f.tick() // FATAL: nothing resolves
 	f.state("strat", "mm", "FATAL", "STARTING", false, 0)
@@ -231,9 +229,7 @@ func TestStableResolve(t *testing.T) {
 	}
 	// The window was reset: one more exit is a new warning, not a spree.
 	f.state("strat", "mm", "RUNNING", "EXITED", false, 20)
-	if s := summary(f.sub.take()); s != "trigger strat:mm exited warning\n" {
-		t.Fatalf("after resolve:\n%s", s)
-	}
+	f.wantAlerts(t, "trigger strat:mm exited warning\n")
 }
 
 func TestCrashAgainBeforeStable(t *testing.T) {
@@ -246,9 +242,7 @@ func TestCrashAgainBeforeStable(t *testing.T) {
 	f.state("strat", "mm", "STARTING", "RUNNING", false, 14)
 	f.clk.advance(20 * time.Second)
 	f.tick()
-	if s := summary(f.sub.take()); s != "trigger strat:mm exited warning\ntrigger strat:mm exited warning\n" {
-		t.Fatalf("alerts:\n%s", s)
-	}
+	f.wantAlerts(t, "trigger strat:mm exited warning\ntrigger strat:mm exited warning\n")
 }
 
 func TestSubmitFailureKeepsGoing(t *testing.T) {
@@ -290,9 +284,7 @@ func TestListenerDown(t *testing.T) {
 			f.state("haltguard", "haltguard", "STARTING", "RUNNING", false, 41)
 			f.clk.advance(10 * time.Second)
 			f.tick()
-			if s := summary(f.sub.take()); s != "resolve haltguard:haltguard listener critical\n" {
-				t.Fatalf("resolve:\n%s", s)
-			}
+			f.wantAlerts(t, "resolve haltguard:haltguard listener critical\n")
 		})
 	}
 }
@@ -324,9 +316,7 @@ func TestLateHeartbeat(t *testing.T) {
 	}
 	_ = f.hb.Beat(ctx, "eventlog", f.clk.now(), 77, f.clk.now())
 	f.tick()
-	if s := summary(f.sub.take()); s != "resolve eventlog:eventlog listener critical\n" {
-		t.Fatalf("resolve:\n%s", s)
-	}
+	f.wantAlerts(t, "resolve eventlog:eventlog listener critical\n")
 }
 
 func TestLateHeartbeatOfStoppedListenerIsQuiet(t *testing.T) {
@@ -389,9 +379,7 @@ func TestReconcileSlowSupervisorStillCommits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	f.c.reconcile(ctx, "gap", infos)
-	if s := summary(f.sub.take()); s != "trigger feed:feed fatal critical\ntrigger risk:risk fatal critical\n" {
-		t.Fatalf("alerts after a reconciliation that ran out of time:\n%s", s)
-	}
+	f.wantAlerts(t, "trigger feed:feed fatal critical\ntrigger risk:risk fatal critical\n")
 
 	g := newFixture(t, Config{}, nil)
 	g.sub.err = errStoreBroken
@@ -421,9 +409,7 @@ func TestReconcileAfterFatalEvent(t *testing.T) {
 	f.c.reconcile(context.Background(), "gap", []supervisor.ProcessInfo{
 		{Name: "feed", Group: "feed", State: supervisor.ProcessFatal, Start: f.clk.now()},
 	})
-	if s := summary(f.sub.take()); s != "trigger feed:feed fatal critical\n" {
-		t.Fatalf("alerts:\n%s", s)
-	}
+	f.wantAlerts(t, "trigger feed:feed fatal critical\n")
 }
 
 func TestRestoreOpenIncidents(t *testing.T) {

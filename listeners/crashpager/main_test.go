@@ -27,6 +27,10 @@ func TestRunCommandLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = st.Close()
+	// Cases without -config or -state must not fall back to the system
+	// paths (/etc/superguard, /var/lib/superguard) of this host.
+	t.Setenv("SUPERGUARD_CONFIG", good)
+	t.Setenv("SUPERGUARD_STATE", statePath)
 	tests := []struct {
 		name       string
 		args       []string

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,13 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/logging"
 	"github.com/superguard/superguard/pkg/supervisor"
 	"github.com/superguard/superguard/pkg/supervisor/supervisortest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/transcript.*.log and transcript.stdout")
 
 // timeField matches the timestamp of a log line, the one field that changes
 // from run to run.
@@ -49,31 +46,14 @@ func TestRunTranscript(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d\n%s", code, stderr)
 			}
-			compareGolden(t, "testdata/transcript.stdout", []byte(stdout))
-			compareGolden(t, "testdata/transcript."+tt.name+".log", timeField.ReplaceAll([]byte(stderr), nil))
+			testsupport.Golden(t, "testdata/transcript.stdout", []byte(stdout))
+			testsupport.Golden(t, "testdata/transcript."+tt.name+".log", timeField.ReplaceAll([]byte(stderr), nil))
 			for line := range strings.Lines(stderr) {
 				if !strings.HasPrefix(line, `{"level":`) || !strings.HasSuffix(line, "}\n") {
 					t.Errorf("not one JSON line: %q", line)
 				}
 			}
 		})
-	}
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 
@@ -193,17 +173,10 @@ command=sleep 1000
 	}
 	waitLog := func(what, substr string) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		testsupport.WaitFor(t, 20*time.Second, "eventlog to log "+what+" ("+substr+")", func() bool {
 			b, _ := os.ReadFile(logPath)
-			if strings.Contains(string(b), substr) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("eventlog never logged %s (%s)", what, substr)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return strings.Contains(string(b), substr)
+		})
 	}
 	waitLog("the sleeper's RUNNING", `"eventname":"PROCESS_STATE_RUNNING","serial":`)
 	waitLog("sleeper's state", `"state":{"process":"sleeper","group":"sleeper","from_state":"STARTING","to_state":"RUNNING","pid":`)

@@ -1,10 +1,8 @@
 package eventlistener_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -15,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/supervisor"
 	"github.com/superguard/superguard/pkg/supervisor/supervisortest"
@@ -126,17 +125,10 @@ programs=member
 		"PROCESS_STATE_EXITED", "PROCESS_STATE_STOPPING", "PROCESS_STATE_STOPPED",
 		"PROCESS_LOG_STDOUT", "PROCESS_LOG_STDERR", "PROCESS_COMMUNICATION_STDOUT",
 		"REMOTE_COMMUNICATION", "TICK_5"}
-	deadline := time.Now().Add(40 * time.Second)
-	for {
+	testsupport.Eventually(t, 40*time.Second, "every event family captured", func() (bool, string) {
 		missing := missingEvents(t, out, want)
-		if len(missing) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("capture: never received %v", missing)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return len(missing) == 0, fmt.Sprintf("missing %v", missing)
+	})
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -163,25 +155,7 @@ programs=member
 
 func readRecordedFrames(t *testing.T, path string) []recordedFrame {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var frames []recordedFrame
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var fr recordedFrame
-		if err := json.Unmarshal(sc.Bytes(), &fr); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		frames = append(frames, fr)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return frames
+	return testsupport.ReadJSONLines[recordedFrame](t, path)
 }
 
 func missingEvents(t *testing.T, path string, want []string) []string {
@@ -209,6 +183,9 @@ func missingEvents(t *testing.T, path string, want []string) []string {
 // valid UTF-8; output that is not UTF-8 arrives as `Undecodable: b'...'`.
 func TestCapturedLen(t *testing.T) {
 	frames := readRecordedFrames(t, capturedName+".jsonl")
+	if len(frames) == 0 {
+		t.Fatalf("no frames in %s.jsonl", capturedName)
+	}
 	raw, err := os.ReadFile(capturedName + ".stdin")
 	if err != nil {
 		t.Fatal(err)

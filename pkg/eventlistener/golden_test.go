@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,11 +13,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden *.stdout, *.events.json and *.stderr files")
 
 // scriptedHandler records what Run hands over and fails REMOTE_COMMUNICATION
 // events by type: "fail" always, "fail-once" on the first attempt.
@@ -108,28 +106,9 @@ func TestGoldenTranscripts(t *testing.T) {
 				t.Fatal(err)
 			}
 			base := filepath.Join("testdata", "golden", tt.name)
-			compareGolden(t, base+".stdout", stdout.Bytes())
-			compareGolden(t, base+".events.json", append(events, '\n'))
-			compareGolden(t, base+".stderr", stderr.Bytes())
+			testsupport.Golden(t, base+".stdout", stdout.Bytes())
+			testsupport.Golden(t, base+".events.json", append(events, '\n'))
+			testsupport.Golden(t, base+".stderr", stderr.Bytes())
 		})
-	}
-}
-
-// compareGolden compares got with the file at path, or rewrites the file
-// with -update.
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }

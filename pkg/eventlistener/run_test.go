@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -26,36 +27,6 @@ func env(serial, poolSerial int64, name, payload string) string {
 	h := eventlistener.Header{Ver: "3.0", Server: "supervisor", Serial: serial, Pool: "p",
 		PoolSerial: poolSerial, EventName: name, Len: len([]rune(payload))}
 	return h.String() + "\n" + payload
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a polling reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor polls cond until it holds, failing the test after 10s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // runAsync starts Run in a goroutine and returns a channel with its result.
@@ -117,7 +88,7 @@ func TestRunCancelWhileWaiting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			stdin, feed := tt.pipe(t)
-			var stdout syncBuffer
+			var stdout testsupport.SyncBuffer
 			var handled sync.WaitGroup
 			handled.Add(1)
 			h := eventlistener.HandlerFunc(func(context.Context, *eventlistener.Event) error {
@@ -131,7 +102,7 @@ func TestRunCancelWhileWaiting(t *testing.T) {
 				t.Fatal(err)
 			}
 			handled.Wait()
-			waitFor(t, "the second READY", func() bool { return stdout.String() == "READY\nRESULT 2\nOKREADY\n" })
+			testsupport.WaitFor(t, 10*time.Second, "the second READY", func() bool { return stdout.String() == "READY\nRESULT 2\nOKREADY\n" })
 			cancel()
 			if err := waitRun(t, done); err != nil {
 				t.Fatalf("Run after cancel: %v", err)
@@ -156,7 +127,7 @@ func TestRunCancelWhileWaiting(t *testing.T) {
 func TestRunFinishesEventInHand(t *testing.T) {
 	stdin, feed := io.Pipe()
 	defer stdin.Close()
-	var stdout syncBuffer
+	var stdout testsupport.SyncBuffer
 	started, release := make(chan struct{}), make(chan struct{})
 	var hctxErr error
 	h := eventlistener.HandlerFunc(func(ctx context.Context, _ *eventlistener.Event) error {
@@ -188,7 +159,7 @@ func TestRunFinishesEventInHand(t *testing.T) {
 func TestRunHandlerGrace(t *testing.T) {
 	stdin, feed := io.Pipe()
 	defer stdin.Close()
-	var stdout syncBuffer
+	var stdout testsupport.SyncBuffer
 	started := make(chan struct{})
 	h := eventlistener.HandlerFunc(func(ctx context.Context, _ *eventlistener.Event) error {
 		close(started)
@@ -245,7 +216,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 
 // reconcileHandler records reconciliations and the stdout seen at the time.
 type reconcileHandler struct {
-	stdout  *syncBuffer
+	stdout  *testsupport.SyncBuffer
 	err     error
 	recs    []eventlistener.Reconciliation
 	atStart []string // stdout when each Reconcile was called
@@ -310,7 +281,7 @@ func TestRunReconcile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, logs syncBuffer
+			var stdout, logs testsupport.SyncBuffer
 			h := &reconcileHandler{stdout: &stdout, err: tt.recErr}
 			err := eventlistener.Run(context.Background(), strings.NewReader(gapStream), &stdout, h, eventlistener.Options{
 				Logger: zerolog.New(&logs), Processes: tt.lister, Instance: "t",
@@ -353,7 +324,7 @@ func TestRunRedeliveryAcrossRestarts(t *testing.T) {
 		runtime.Goexit()
 		return nil
 	})
-	var logs syncBuffer
+	var logs testsupport.SyncBuffer
 	opts := eventlistener.Options{Instance: "t", StateFile: state, MaxAttempts: 2, Logger: zerolog.New(&logs)}
 	for i := range 4 {
 		var stdout bytes.Buffer

@@ -1,9 +1,7 @@
 package eventlistener_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/supervisor"
 	"github.com/superguard/superguard/pkg/supervisor/supervisortest"
@@ -70,42 +69,23 @@ autorestart=true
 
 func (l *live) records(t *testing.T) []listenerRecord {
 	t.Helper()
-	f, err := os.Open(l.out)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var recs []listenerRecord
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var r listenerRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("%s: %v", l.out, err)
-		}
-		recs = append(recs, r)
-	}
-	return recs
+	return testsupport.ReadJSONLines[listenerRecord](t, l.out)
 }
 
 // waitRecord polls the records until match finds one, and returns it.
 func (l *live) waitRecord(t *testing.T, what string, match func(listenerRecord) bool) listenerRecord {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var found listenerRecord
+	testsupport.WaitFor(t, 30*time.Second, what, func() bool {
 		for _, r := range l.records(t) {
 			if match(r) {
-				return r
+				found = r
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false
+	})
+	return found
 }
 
 func (l *live) send(t *testing.T, typ, data string) {

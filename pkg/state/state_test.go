@@ -3,11 +3,14 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/superguard/superguard/internal/testsupport"
 )
 
 // openTest opens a store in a fresh temporary directory and closes it when
@@ -255,13 +258,10 @@ func TestCheckpointOffTheWritePath(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * CheckpointInterval)
-	for size() <= before {
-		if time.Now().After(deadline) {
-			t.Fatalf("database file still %d bytes: no checkpoint ran", size())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testsupport.Eventually(t, 5*CheckpointInterval, "a checkpoint to grow the database file", func() (bool, string) {
+		n := size()
+		return n > before, fmt.Sprintf("still %d bytes", n)
+	})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

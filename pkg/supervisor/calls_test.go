@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 	"github.com/superguard/superguard/pkg/supervisor/supervisortest"
 )
@@ -355,7 +356,7 @@ func TestShutdownState(t *testing.T) {
 		t.Fatal(err)
 	}
 	var last error
-	waitFor(t, "SHUTDOWN_STATE", func() bool {
+	testsupport.WaitFor(t, waitTimeout, "SHUTDOWN_STATE", func() bool {
 		_, last = c.GetState(ctx(t, 5*time.Second))
 		return supervisor.IsFault(last, supervisor.FaultShutdownState)
 	})
@@ -369,7 +370,7 @@ func TestShutdownState(t *testing.T) {
 	if err := syscall.Kill(info.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "supervisord to exit", srv.Exited)
+	testsupport.WaitFor(t, waitTimeout, "supervisord to exit", srv.Exited)
 }
 
 // TestReloadDropsPooledConnections checks that a pooled keep-alive connection
@@ -387,7 +388,7 @@ func TestReloadDropsPooledConnections(t *testing.T) {
 	if err := syscall.Kill(srv.PID, syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "supervisord to reload", func() bool {
+	testsupport.WaitFor(t, waitTimeout, "supervisord to reload", func() bool {
 		return strings.Count(srv.Log(), "supervisord started with pid") == 2
 	})
 	// A fresh client proves the new socket answers...
@@ -396,7 +397,7 @@ func TestReloadDropsPooledConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	waitFor(t, "the reloaded supervisord to answer", func() bool {
+	testsupport.WaitFor(t, waitTimeout, "the reloaded supervisord to answer", func() bool {
 		st, err := fresh.GetState(ctx(t, 5*time.Second))
 		return err == nil && st.Code == supervisor.SupervisorRunning
 	})

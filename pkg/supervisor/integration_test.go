@@ -3,11 +3,13 @@ package supervisor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 	"github.com/superguard/superguard/pkg/supervisor/supervisortest"
 )
@@ -420,7 +422,7 @@ func TestSignalProcessAndTail(t *testing.T) {
 	if err := c.SignalProcess(ctx(t, 5*time.Second), "talker", "9"); err != nil {
 		t.Fatalf("SignalProcess(9): %v", err)
 	}
-	waitFor(t, "talker restarted with a new pid", func() bool {
+	testsupport.WaitFor(t, waitTimeout, "talker restarted with a new pid", func() bool {
 		p, err := c.GetProcessInfo(ctx(t, 5*time.Second), "talker")
 		return err == nil && p.State == supervisor.ProcessRunning && p.PID != before.PID
 	})
@@ -441,38 +443,19 @@ func waitTail(t *testing.T, c *supervisor.Client, name, want string, opts ...tai
 		got supervisor.Tail
 		err error
 	)
-	ok := poll(func() bool {
+	testsupport.Eventually(t, waitTimeout, fmt.Sprintf("log of %s to be %q", name, want), func() (bool, string) {
 		if useStderr {
 			got, err = c.TailProcessStderrLog(ctx(t, 5*time.Second), name, 0, 1000)
 		} else {
 			got, err = c.TailProcessStdoutLog(ctx(t, 5*time.Second), name, 0, 1000)
 		}
-		return err == nil && got.Data == want
+		return err == nil && got.Data == want, fmt.Sprintf("%q (err %v)", got.Data, err)
 	})
-	if !ok {
-		t.Fatalf("log of %s = %q (err %v), want %q", name, got.Data, err, want)
-	}
 	return got
 }
 
-// poll calls cond until it is true or 20s pass.
-func poll(cond func() bool) bool {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	if !poll(cond) {
-		t.Fatalf("timed out waiting for %s", what)
-	}
-}
+// waitTimeout bounds every wait on a real supervisord in this package.
+const waitTimeout = 20 * time.Second
 
 func TestMulticall(t *testing.T) {
 	t.Parallel()

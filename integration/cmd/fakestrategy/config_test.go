@@ -5,14 +5,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/superguard/superguard/internal/testsupport"
 )
 
-func envOf(kv ...string) func(string) string {
-	m := map[string]string{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
+// orNoEnv returns env, or an empty environment when env is nil.
+func orNoEnv(env func(string) string) func(string) string {
+	if env == nil {
+		return testsupport.Getenv()
 	}
-	return func(k string) string { return m[k] }
+	return env
 }
 
 func TestParseConfig(t *testing.T) {
@@ -48,7 +50,7 @@ func TestParseConfig(t *testing.T) {
 		},
 		{
 			name: "environment fills flags not given",
-			env: envOf("FAKESTRATEGY_EXIT_AFTER", "2s", "FAKESTRATEGY_EXIT_CODE", "7",
+			env: testsupport.Getenv("FAKESTRATEGY_EXIT_AFTER", "2s", "FAKESTRATEGY_EXIT_CODE", "7",
 				"FAKESTRATEGY_IGNORE_SIGTERM", "true", "FAKESTRATEGY_LOG_TEXT", "株価 ✓",
 				"FAKESTRATEGY_GROW_RATE", "1K"),
 			want: func(c *Config) {
@@ -58,22 +60,18 @@ func TestParseConfig(t *testing.T) {
 		{
 			name: "flag wins over environment",
 			args: []string{"-exit-code", "4"},
-			env:  envOf("FAKESTRATEGY_EXIT_CODE", "9"),
+			env:  testsupport.Getenv("FAKESTRATEGY_EXIT_CODE", "9"),
 			want: func(c *Config) { c.ExitCode = 4 },
 		},
 		{
 			name: "name from supervisord",
-			env:  envOf("SUPERVISOR_PROCESS_NAME", "beta"),
+			env:  testsupport.Getenv("SUPERVISOR_PROCESS_NAME", "beta"),
 			want: func(c *Config) { c.Name = "beta" },
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := tt.env
-			if env == nil {
-				env = envOf()
-			}
-			got, err := parseConfig(tt.args, env, io.Discard)
+			got, err := parseConfig(tt.args, orNoEnv(tt.env), io.Discard)
 			if err != nil {
 				t.Fatalf("parseConfig: %v", err)
 			}
@@ -95,7 +93,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}{
 		{name: "unknown flag", args: []string{"-nope"}, wantErr: "flag provided but not defined"},
 		{name: "bad duration", args: []string{"-exit-after", "soon"}, wantErr: "exit-after"},
-		{name: "bad env value names the variable", env: envOf("FAKESTRATEGY_EXIT_CODE", "x"), wantErr: "FAKESTRATEGY_EXIT_CODE"},
+		{name: "bad env value names the variable", env: testsupport.Getenv("FAKESTRATEGY_EXIT_CODE", "x"), wantErr: "FAKESTRATEGY_EXIT_CODE"},
 		{name: "bad status", args: []string{"-health-status", "42"}, wantErr: "health-status 42"},
 		{name: "bad exit code", args: []string{"-exit-code", "300"}, wantErr: "exit-code 300"},
 		{name: "negative duration", args: []string{"-heartbeat", "-1s"}, wantErr: "negative"},
@@ -107,11 +105,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := tt.env
-			if env == nil {
-				env = envOf()
-			}
-			_, err := parseConfig(tt.args, env, io.Discard)
+			_, err := parseConfig(tt.args, orNoEnv(tt.env), io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("parseConfig error = %v, want it to contain %q", err, tt.wantErr)
 			}

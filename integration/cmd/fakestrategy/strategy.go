@@ -44,9 +44,10 @@ type strategy struct {
 	hangCh    chan struct{} // closed when hung
 	unhealthy atomic.Bool   // toggled by SIGUSR1
 
-	seq    int
-	memory [][]byte
-	grown  int64
+	seq      int
+	withheld bool // a heartbeat was due while hung (logged once)
+	memory   [][]byte
+	grown    int64
 }
 
 // Heartbeat is the default PROCESS_COMMUNICATION body, one JSON object.
@@ -94,8 +95,14 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, sigs <-chan 
 		case <-hangC:
 			s.hang("hang-after")
 		case <-hbC:
-			if !s.hung.Load() {
+			switch {
+			case !s.hung.Load():
 				s.heartbeat()
+			case !s.withheld:
+				// Logged once, so that a test sees a heartbeat fall due
+				// while hung instead of waiting for one not to come.
+				s.withheld = true
+				s.diag("heartbeat withheld", "cause", "hung")
 			}
 		case <-logC:
 			if !s.hung.Load() {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,34 +8,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/superguard/superguard/internal/testsupport"
 )
-
-// syncBuffer is a bytes.Buffer safe for the strategy goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // running is a strategy started by start; wait returns its exit code.
 type running struct {
-	stdout, stderr *syncBuffer
+	stdout, stderr *testsupport.SyncBuffer
 	sigs           chan os.Signal
 	done           chan int
 }
@@ -56,7 +38,7 @@ func start(t *testing.T, cfg Config) *running {
 		t.Fatalf("config: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, sigs: make(chan os.Signal, 4), done: make(chan int, 1)}
+	r := &running{stdout: &testsupport.SyncBuffer{}, stderr: &testsupport.SyncBuffer{}, sigs: make(chan os.Signal, 4), done: make(chan int, 1)}
 	go func() { r.done <- Run(ctx, cfg, r.stdout, r.stderr, r.sigs) }()
 	t.Cleanup(func() {
 		cancel()
@@ -88,21 +70,6 @@ func (r *running) exited() bool {
 		return true
 	default:
 		return false
-	}
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s; last saw: %s", timeout, what, last)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -140,7 +107,7 @@ func TestHeartbeats(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := start(t, Config{Heartbeat: 5 * time.Millisecond, HeartbeatData: tt.data})
-			waitFor(t, 5*time.Second, "3 heartbeats", func() (bool, string) {
+			testsupport.Eventually(t, 5*time.Second, "3 heartbeats", func() (bool, string) {
 				out := r.stdout.String()
 				return strings.Count(out, CommEnd) >= 3, out
 			})
@@ -179,13 +146,13 @@ func TestLogLines(t *testing.T) {
 			want += "\n"
 			for _, s := range []struct {
 				name string
-				buf  *syncBuffer
+				buf  *testsupport.SyncBuffer
 				want bool
 			}{{"stdout", r.stdout, tt.wantOut}, {"stderr", r.stderr, tt.wantErr}} {
 				if !s.want {
 					continue
 				}
-				waitFor(t, 5*time.Second, "log line on "+s.name, func() (bool, string) {
+				testsupport.Eventually(t, 5*time.Second, "log line on "+s.name, func() (bool, string) {
 					return strings.Contains(s.buf.String(), want), s.buf.String()
 				})
 				if utf8.ValidString(s.buf.String()) == tt.wantInvalidSuffix {
@@ -202,7 +169,7 @@ func TestLogLines(t *testing.T) {
 func healthAddr(t *testing.T, file string) string {
 	t.Helper()
 	var addr string
-	waitFor(t, 5*time.Second, "health address file", func() (bool, string) {
+	testsupport.Eventually(t, 5*time.Second, "health address file", func() (bool, string) {
 		b, err := os.ReadFile(file)
 		addr = strings.TrimSpace(string(b))
 		return err == nil && addr != "", addr
@@ -256,7 +223,7 @@ func TestHealth(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			st.do()
 			// Signals are handled asynchronously: poll until the answer changes.
-			waitFor(t, 5*time.Second, "health answer", func() (bool, string) {
+			testsupport.Eventually(t, 5*time.Second, "health answer", func() (bool, string) {
 				status, body, err := get(t, url, 2*time.Second)
 				return err == nil && status == st.wantStatus && body == st.wantBody,
 					strings.Join([]string{http.StatusText(status), body, errString(err)}, " | ")
@@ -266,7 +233,7 @@ func TestHealth(t *testing.T) {
 
 	t.Run("SIGUSR2 hangs", func(t *testing.T) {
 		r.sigs <- syscall.SIGUSR2
-		waitFor(t, 5*time.Second, "hang", func() (bool, string) {
+		testsupport.Eventually(t, 5*time.Second, "hang", func() (bool, string) {
 			return strings.Contains(r.stderr.String(), "hanging cause=SIGUSR2"), r.stderr.String()
 		})
 		if status, body, err := get(t, url, 200*time.Millisecond); err == nil {
@@ -284,7 +251,7 @@ func errString(err error) string {
 
 func TestHangStopsHeartbeats(t *testing.T) {
 	r := start(t, Config{Heartbeat: 5 * time.Millisecond, HangAfter: 100 * time.Millisecond})
-	waitFor(t, 5*time.Second, "hang", func() (bool, string) {
+	testsupport.Eventually(t, 5*time.Second, "hang", func() (bool, string) {
 		return strings.Contains(r.stderr.String(), "hanging cause=hang-after"), r.stderr.String()
 	})
 	// Heartbeats and the hang share the strategy's one loop goroutine: once
@@ -293,7 +260,11 @@ func TestHangStopsHeartbeats(t *testing.T) {
 	if before == 0 {
 		t.Fatal("no heartbeat before the hang")
 	}
-	time.Sleep(50 * time.Millisecond) // ten heartbeat intervals
+	// A heartbeat fell due after the hang and was withheld: the positive
+	// signal that the loop went on ticking, rather than a fixed sleep.
+	testsupport.Eventually(t, 5*time.Second, "a withheld heartbeat", func() (bool, string) {
+		return strings.Contains(r.stderr.String(), "heartbeat withheld cause=hung"), r.stderr.String()
+	})
 	if after := strings.Count(r.stdout.String(), CommEnd); after != before {
 		t.Errorf("heartbeats went on after the hang: %d, then %d", before, after)
 	}
@@ -319,7 +290,7 @@ func TestSIGTERM(t *testing.T) {
 				}
 				return
 			}
-			waitFor(t, 5*time.Second, "ignore line", func() (bool, string) {
+			testsupport.Eventually(t, 5*time.Second, "ignore line", func() (bool, string) {
 				return strings.Contains(r.stderr.String(), "ignoring signal signal=terminated"), r.stderr.String()
 			})
 			if r.exited() {

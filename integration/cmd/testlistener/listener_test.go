@@ -13,16 +13,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/superguard/superguard/integration/eventrecord"
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 )
-
-func env(kv ...string) func(string) string {
-	m := map[string]string{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	return func(k string) string { return m[k] }
-}
 
 func TestParseConfig(t *testing.T) {
 	tests := []struct {
@@ -35,7 +28,7 @@ func TestParseConfig(t *testing.T) {
 		{
 			name: "minimal",
 			args: []string{"-record", "/r"},
-			env:  env(),
+			env:  testsupport.Getenv(),
 			check: func(t *testing.T, c Config) {
 				if c.Record != "/r" || c.FailFirst != 0 || c.FailMatch != nil || c.Dialect != eventlistener.Supervisor4 ||
 					c.Pause != "" || c.PauseMarker != "/r.paused" || c.Reconcile {
@@ -47,7 +40,7 @@ func TestParseConfig(t *testing.T) {
 			name: "everything",
 			args: []string{"-record", "/r", "-state-file", "/s", "-fail-first", "2", "-fail-match", "^REMOTE_",
 				"-max-attempts", "5", "-dialect", "gosupervisord", "-reconcile", "-reconcile-on-start", "-handler-grace", "1s"},
-			env: env(EnvPause, "TICK_5", EnvPauseMarker, "/m"),
+			env: testsupport.Getenv(EnvPause, "TICK_5", EnvPauseMarker, "/m"),
 			check: func(t *testing.T, c Config) {
 				if c.StateFile != "/s" || c.FailFirst != 2 || c.FailMatch.String() != "^REMOTE_" || c.MaxAttempts != 5 ||
 					c.Dialect != eventlistener.GoSupervisord || !c.Reconcile || !c.OnStart || c.Grace != time.Second ||
@@ -56,12 +49,12 @@ func TestParseConfig(t *testing.T) {
 				}
 			},
 		},
-		{name: "record required", args: nil, env: env(), wantErr: "-record is required"},
-		{name: "bad regexp", args: []string{"-record", "/r", "-fail-match", "("}, env: env(), wantErr: "-fail-match"},
-		{name: "bad dialect", args: []string{"-record", "/r", "-dialect", "python"}, env: env(), wantErr: "-dialect"},
-		{name: "negative", args: []string{"-record", "/r", "-fail-first", "-1"}, env: env(), wantErr: "negative"},
-		{name: "on start alone", args: []string{"-record", "/r", "-reconcile-on-start"}, env: env(), wantErr: "needs -reconcile"},
-		{name: "stray args", args: []string{"-record", "/r", "x"}, env: env(), wantErr: "unexpected arguments"},
+		{name: "record required", args: nil, env: testsupport.Getenv(), wantErr: "-record is required"},
+		{name: "bad regexp", args: []string{"-record", "/r", "-fail-match", "("}, env: testsupport.Getenv(), wantErr: "-fail-match"},
+		{name: "bad dialect", args: []string{"-record", "/r", "-dialect", "python"}, env: testsupport.Getenv(), wantErr: "-dialect"},
+		{name: "negative", args: []string{"-record", "/r", "-fail-first", "-1"}, env: testsupport.Getenv(), wantErr: "negative"},
+		{name: "on start alone", args: []string{"-record", "/r", "-reconcile-on-start"}, env: testsupport.Getenv(), wantErr: "needs -reconcile"},
+		{name: "stray args", args: []string{"-record", "/r", "x"}, env: testsupport.Getenv(), wantErr: "unexpected arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,7 +81,7 @@ func frame(serial, poolserial int64, name, payload string) string {
 
 func TestRunFailFirst(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := parseConfig([]string{"-record", filepath.Join(dir, "rec"), "-fail-first", "2", "-fail-match", "^REMOTE_COMMUNICATION$"}, env(), io.Discard)
+	cfg, err := parseConfig([]string{"-record", filepath.Join(dir, "rec"), "-fail-first", "2", "-fail-match", "^REMOTE_COMMUNICATION$"}, testsupport.Getenv(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +124,7 @@ func TestRunFailFirst(t *testing.T) {
 func TestRunPause(t *testing.T) {
 	dir := t.TempDir()
 	cfg, err := parseConfig([]string{"-record", filepath.Join(dir, "rec"), "-handler-grace", "10ms"},
-		env(EnvPause, "PROCESS_STATE_RUNNING"), io.Discard)
+		testsupport.Getenv(EnvPause, "PROCESS_STATE_RUNNING"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,16 +138,10 @@ func TestRunPause(t *testing.T) {
 	go func() { done <- Run(ctx, cfg, pr, &out, io.Discard) }()
 	go func() { _, _ = io.WriteString(pw, running) }()
 
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if b, err := os.ReadFile(cfg.PauseMarker); err == nil && strings.TrimSpace(string(b)) == "9" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no pause marker")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, 10*time.Second, "the pause marker", func() bool {
+		b, err := os.ReadFile(cfg.PauseMarker)
+		return err == nil && strings.TrimSpace(string(b)) == "9"
+	})
 	recs, err := eventrecord.ReadFile(cfg.Record)
 	if err != nil || len(recs) != 1 || recs[0].Answer != eventrecord.AnswerPaused || recs[0].Serial != 9 {
 		t.Fatalf("records while paused = %+v, %v", recs, err)
@@ -180,7 +167,7 @@ func TestRunPause(t *testing.T) {
 }
 
 func TestRunMalformedHeader(t *testing.T) {
-	cfg, err := parseConfig([]string{"-record", filepath.Join(t.TempDir(), "rec")}, env(), io.Discard)
+	cfg, err := parseConfig([]string{"-record", filepath.Join(t.TempDir(), "rec")}, testsupport.Getenv(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -50,7 +51,8 @@ type Options struct {
 	Username, Password string
 	// Inet also serves XML-RPC on 127.0.0.1 at a free port (Server.InetURL).
 	Inet bool
-	// Env is added to supervisord's environment (children inherit it).
+	// Env is added to supervisord's environment (children inherit it), which
+	// is the test's without SUPERVISOR_* and SUPERGUARD_* variables.
 	Env []string
 }
 
@@ -167,7 +169,7 @@ func start(t testing.TB, bin string, opts Options) (*Server, error) {
 	defer out.Close()
 	cmd := exec.Command(bin, "-n", "-c", s.ConfPath)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), opts.Env...)
+	cmd.Env = testsupport.CleanEnv(opts.Env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group, so that a supervisord that had to be killed
 	// does not leave its children behind.
@@ -339,22 +341,15 @@ func (s *Server) WaitProcessState(t testing.TB, name string, want supervisor.Pro
 	t.Helper()
 	c := s.newClient(t, s.URL)
 	defer c.Close()
-	deadline := time.Now().Add(WaitTimeout)
-	var (
-		info supervisor.ProcessInfo
-		err  error
-	)
-	for time.Now().Before(deadline) {
+	var info supervisor.ProcessInfo
+	testsupport.Eventually(t, WaitTimeout, fmt.Sprintf("supervisortest: process %s to be %v", name, want), func() (bool, string) {
+		var err error
 		info, err = c.GetProcessInfo(context.Background(), name)
-		if err == nil && info.State == want {
-			return info
+		if err != nil {
+			return false, err.Error()
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("supervisortest: process %s not %v after %v: %v", name, want, WaitTimeout, err)
-	}
-	t.Fatalf("supervisortest: process %s is %v, not %v after %v (spawnerr %q)", name, info.State, want, WaitTimeout, info.SpawnErr)
+		return info.State == want, fmt.Sprintf("%v (spawnerr %q)", info.State, info.SpawnErr)
+	})
 	return info
 }
 
