@@ -3,21 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 )
 
 // frame renders one event as supervisord writes it to a listener's stdin.
 func frame(serial int64, name, payload string) string {
-	return fmt.Sprintf("ver:3.0 server:supervisor serial:%d pool:crashpager poolserial:%d eventname:%s len:%d\n%s",
-		serial, serial, name, utf8.RuneCountInString(payload), payload)
+	return testsupport.Envelope("crashpager", serial, serial, name, payload)
 }
 
 func TestHandleEventThroughTheProtocolLoop(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/internal/testsupport"
-	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/logging"
 	"github.com/superguard/superguard/pkg/supervisor"
 	"github.com/superguard/superguard/pkg/supervisor/supervisortest"
@@ -59,9 +58,7 @@ func TestRunTranscript(t *testing.T) {
 
 // env builds one real-supervisord envelope.
 func env(serial, poolSerial int64, name, payload string) string {
-	h := eventlistener.Header{Ver: "3.0", Server: "supervisor", Serial: serial, Pool: "eventlog",
-		PoolSerial: poolSerial, EventName: name, Len: len([]rune(payload))}
-	return h.String() + "\n" + payload
+	return testsupport.Envelope("eventlog", serial, poolSerial, name, payload)
 }
 
 // A poolserial gap makes eventlog log every (filtered) process's state from

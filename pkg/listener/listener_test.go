@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -99,11 +98,6 @@ func testSpec(needs Needs, got *recorder) Spec[section] {
 		Commands: []Command{echoCmd{}},
 		Needs:    needs,
 	}
-}
-
-func frame(serial int64, name, payload string) string {
-	return fmt.Sprintf("ver:3.0 server:supervisor serial:%d pool:testguard poolserial:%d eventname:%s len:%d\n%s",
-		serial, serial, name, utf8.RuneCountInString(payload), payload)
 }
 
 func writeFile(t *testing.T, name, text string) string {

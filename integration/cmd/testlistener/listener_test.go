@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/superguard/superguard/integration/eventrecord"
 	"github.com/superguard/superguard/internal/testsupport"
@@ -75,8 +74,7 @@ func TestParseConfig(t *testing.T) {
 
 // frame builds one event as real supervisord sends it (len in characters).
 func frame(serial, poolserial int64, name, payload string) string {
-	return fmt.Sprintf("ver:3.0 server:supervisor serial:%d pool:tl poolserial:%d eventname:%s len:%d\n%s",
-		serial, poolserial, name, utf8.RuneCountInString(payload), payload)
+	return testsupport.Envelope("tl", serial, poolserial, name, payload)
 }
 
 func TestRunFailFirst(t *testing.T) {

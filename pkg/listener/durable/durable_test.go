@@ -3,15 +3,14 @@ package durable_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
@@ -55,8 +54,7 @@ func spec(got *recorder) listener.Spec[section] {
 }
 
 func frame(serial int64, name, payload string) string {
-	return fmt.Sprintf("ver:3.0 server:supervisor serial:%d pool:testguard poolserial:%d eventname:%s len:%d\n%s",
-		serial, serial, name, utf8.RuneCountInString(payload), payload)
+	return testsupport.Envelope("testguard", serial, serial, name, payload)
 }
 
 func cleanEnv(t *testing.T) {
@@ -122,7 +120,7 @@ func TestStoreReopens(t *testing.T) {
 	}
 	// The store's directory is a file for now: opening fails.
 	path := filepath.Join(blocker, "state.db")
-	var logs syncBuffer
+	var logs testsupport.SyncBuffer
 	env, err := listener.Open(t.Context(), listener.Parts{Name: "testguard", Store: durable.Opener{Alerts: true}},
 		listener.CommonFlags{State: path}, listener.Operating, &logs)
 	if err != nil {
@@ -162,24 +160,6 @@ func TestStoreReopens(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestMissingSinkSecret: a sink whose secret is not in the environment
 // does not stop the listener (halting must never depend on alerting);
 // what is routed to it waits in the outbox, and -check names it.
@@ -198,7 +178,7 @@ func TestMissingSinkSecret(t *testing.T) {
 		t.Errorf("-check: exit %d, stderr %s", code, stderr.String())
 	}
 
-	var logs syncBuffer
+	var logs testsupport.SyncBuffer
 	env, err := listener.Open(t.Context(), listener.Parts{Name: "testguard", Store: durable.Opener{Alerts: true}},
 		listener.CommonFlags{Config: conf}, listener.Listening, &logs)
 	if err != nil {
