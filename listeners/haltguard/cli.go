@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/user"
@@ -25,6 +26,45 @@ func newFlagSet(name string, c *listener.CommonFlags, stderr io.Writer) *flag.Fl
 	fs.SetOutput(stderr)
 	c.Register(fs, false)
 	return fs
+}
+
+// operation is what the halt, resume and status commands share: the
+// common flags and the command's own, the skeleton's parts and the engine,
+// and the exit code for a bad command line or config.
+type operation struct {
+	name string
+	// flags registers the command's own flags; the function it returns
+	// checks them once parsed (nil: nothing to check).
+	flags func(fs *flag.FlagSet) func(fs *flag.FlagSet) error
+	// quiet logs at warn unless -log-level says otherwise.
+	quiet bool
+	run   func(ctx context.Context, cl *cli, sio listener.IO) int
+}
+
+// Run parses args, opens the engine and runs the operation.
+func (op operation) Run(ctx context.Context, args []string, sio listener.IO) int {
+	var c listener.CommonFlags
+	fs := newFlagSet(op.name, &c, sio.Stderr)
+	check := op.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return listener.ExitUsage
+	}
+	if check != nil {
+		if err := check(fs); err != nil {
+			fmt.Fprintf(sio.Stderr, "haltguard %s: %v\n", op.name, err)
+			return listener.ExitUsage
+		}
+	}
+	if op.quiet && c.LogLevel == "" {
+		c.LogLevel = "warn"
+	}
+	cl, err := openCLI(ctx, c, sio.Stderr)
+	if err != nil {
+		fmt.Fprintf(sio.Stderr, "haltguard %s: %v\n", op.name, err)
+		return listener.ExitUsage
+	}
+	defer cl.close()
+	return op.run(ctx, cl, sio)
 }
 
 // cli is what the halt, resume and status commands share: the skeleton's

@@ -21,14 +21,9 @@ import (
 // refuses to trade while the latch is set; supervisord then marks it FATAL
 // with the message in its stderr log. It fails closed: a config or a latch
 // that cannot be read refuses too.
-type gateCmd struct{}
+var gateCmd = listener.Command{Name: "gate", Synopsis: "[-config FILE] -- COMMAND [ARGS...]\texec COMMAND unless trading is halted", Run: runGate}
 
-func (gateCmd) Name() string { return "gate" }
-func (gateCmd) Synopsis() string {
-	return "[-config FILE] -- COMMAND [ARGS...]\texec COMMAND unless trading is halted"
-}
-
-func (gateCmd) Run(ctx context.Context, args []string, sio listener.IO) int {
+func runGate(ctx context.Context, args []string, sio listener.IO) int {
 	stderr := sio.Stderr
 	var c listener.CommonFlags
 	fs := newFlagSet("gate", &c, stderr)

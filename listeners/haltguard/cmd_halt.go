@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -12,34 +14,33 @@ import (
 )
 
 // haltCmd is the manual kill switch: `haltguard halt --reason TEXT`.
-type haltCmd struct{}
+var haltCmd = listener.Command{Name: "halt", Synopsis: "--reason TEXT [--by NAME] [--timeout D]\thalt trading now", Run: runHalt}
 
-func (haltCmd) Name() string { return "halt" }
-func (haltCmd) Synopsis() string {
-	return "--reason TEXT [--by NAME] [--timeout D]\thalt trading now"
-}
-
-func (haltCmd) Run(ctx context.Context, args []string, sio listener.IO) int {
-	var c listener.CommonFlags
+func runHalt(ctx context.Context, args []string, sio listener.IO) int {
 	var reason, by string
 	var timeout time.Duration
-	fs := newFlagSet("halt", &c, sio.Stderr)
-	fs.StringVar(&reason, "reason", "", "why (required): recorded in the latch and the page")
-	fs.StringVar(&by, "by", "", "who is halting (default the login name and host)")
-	fs.DurationVar(&timeout, "timeout", 2*time.Minute, "give up retrying an unreachable supervisord after this long")
-	if err := fs.Parse(args); err != nil {
-		return listener.ExitUsage
-	}
-	if strings.TrimSpace(reason) == "" || fs.NArg() > 0 {
-		fmt.Fprintln(sio.Stderr, "haltguard halt: --reason TEXT is required (and nothing else)")
-		return listener.ExitUsage
-	}
-	cl, err := openCLI(ctx, c, sio.Stderr)
-	if err != nil {
-		fmt.Fprintf(sio.Stderr, "haltguard halt: %v\n", err)
-		return listener.ExitUsage
-	}
-	defer cl.close()
+	return operation{
+		name: "halt",
+		flags: func(fs *flag.FlagSet) func(*flag.FlagSet) error {
+			fs.StringVar(&reason, "reason", "", "why (required): recorded in the latch and the page")
+			fs.StringVar(&by, "by", "", "who is halting (default the login name and host)")
+			fs.DurationVar(&timeout, "timeout", 2*time.Minute, "give up retrying an unreachable supervisord after this long")
+			return func(fs *flag.FlagSet) error {
+				if strings.TrimSpace(reason) == "" || fs.NArg() > 0 {
+					return errors.New("--reason TEXT is required (and nothing else)")
+				}
+				return nil
+			}
+		},
+		run: func(ctx context.Context, cl *cli, sio listener.IO) int {
+			return haltOrEnforce(ctx, cl, sio, halt.Request{Reason: reason, By: operator(by), Trigger: halt.Trigger{Source: "cli"}}, timeout)
+		},
+	}.Run(ctx, args, sio)
+}
+
+// haltOrEnforce halts, or, when trading is already halted, makes sure every
+// target is stopped.
+func haltOrEnforce(ctx context.Context, cl *cli, sio listener.IO, req halt.Request, timeout time.Duration) int {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var res *halt.Result
@@ -52,7 +53,7 @@ func (haltCmd) Run(ctx context.Context, args []string, sio listener.IO) int {
 		if err != nil {
 			fmt.Fprintf(sio.Stderr, "haltguard halt: cannot read the latch (%v): halting anyway\n", err)
 		}
-		res = cl.engine.Halt(ctx, halt.Request{Reason: reason, By: operator(by), Trigger: halt.Trigger{Source: "cli"}})
+		res = cl.engine.Halt(ctx, req)
 	}
 	waitLatch(ctx, cl.engine)
 	cl.deliver(context.WithoutCancel(ctx))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -11,35 +12,33 @@ import (
 )
 
 // resumeCmd clears the halt latch: `haltguard resume [--start] [--force]`.
-type resumeCmd struct{}
+var resumeCmd = listener.Command{Name: "resume", Synopsis: "[--start] [--force] [--by NAME]\tclear the halt latch (and start the targets back)", Run: runResume}
 
-func (resumeCmd) Name() string { return "resume" }
-func (resumeCmd) Synopsis() string {
-	return "[--start] [--force] [--by NAME]\tclear the halt latch (and start the targets back)"
-}
-
-func (resumeCmd) Run(ctx context.Context, args []string, sio listener.IO) int {
-	var c listener.CommonFlags
+func runResume(ctx context.Context, args []string, sio listener.IO) int {
 	var opts halt.ResumeOptions
 	var by string
-	fs := newFlagSet("resume", &c, sio.Stderr)
-	fs.BoolVar(&opts.Start, "start", false, "start the halt targets back")
-	fs.BoolVar(&opts.Force, "force", false, "resume although a critical program is not RUNNING")
-	fs.StringVar(&by, "by", "", "who is resuming (default the login name and host)")
-	if err := fs.Parse(args); err != nil {
-		return listener.ExitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(sio.Stderr, "haltguard resume: unexpected %q\n", fs.Arg(0))
-		return listener.ExitUsage
-	}
-	cl, err := openCLI(ctx, c, sio.Stderr)
-	if err != nil {
-		fmt.Fprintf(sio.Stderr, "haltguard resume: %v\n", err)
-		return listener.ExitUsage
-	}
-	defer cl.close()
-	opts.By = operator(by)
+	return operation{
+		name: "resume",
+		flags: func(fs *flag.FlagSet) func(*flag.FlagSet) error {
+			fs.BoolVar(&opts.Start, "start", false, "start the halt targets back")
+			fs.BoolVar(&opts.Force, "force", false, "resume although a critical program is not RUNNING")
+			fs.StringVar(&by, "by", "", "who is resuming (default the login name and host)")
+			return func(fs *flag.FlagSet) error {
+				if fs.NArg() > 0 {
+					return fmt.Errorf("unexpected %q", fs.Arg(0))
+				}
+				return nil
+			}
+		},
+		run: func(ctx context.Context, cl *cli, sio listener.IO) int {
+			opts.By = operator(by)
+			return resume(ctx, cl, sio, opts)
+		},
+	}.Run(ctx, args, sio)
+}
+
+// resume clears the latch (and starts the targets with opts.Start).
+func resume(ctx context.Context, cl *cli, sio listener.IO, opts halt.ResumeOptions) int {
 	res, err := cl.engine.Resume(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(sio.Stderr, "haltguard resume: refused: %v\n", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -13,39 +14,28 @@ import (
 
 // statusCmd prints the latch and the state of every critical program and
 // target: `haltguard status`. Exit code 3 means halted.
-type statusCmd struct{}
+var statusCmd = listener.Command{Name: "status", Synopsis: "\tlatched or not, since when, why, and every target's state (exit 3: halted)", Run: runStatus}
 
-func (statusCmd) Name() string { return "status" }
-func (statusCmd) Synopsis() string {
-	return "\tlatched or not, since when, why, and every target's state (exit 3: halted)"
+func runStatus(ctx context.Context, args []string, sio listener.IO) int {
+	return operation{
+		name:  "status",
+		flags: func(*flag.FlagSet) func(*flag.FlagSet) error { return nil },
+		quiet: true,
+		run: func(ctx context.Context, cl *cli, sio listener.IO) int {
+			st, err := cl.engine.Status(ctx)
+			if err != nil {
+				fmt.Fprintf(sio.Stderr, "haltguard status: %v\n", err)
+				return listener.ExitFailed
+			}
+			printStatus(sio.Stdout, st, time.Now())
+			if st.Latch.Latched {
+				return listener.ExitHalted
+			}
+			return listener.ExitOK
+		},
+	}.Run(ctx, args, sio)
 }
 
-func (statusCmd) Run(ctx context.Context, args []string, sio listener.IO) int {
-	var c listener.CommonFlags
-	fs := newFlagSet("status", &c, sio.Stderr)
-	if err := fs.Parse(args); err != nil {
-		return listener.ExitUsage
-	}
-	if c.LogLevel == "" {
-		c.LogLevel = "warn"
-	}
-	cl, err := openCLI(ctx, c, sio.Stderr)
-	if err != nil {
-		fmt.Fprintf(sio.Stderr, "haltguard status: %v\n", err)
-		return listener.ExitUsage
-	}
-	defer cl.close()
-	st, err := cl.engine.Status(ctx)
-	if err != nil {
-		fmt.Fprintf(sio.Stderr, "haltguard status: %v\n", err)
-		return listener.ExitFailed
-	}
-	printStatus(sio.Stdout, st, time.Now())
-	if st.Latch.Latched {
-		return listener.ExitHalted
-	}
-	return listener.ExitOK
-}
 func printStatus(w io.Writer, st *halt.Status, now time.Time) {
 	l := st.Latch
 	if l.Latched {

@@ -172,7 +172,7 @@ func TestGateRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			code := gateCmd{}.Run(context.Background(), tt.args, listener.IO{Stdout: io.Discard, Stderr: &stderr})
+			code := gateCmd.Run(context.Background(), tt.args, listener.IO{Stdout: io.Discard, Stderr: &stderr})
 			if code != listener.ExitHalted || !strings.Contains(stderr.String(), tt.want) || !strings.Contains(stderr.String(), "refusing to start /bin/true") {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), listener.ExitHalted, tt.want)
 			}

@@ -49,7 +49,7 @@ var spec = listener.Spec[section]{
 		return nil
 	},
 	New:      newListener,
-	Commands: []listener.Command{haltCmd{}, resumeCmd{}, statusCmd{}, gateCmd{}},
+	Commands: []listener.Command{haltCmd, resumeCmd, statusCmd, gateCmd},
 	Needs:    parts.Needs,
 	Store:    parts.Store,
 }

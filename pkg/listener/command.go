@@ -10,16 +10,16 @@ import (
 )
 
 // Command is an operator subcommand of a listener binary (litestream's
-// shape: one type per subcommand).
-type Command interface {
+// shape: one per file, each with its own flags).
+type Command struct {
 	// Name is the word that selects it: "haltguard NAME ...".
-	Name() string
+	Name string
 	// Synopsis is one line for -h: its arguments, a tab, then what it
 	// does.
-	Synopsis() string
+	Synopsis string
 	// Run runs it with the arguments after its name and returns the exit
 	// code.
-	Run(ctx context.Context, args []string, io IO) int
+	Run func(ctx context.Context, args []string, io IO) int
 }
 
 // IO is a command's standard streams. These are a shell's, never the
@@ -50,13 +50,13 @@ func (s *Spec[S]) commands() []Command {
 	return out
 }
 
-func (s *Spec[S]) command(name string) Command {
+func (s *Spec[S]) command(name string) (Command, bool) {
 	for _, c := range s.commands() {
-		if c.Name() == name {
-			return c
+		if c.Name == name {
+			return c, true
 		}
 	}
-	return nil
+	return Command{}, false
 }
 
 // printUsage writes the binary's usage: the listener's flags, then every
@@ -69,7 +69,7 @@ func (s *Spec[S]) printUsage(w io.Writer, flags string) {
 		fmt.Fprintf(w, "\nCommands (%s COMMAND -h for each one's flags):\n", s.Name)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, c := range cmds {
-			fmt.Fprintf(tw, "  %s\t%s\n", c.Name(), c.Synopsis())
+			fmt.Fprintf(tw, "  %s\t%s\n", c.Name, c.Synopsis)
 		}
 		_ = tw.Flush()
 	}
@@ -82,7 +82,7 @@ func (s *Spec[S]) printUsage(w io.Writer, flags string) {
 func (s *Spec[S]) commandNames() string {
 	var names []string
 	for _, c := range s.commands() {
-		names = append(names, c.Name())
+		names = append(names, c.Name)
 	}
 	if len(names) == 0 {
 		return "none"

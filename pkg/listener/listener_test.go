@@ -57,14 +57,10 @@ var (
 )
 
 // echoCmd is a subcommand that prints its arguments.
-type echoCmd struct{}
-
-func (echoCmd) Name() string     { return "echo" }
-func (echoCmd) Synopsis() string { return "ARGS...\tprint ARGS" }
-func (echoCmd) Run(_ context.Context, args []string, io IO) int {
+var echoCmd = Command{Name: "echo", Synopsis: "ARGS...	print ARGS", Run: func(_ context.Context, args []string, io IO) int {
 	fmt.Fprintln(io.Stdout, strings.Join(args, " "))
 	return ExitOK
-}
+}}
 
 // testSpec is the smallest complete listener, with a recorder for tests.
 func testSpec(needs Needs, got *recorder) Spec[section] {
@@ -95,7 +91,7 @@ func testSpec(needs Needs, got *recorder) Spec[section] {
 			got.env, got.sec = env, s
 			return got, nil
 		},
-		Commands: []Command{echoCmd{}},
+		Commands: []Command{echoCmd},
 		Needs:    needs,
 	}
 }

@@ -46,7 +46,7 @@ func Run[S any](spec Spec[S], args []string, io IO) int {
 			fmt.Fprintln(io.Stdout, Version(spec.Name))
 			return ExitOK
 		default:
-			if c := spec.command(name); c != nil {
+			if c, ok := spec.command(name); ok {
 				return c.Run(ctx, args[1:], io)
 			}
 			fmt.Fprintf(io.Stderr, "%s: unknown command %q (commands: %s; -h for help)\n", spec.Name, name, spec.commandNames())

@@ -108,19 +108,17 @@ func (p *Parts) Wrap(h eventlistener.Handler) eventlistener.Handler {
 // Close implements listener.Durable.
 func (p *Parts) Close() error { return p.Store.Close() }
 
-// opsCommand mounts one of the alert pipeline's operator commands (package
-// opscli).
-type opsCommand struct{ name, synopsis string }
-
-func (c opsCommand) Name() string     { return c.name }
-func (c opsCommand) Synopsis() string { return c.synopsis }
-func (c opsCommand) Run(ctx context.Context, args []string, io listener.IO) int {
-	return opscli.Run(ctx, append([]string{c.name}, args...), io.Stdout, io.Stderr)
+// opsCommands are the alert pipeline's operator commands (package
+// opscli), mounted on every listener with a store.
+var opsCommands = []listener.Command{
+	opsCommand("incidents", "[-all] [-since D]\topen incidents (-all: and recently resolved)"),
+	opsCommand("outbox", "[--pending|--dead] [-sink NAME]\tqueued and dead-lettered deliveries"),
+	opsCommand("retry", "ID | --all-dead\tre-queue dead-lettered deliveries"),
+	opsCommand("drop", "ID\tcancel a queued or dead delivery for good"),
 }
 
-var opsCommands = []listener.Command{
-	opsCommand{"incidents", "[-all] [-since D]\topen incidents (-all: and recently resolved)"},
-	opsCommand{"outbox", "[--pending|--dead] [-sink NAME]\tqueued and dead-lettered deliveries"},
-	opsCommand{"retry", "ID | --all-dead\tre-queue dead-lettered deliveries"},
-	opsCommand{"drop", "ID\tcancel a queued or dead delivery for good"},
+func opsCommand(name, synopsis string) listener.Command {
+	return listener.Command{Name: name, Synopsis: synopsis, Run: func(ctx context.Context, args []string, io listener.IO) int {
+		return opscli.Run(ctx, append([]string{name}, args...), io.Stdout, io.Stderr)
+	}}
 }
