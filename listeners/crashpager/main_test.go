@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/state"
 )
@@ -31,39 +32,20 @@ func TestRunCommandLine(t *testing.T) {
 	// paths (/etc/superguard, /var/lib/superguard) of this host.
 	t.Setenv("SUPERGUARD_CONFIG", good)
 	t.Setenv("SUPERGUARD_STATE", statePath)
-	tests := []struct {
-		name       string
-		args       []string
-		wantCode   int
-		wantStdout string
-		wantStderr string
-	}{
-		{name: "check ok", args: []string{"-check", "-config", good}, wantCode: 0, wantStdout: "crashpager: config " + good + ": OK (file only)"},
-		{name: "check names the bad field", args: []string{"-check", "-config", bad}, wantCode: 2,
-			wantStderr: "listeners.crashpager.spree_window: 1ms: want at least 1s"},
-		{name: "check names the bad sink", args: []string{"-check", "-config", badSink}, wantCode: 2,
-			wantStderr: "sinks[0].routing_key_env: variable CRASHPAGER_TEST_UNSET_KEY is not set"},
-		{name: "unknown flag", args: []string{"-bogus"}, wantCode: 2, wantStderr: "flag provided but not defined: -bogus"},
-		{name: "help lists the commands", args: []string{"-h"}, wantCode: 0, wantStdout: "  incidents "},
-		{name: "unknown command", args: []string{"incident"}, wantCode: 2,
-			wantStderr: `crashpager: unknown command "incident" (commands: incidents, outbox, retry, drop; -h for help)`},
-		{name: "version", args: []string{"--version"}, wantCode: 0, wantStdout: "crashpager dev (commit unknown, go"},
-		{name: "operator command", args: []string{"incidents", "-config", good, "-state", statePath}, wantCode: 0},
-		{name: "operator command usage", args: []string{"outbox", "-bogus"}, wantCode: 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("SUPERVISOR_SERVER_URL", "")
-			var stdout, stderr bytes.Buffer
-			code := run(tt.args, strings.NewReader(""), &stdout, &stderr)
-			if code != tt.wantCode {
-				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, stdout.String(), stderr.String())
-			}
-			if !strings.Contains(stdout.String(), tt.wantStdout) || !strings.Contains(stderr.String(), tt.wantStderr) {
-				t.Errorf("stdout %q stderr %q; want %q and %q", stdout.String(), stderr.String(), tt.wantStdout, tt.wantStderr)
-			}
-		})
-	}
+	testsupport.RunCLI(t, []testsupport.CLICase{
+		{Name: "check ok", Args: []string{"-check", "-config", good}, WantCode: 0, WantStdout: "crashpager: config " + good + ": OK (file only)"},
+		{Name: "check names the bad field", Args: []string{"-check", "-config", bad}, WantCode: 2,
+			WantStderr: "listeners.crashpager.spree_window: 1ms: want at least 1s"},
+		{Name: "check names the bad sink", Args: []string{"-check", "-config", badSink}, WantCode: 2,
+			WantStderr: "sinks[0].routing_key_env: variable CRASHPAGER_TEST_UNSET_KEY is not set"},
+		{Name: "unknown flag", Args: []string{"-bogus"}, WantCode: 2, WantStderr: "flag provided but not defined: -bogus"},
+		{Name: "help lists the commands", Args: []string{"-h"}, WantCode: 0, WantStdout: "  incidents "},
+		{Name: "unknown command", Args: []string{"incident"}, WantCode: 2,
+			WantStderr: `crashpager: unknown command "incident" (commands: incidents, outbox, retry, drop; -h for help)`},
+		{Name: "version", Args: []string{"--version"}, WantCode: 0, WantStdout: "crashpager dev (commit unknown, go"},
+		{Name: "operator command", Args: []string{"incidents", "-config", good, "-state", statePath}, WantCode: 0},
+		{Name: "operator command usage", Args: []string{"outbox", "-bogus"}, WantCode: 2},
+	}, run)
 }
 
 func TestRunListenerOnEmptyStdin(t *testing.T) {

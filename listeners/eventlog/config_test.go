@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/listener"
 )
 
@@ -17,37 +19,24 @@ func run(args []string, stdin string) (code int, stdout, stderr string) {
 }
 
 func TestCommandLine(t *testing.T) {
-	tests := []struct {
-		name       string
-		args       []string
-		wantCode   int
-		wantStdout string
-		wantStderr string
-	}{
-		{name: "defaults", wantStdout: "READY\n"},
-		{name: "everything", args: []string{"-events", "process_state, TICK_60,,", "-process", "strategies:*, risk_manager",
-			"-dialect", "gosupervisord", "-log-level", "debug", "-state-file", "none"}, wantStdout: "READY\n"},
-		{name: "bad dialect", args: []string{"-dialect", "supervisor3"}, wantCode: 2, wantStderr: `dialect "supervisor3": want supervisor4 or gosupervisord`},
-		{name: "unknown flag", args: []string{"-verbose"}, wantCode: 2, wantStderr: "flag provided but not defined: -verbose"},
-		{name: "argument", args: []string{"extra"}, wantCode: 2, wantStderr: `eventlog: unknown command "extra"`},
-		{name: "help", args: []string{"-h"}, wantStdout: "Usage:"},
-		{name: "version", args: []string{"--version"}, wantStdout: "eventlog dev (commit unknown, go"},
-		{name: "check", args: []string{"-check", "-events", "TICK"}, wantStdout: "eventlog: config: OK"},
-		{name: "lower-case event", args: []string{"-events", "tick_5!"}, wantCode: 2,
-			wantStderr: `-events: \"TICK_5!\" is not an event name or prefix (A-Z, 0-9, _)`},
-		{name: "two colons", args: []string{"-process", "a:b:c"}, wantCode: 2, wantStderr: `-process: pattern \"a:b:c\": want name or group:name`},
-		{name: "bad glob", args: []string{"-process", "feed_[0-9"}, wantCode: 2, wantStderr: `-process: pattern \"feed_[0-9\": syntax error in pattern`},
-		{name: "log level", args: []string{"-log-level", "loud"}, wantCode: 2, wantStderr: `log level \"loud\": want debug, info, warn or error`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("SUPERVISOR_SERVER_URL", "")
-			code, stdout, stderr := run(tt.args, "")
-			if code != tt.wantCode || !strings.Contains(stdout, tt.wantStdout) || !strings.Contains(stderr, tt.wantStderr) {
-				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, stdout, stderr, tt.wantCode, tt.wantStdout, tt.wantStderr)
-			}
-		})
-	}
+	testsupport.RunCLI(t, []testsupport.CLICase{
+		{Name: "defaults", WantStdout: "READY\n"},
+		{Name: "everything", Args: []string{"-events", "process_state, TICK_60,,", "-process", "strategies:*, risk_manager",
+			"-dialect", "gosupervisord", "-log-level", "debug", "-state-file", "none"}, WantStdout: "READY\n"},
+		{Name: "bad dialect", Args: []string{"-dialect", "supervisor3"}, WantCode: 2, WantStderr: `dialect "supervisor3": want supervisor4 or gosupervisord`},
+		{Name: "unknown flag", Args: []string{"-verbose"}, WantCode: 2, WantStderr: "flag provided but not defined: -verbose"},
+		{Name: "argument", Args: []string{"extra"}, WantCode: 2, WantStderr: `eventlog: unknown command "extra"`},
+		{Name: "help", Args: []string{"-h"}, WantStdout: "Usage:"},
+		{Name: "version", Args: []string{"--version"}, WantStdout: "eventlog dev (commit unknown, go"},
+		{Name: "check", Args: []string{"-check", "-events", "TICK"}, WantStdout: "eventlog: config: OK"},
+		{Name: "lower-case event", Args: []string{"-events", "tick_5!"}, WantCode: 2,
+			WantStderr: `-events: \"TICK_5!\" is not an event name or prefix (A-Z, 0-9, _)`},
+		{Name: "two colons", Args: []string{"-process", "a:b:c"}, WantCode: 2, WantStderr: `-process: pattern \"a:b:c\": want name or group:name`},
+		{Name: "bad glob", Args: []string{"-process", "feed_[0-9"}, WantCode: 2, WantStderr: `-process: pattern \"feed_[0-9\": syntax error in pattern`},
+		{Name: "log level", Args: []string{"-log-level", "loud"}, WantCode: 2, WantStderr: `log level \"loud\": want debug, info, warn or error`},
+	}, func(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+		return listener.Run(spec, args, listener.IO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	})
 }
 
 func TestBadSupervisorURL(t *testing.T) {

@@ -5,12 +5,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -105,69 +107,44 @@ func writeFile(t *testing.T, name, text string) string {
 	return path
 }
 
-// noSupervisorEnv clears what supervisord gives its children, so the
-// skeleton sees no supervisord.
-func noSupervisorEnv(t *testing.T) {
-	t.Helper()
-	for _, k := range []string{"SUPERVISOR_SERVER_URL", "SUPERVISOR_USERNAME", "SUPERVISOR_PASSWORD",
-		"SUPERVISOR_PASSWORD_FILE", "SUPERGUARD_CONFIG", "SUPERGUARD_STATE"} {
-		t.Setenv(k, "")
-	}
-}
-
 func TestCommandLine(t *testing.T) {
-	noSupervisorEnv(t)
 	good := writeFile(t, "good.yaml", "listeners:\n  testguard: {threshold: 5}\n")
 	bad := writeFile(t, "bad.yaml", "listeners:\n  testguard: {threshold: -1}\n")
 	unknown := writeFile(t, "unknown.yaml", "listeners:\n  testguard: {treshold: 5}\n")
-	tests := []struct {
-		name       string
-		args       []string
-		wantCode   int
-		wantStdout string
-		wantStderr string
-	}{
-		{name: "help lists the subcommands", args: []string{"-h"}, wantStdout: "  echo  ARGS...  print ARGS\n"},
-		{name: "help command", args: []string{"help"}, wantStdout: "  echo  ARGS...  print ARGS\n"},
-		{name: "help shows the exit codes", args: []string{"--help"}, wantStdout: "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 halted."},
-		{name: "version", args: []string{"--version"}, wantStdout: "testguard dev (commit unknown, go"},
-		{name: "version command", args: []string{"version"}, wantStdout: "testguard dev"},
-		{name: "subcommand", args: []string{"echo", "a", "b"}, wantStdout: "a b\n"},
-		{name: "unknown subcommand", args: []string{"ecko"}, wantCode: ExitUsage,
-			wantStderr: `testguard: unknown command "ecko" (commands: echo; -h for help)`},
-		{name: "argument after flags", args: []string{"-log-level", "warn", "ecko"}, wantCode: ExitUsage,
-			wantStderr: `testguard: unknown command "ecko"`},
-		{name: "unknown flag", args: []string{"-bogus"}, wantCode: ExitUsage, wantStderr: "flag provided but not defined: -bogus"},
-		{name: "check", args: []string{"-check", "-config", good}, wantStdout: "testguard: config " + good + ": OK (file only)",
-			wantStderr: "supervisord not configured"},
-		{name: "check a flag", args: []string{"-check", "-config", good, "-threshold", "-2"}, wantCode: ExitUsage,
-			wantStderr: "listeners.testguard.threshold: -2: want at least 1"},
-		{name: "check the section", args: []string{"-check", "-config", bad}, wantCode: ExitUsage,
-			wantStderr: "listeners.testguard.threshold: -1: want at least 1"},
-		{name: "check an unknown field", args: []string{"-check", "-config", unknown}, wantCode: ExitUsage,
-			wantStderr: "field treshold not found"},
-		{name: "check a missing file", args: []string{"-check", "-config", filepath.Join(t.TempDir(), "none.yaml")},
-			wantCode: ExitUsage, wantStderr: "no such file"},
-		{name: "listen with a bad section", args: []string{"-config", bad}, wantCode: ExitUsage,
-			wantStderr: `"message":"configuration"`},
-		{name: "bad log level", args: []string{"-log-level", "loud"}, wantCode: ExitUsage, wantStderr: `log level \"loud\"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := Run(testSpec(Needs{}, &recorder{}), tt.args, IO{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr})
-			if code != tt.wantCode || !strings.Contains(stdout.String(), tt.wantStdout) || !strings.Contains(stderr.String(), tt.wantStderr) {
-				t.Errorf("exit %d, stdout %q, stderr %q\nwant exit %d, stdout with %q, stderr with %q",
-					code, stdout.String(), stderr.String(), tt.wantCode, tt.wantStdout, tt.wantStderr)
-			}
-		})
-	}
+	testsupport.RunCLI(t, []testsupport.CLICase{
+		{Name: "help lists the subcommands", Args: []string{"-h"}, WantStdout: "  echo  ARGS...  print ARGS\n"},
+		{Name: "help command", Args: []string{"help"}, WantStdout: "  echo  ARGS...  print ARGS\n"},
+		{Name: "help shows the exit codes", Args: []string{"--help"}, WantStdout: "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 halted."},
+		{Name: "version", Args: []string{"--version"}, WantStdout: "testguard dev (commit unknown, go"},
+		{Name: "version command", Args: []string{"version"}, WantStdout: "testguard dev"},
+		{Name: "subcommand", Args: []string{"echo", "a", "b"}, WantStdout: "a b\n"},
+		{Name: "unknown subcommand", Args: []string{"ecko"}, WantCode: ExitUsage,
+			WantStderr: `testguard: unknown command "ecko" (commands: echo; -h for help)`},
+		{Name: "argument after flags", Args: []string{"-log-level", "warn", "ecko"}, WantCode: ExitUsage,
+			WantStderr: `testguard: unknown command "ecko"`},
+		{Name: "unknown flag", Args: []string{"-bogus"}, WantCode: ExitUsage, WantStderr: "flag provided but not defined: -bogus"},
+		{Name: "check", Args: []string{"-check", "-config", good}, WantStdout: "testguard: config " + good + ": OK (file only)",
+			WantStderr: "supervisord not configured"},
+		{Name: "check a flag", Args: []string{"-check", "-config", good, "-threshold", "-2"}, WantCode: ExitUsage,
+			WantStderr: "listeners.testguard.threshold: -2: want at least 1"},
+		{Name: "check the section", Args: []string{"-check", "-config", bad}, WantCode: ExitUsage,
+			WantStderr: "listeners.testguard.threshold: -1: want at least 1"},
+		{Name: "check an unknown field", Args: []string{"-check", "-config", unknown}, WantCode: ExitUsage,
+			WantStderr: "field treshold not found"},
+		{Name: "check a missing file", Args: []string{"-check", "-config", filepath.Join(t.TempDir(), "none.yaml")},
+			WantCode: ExitUsage, WantStderr: "no such file"},
+		{Name: "listen with a bad section", Args: []string{"-config", bad}, WantCode: ExitUsage,
+			WantStderr: `"message":"configuration"`},
+		{Name: "bad log level", Args: []string{"-log-level", "loud"}, WantCode: ExitUsage, WantStderr: `log level \"loud\"`},
+	}, func(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+		return Run(testSpec(Needs{}, &recorder{}), args, IO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	})
 }
 
 // TestSupervisorRequired: a listener that needs supervisord refuses to
 // start without a URL, as a configuration error.
 func TestSupervisorRequired(t *testing.T) {
-	noSupervisorEnv(t)
+	testsupport.ClearEnv(t)
 	var stderr bytes.Buffer
 	code := Run(testSpec(Needs{Supervisor: SupervisorRequired}, &recorder{}), nil,
 		IO{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &stderr})

@@ -57,20 +57,12 @@ func frame(serial int64, name, payload string) string {
 	return testsupport.Envelope("testguard", serial, serial, name, payload)
 }
 
-func cleanEnv(t *testing.T) {
-	t.Helper()
-	for _, k := range []string{"SUPERVISOR_SERVER_URL", "SUPERVISOR_USERNAME", "SUPERVISOR_PASSWORD",
-		"SUPERVISOR_PASSWORD_FILE", "SUPERGUARD_CONFIG", "SUPERGUARD_STATE"} {
-		t.Setenv(k, "")
-	}
-}
-
 // TestListen runs a listener with a store through the skeleton: events
 // reach the handler, a TICK records the heartbeat, the pipeline's
 // commands are mounted, and Drain and Stop still reach the handler through
 // the heartbeat wrapper.
 func TestListen(t *testing.T) {
-	cleanEnv(t)
+	testsupport.ClearEnv(t)
 	statePath := filepath.Join(t.TempDir(), "state.db")
 	conf := filepath.Join(t.TempDir(), "superguard.yaml")
 	if err := os.WriteFile(conf, []byte("host: h1\nstate_path: "+statePath+"\n"), 0o600); err != nil {
@@ -113,7 +105,7 @@ func TestListen(t *testing.T) {
 // TestStoreReopens: a store that cannot be opened at start-up is tried
 // again later, and an alert submitted meanwhile is logged whole, not lost.
 func TestStoreReopens(t *testing.T) {
-	cleanEnv(t)
+	testsupport.ClearEnv(t)
 	blocker := filepath.Join(t.TempDir(), "blocker")
 	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -164,7 +156,7 @@ func TestStoreReopens(t *testing.T) {
 // does not stop the listener (halting must never depend on alerting);
 // what is routed to it waits in the outbox, and -check names it.
 func TestMissingSinkSecret(t *testing.T) {
-	cleanEnv(t)
+	testsupport.ClearEnv(t)
 	t.Setenv("DURABLE_TEST_UNSET_KEY", "")
 	statePath := filepath.Join(t.TempDir(), "state.db")
 	conf := filepath.Join(t.TempDir(), "superguard.yaml")
