@@ -6,7 +6,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/superguard/superguard/pkg/alert"
@@ -53,22 +52,12 @@ func flags(fs *flag.FlagSet) func(*Config) {
 			case "spree-threshold":
 				c.SpreeThreshold = *spreeThreshold
 			case "include":
-				c.Include = splitList(*include)
+				c.Include = listener.SplitList(*include)
 			case "exclude":
-				c.Exclude = splitList(*exclude)
+				c.Exclude = listener.SplitList(*exclude)
 			}
 		})
 	}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for p := range strings.SplitSeq(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // newListener builds the crash logic on the skeleton's parts, resumes the

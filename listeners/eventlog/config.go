@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/superguard/superguard/pkg/procmatch"
 )
@@ -40,15 +39,4 @@ func validEventName(s string) bool {
 		}
 	}
 	return true
-}
-
-// splitList splits a comma list, trimming spaces and dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for item := range strings.SplitSeq(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }

@@ -30,7 +30,7 @@ func flags(fs *flag.FlagSet) func(*Config) {
 	events := fs.String("events", "", "comma list of event names or prefixes to log (default all)")
 	processes := fs.String("process", "", "comma list of process patterns (see package procmatch; default all)")
 	return func(c *Config) {
-		c.Events = splitList(strings.ToUpper(*events))
-		c.Processes = splitList(*processes)
+		c.Events = listener.SplitList(strings.ToUpper(*events))
+		c.Processes = listener.SplitList(*processes)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
@@ -120,4 +121,16 @@ type Durable interface {
 	Wrap(h eventlistener.Handler) eventlistener.Handler
 	// Close closes them.
 	Close() error
+}
+
+// SplitList splits a comma-separated flag value, trimming spaces and
+// dropping empty items ("a, b,,c" is [a b c]).
+func SplitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
