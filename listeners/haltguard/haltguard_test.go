@@ -133,7 +133,12 @@ func TestPrintStatus(t *testing.T) {
 func TestGateRefuses(t *testing.T) {
 	dir := t.TempDir()
 	statePath := filepath.Join(dir, "state.db")
-	t.Setenv("SUPERGUARD_CONFIG", "")
+	// Never the host's /etc/superguard: an empty config of the test's own.
+	emptyConfig := filepath.Join(dir, "empty.yaml")
+	if err := os.WriteFile(emptyConfig, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SUPERGUARD_CONFIG", emptyConfig)
 	t.Setenv("SUPERGUARD_STATE", "")
 
 	st, err := state.Open(context.Background(), statePath)

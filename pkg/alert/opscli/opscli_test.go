@@ -320,11 +320,13 @@ func TestStatePathFromEnv(t *testing.T) {
 	f := newFixture(t)
 	t.Setenv(state.EnvPath, f.statePath)
 	var out, errb bytes.Buffer
-	// No -config: SUPERGUARD_CONFIG unset and no default file, so only the env names the store.
-	t.Setenv(config.EnvPath, "")
-	if _, err := os.Stat(config.DefaultPath); err == nil {
-		t.Skip(config.DefaultPath + " exists on this host")
+	// No -config, and a config without state_path (never the host's
+	// /etc/superguard): only the env names the store.
+	empty := filepath.Join(t.TempDir(), "empty.yaml")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
+	t.Setenv(config.EnvPath, empty)
 	if code := Run(context.Background(), []string{"outbox", "--dead"}, &out, &errb); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
