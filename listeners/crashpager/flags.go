@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -121,13 +122,21 @@ func loadConfig(o options, getenv func(string) string) (*config.Config, Config, 
 }
 
 // check is -check: the shared config with its sinks, then crashpager's
-// section.
-func check(o options, getenv func(string) string) error {
+// section. It writes to notes which patterns now select more than they
+// did (selectorNotes).
+func check(o options, getenv func(string) string, notes io.Writer) error {
 	if err := config.Check(config.Path(o.configPath)); err != nil {
 		return err
 	}
-	_, _, err := loadConfig(o, getenv)
-	return err
+	shared, c, err := loadConfig(o, getenv)
+	if err != nil {
+		return err
+	}
+	procs, known := liveProcesses(context.Background(), shared)
+	for _, n := range selectorNotes(c, procs, known) {
+		fmt.Fprintln(notes, "crashpager: note:", n)
+	}
+	return nil
 }
 
 // eventsStatePath is the protocol loop's delivery-tracking file, "" (the

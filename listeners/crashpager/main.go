@@ -35,7 +35,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if opts.check {
-		if err := check(opts, os.Getenv); err != nil {
+		if err := check(opts, os.Getenv, stderr); err != nil {
 			fmt.Fprintln(stderr, "crashpager:", err)
 			return 1
 		}

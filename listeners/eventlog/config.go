@@ -82,7 +82,7 @@ func parseFlags(args []string, errOut io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("eventlog", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	events := fs.String("events", "", "comma list of event names or prefixes to log (default all)")
-	processes := fs.String("process", "", "comma list of process patterns: name, group:name, group:*, shell globs (default all)")
+	processes := fs.String("process", "", "comma list of process patterns: name (a program or a group), *:name (a program), group:*, group:name, shell globs (default all)")
 	fs.TextVar(&cfg.Dialect, "dialect", cfg.Dialect, "supervisor4 (len counts characters) or gosupervisord (len counts bytes)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "", "debug, info, warn or error (default $SUPERGUARD_LOG_LEVEL, else info)")
 	fs.StringVar(&cfg.StateFile, "state-file", "", "file persisting the last received event (default none)")
