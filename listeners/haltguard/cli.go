@@ -135,7 +135,7 @@ func runCheck(ctx context.Context, configFlag string, stdout, stderr io.Writer) 
 		return exitOK
 	}
 	if err := s.Halt.Check(procs); err != nil {
-		fmt.Fprintf(stderr, "haltguard: %s: %v\n", name, halt.PrefixLines("listeners."+listenerName+".", err))
+		fmt.Fprintf(stderr, "haltguard: %s: %v\n", name, prefixLines("listeners."+listenerName+".", err))
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "haltguard: %s: OK (checked against supervisord at %s)\n", name, client.URL())
@@ -171,7 +171,13 @@ func openCLI(ctx context.Context, c common, stderr io.Writer) (*cli, error) {
 	if _, err := stores.get(ctx); err != nil {
 		log.Error().Err(err).Msg("state store")
 	}
-	engine, err := halt.New(s.Halt, halt.Deps{Supervisor: client, Latch: storeLatch{stores}, Pager: pipe, Logger: log})
+	pages, err := newPages(s.Pages.Host, s.Pages.Runbook, pipe, log)
+	if err != nil {
+		client.Close()
+		_ = stores.close()
+		return nil, err
+	}
+	engine, err := halt.New(s.Halt, halt.Deps{Supervisor: client, Latch: halt.NewStoreLatch(stores.get), Pager: pages, Logger: log})
 	if err != nil {
 		client.Close()
 		_ = stores.close()
@@ -463,12 +469,11 @@ func cmdGate(ctx context.Context, args []string, stderr io.Writer) int {
 	defer func() { _ = stores.close() }()
 	ctx, cancel := context.WithTimeout(ctx, checkWithin)
 	defer cancel()
-	st, err := storeLatch{stores}.Get(ctx)
+	halted, r, err := halt.Halted(ctx, halt.NewStoreLatch(stores.get))
 	if err != nil {
 		return refuse("cannot read the halt latch (%v)", err)
 	}
-	if st.Latched {
-		r := st.Record
+	if halted {
 		return refuse("trading is HALTED since %s by %s: %s (trace %s); resume with `haltguard resume --start`",
 			r.Since.Local().Format(time.RFC3339), r.By, r.Reason, r.TraceID)
 	}

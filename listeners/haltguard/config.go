@@ -12,13 +12,14 @@ import (
 
 // listenerName is haltguard's name in logs, alerts, heartbeats and the
 // shared config's listeners map.
-const listenerName = halt.ListenerName
+const listenerName = "haltguard"
 
 // settings is everything a haltguard command needs, resolved from flags,
 // the shared config file and the environment.
 type settings struct {
 	Shared     *config.Config
 	Halt       halt.Config
+	Pages      pageConfig
 	StatePath  string
 	Supervisor supervisor.Config
 }
@@ -34,7 +35,7 @@ func loadSettings(configFlag, stateFlag string, underSupervisord bool) (*setting
 	if err != nil {
 		return nil, err
 	}
-	hc, err := halt.FromShared(shared)
+	hc, pc, err := loadSection(shared)
 	if err != nil {
 		if path != "" {
 			return nil, fmt.Errorf("config %s: %w", path, err)
@@ -44,6 +45,7 @@ func loadSettings(configFlag, stateFlag string, underSupervisord bool) (*setting
 	return &settings{
 		Shared:     shared,
 		Halt:       hc,
+		Pages:      pc,
 		StatePath:  state.Path(stateFlag, shared.StatePath),
 		Supervisor: supervisorConfig(shared.Supervisor, underSupervisord),
 	}, nil

@@ -8,22 +8,21 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
-	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 // beatTimeout bounds the heartbeat write done on each TICK.
 const beatTimeout = 500 * time.Millisecond
 
-// guard is the part of *halt.Guard the handler drives.
+// guard is the part of *Guard the handler drives.
 type guard interface {
-	OnState(ctx context.Context, ch halt.StateChange)
+	OnState(ctx context.Context, ch StateChange)
 	Check(ctx context.Context, procs []supervisor.ProcessInfo, source string)
 	Tick()
 	Remote(ctx context.Context, typ, data string) bool
 }
 
-var _ guard = (*halt.Guard)(nil)
+var _ guard = (*Guard)(nil)
 
 // beater records haltguard's heartbeat (the last TICK it handled).
 type beater interface {
@@ -57,7 +56,7 @@ func (h *handler) HandleEvent(ctx context.Context, ev *eventlistener.Event) erro
 			h.guard.Tick()
 			return nil
 		}
-		h.guard.OnState(ctx, halt.StateChange{
+		h.guard.OnState(ctx, StateChange{
 			Process:  ev.State.Name(),
 			From:     ev.State.FromState,
 			To:       to,

@@ -49,11 +49,15 @@ func runListener(ctx context.Context, s *settings, stdin io.Reader, stdout io.Wr
 		}
 	}()
 
-	engine, err := halt.New(s.Halt, halt.Deps{Supervisor: client, Latch: storeLatch{stores}, Pager: pipe, Logger: log})
+	pages, err := newPages(s.Pages.Host, s.Pages.Runbook, pipe, log)
 	if err != nil {
 		return err
 	}
-	g := halt.NewGuard(bg, engine)
+	engine, err := halt.New(s.Halt, halt.Deps{Supervisor: client, Latch: halt.NewStoreLatch(stores.get), Pager: pages, Logger: log})
+	if err != nil {
+		return err
+	}
+	g := NewGuard(bg, engine, client, pages, log)
 	var senders sync.WaitGroup
 	senders.Go(func() { pipe.run(bg) })
 
@@ -102,7 +106,7 @@ type alerts struct {
 	ready chan struct{} // closed once p or err is set
 }
 
-var _ halt.Pager = (*alerts)(nil)
+var _ submitter = (*alerts)(nil)
 
 func newAlerts(shared *config.Config, log zerolog.Logger) *alerts {
 	return &alerts{shared: shared, log: log, ready: make(chan struct{})}
@@ -120,7 +124,7 @@ func (a *alerts) attach(store *state.Store) {
 	close(a.ready)
 }
 
-// Submit implements halt.Pager.
+// Submit commits an alert to the pipeline.
 func (a *alerts) Submit(ctx context.Context, al *alert.Alert) error {
 	a.mu.Lock()
 	p, err := a.p, a.err

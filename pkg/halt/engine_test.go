@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -63,22 +62,11 @@ func TestHaltStopsEveryTargetAndPagesOnce(t *testing.T) {
 				t.Fatalf("%d pages, want 1: %+v", len(pages), pages)
 			}
 			p := pages[0]
-			if want := alert.Key("host1", "risk_manager:risk_manager", alert.CondFatal); p.Key != want {
-				t.Errorf("page key %q, want %q (one incident with crashpager's FATAL)", p.Key, want)
+			if p.Kind != ReportHalt || p.Result != res || p.Record.TraceID != st.Record.TraceID {
+				t.Errorf("page %s of trace %q, want the halt's result with the latch's trace %q", p.Kind, p.Record.TraceID, st.Record.TraceID)
 			}
-			if p.Severity != alert.Critical || p.Condition != alert.CondHalt || p.Kind != alert.Trigger {
-				t.Errorf("page = %s %s %s, want critical halt trigger", p.Severity, p.Condition, p.Kind)
-			}
-			if p.TraceID != st.Record.TraceID || p.SourceID != "halt/"+st.Record.TraceID {
-				t.Errorf("page trace %q source %q, latch trace %q", p.TraceID, p.SourceID, st.Record.TraceID)
-			}
-			if !strings.Contains(p.LogTail, "lost its broker session") {
-				t.Errorf("page log tail %q lacks the trigger's stderr", p.LogTail)
-			}
-			for _, k := range []string{"stopped", "halt_duration_ms", "resume", "trigger", "latch"} {
-				if p.Details[k] == "" {
-					t.Errorf("page details lack %q: %v", k, p.Details)
-				}
+			if !strings.Contains(res.TriggerTail, "lost its broker session") {
+				t.Errorf("trigger tail %q lacks the trigger's stderr", res.TriggerTail)
 			}
 			if got := len(r.logs.audits(t, "stop")); got != len(wantStopped) {
 				t.Errorf("%d stop audit lines, want %d", got, len(wantStopped))
@@ -155,9 +143,8 @@ func TestHaltKillsTargetIgnoringSIGTERM(t *testing.T) {
 	if len(kills) != 1 || kills[0]["process"] != "trading:stubborn" || kills[0]["method"] != "signalProcess" {
 		t.Errorf("kill audit lines %v", kills)
 	}
-	p := r.pager.all()[0]
-	if p.Details["killed"] != "trading:stubborn" || !strings.Contains(p.Summary, "SIGKILL sent to trading:stubborn") {
-		t.Errorf("page does not name the killed process: %q %v", p.Summary, p.Details)
+	if p := r.pager.all()[0]; !slices.Equal(p.Result.Killed, []string{"trading:stubborn"}) {
+		t.Errorf("page does not name the killed process: %+v", p.Result)
 	}
 }
 
@@ -194,8 +181,8 @@ func TestHaltKillsByPIDWhenSignalProcessFails(t *testing.T) {
 	if !slices.Equal(res.Survivors, []string{"trading:stubborn"}) {
 		t.Errorf("Survivors = %v", res.Survivors)
 	}
-	if s := r.pager.all()[0].Summary; !strings.HasPrefix(s, "HALT INCOMPLETE") || !strings.Contains(s, "STILL RUNNING: trading:stubborn") {
-		t.Errorf("summary %q", s)
+	if p := r.pager.all()[0]; p.Result.Done() || !slices.Equal(p.Result.Survivors, []string{"trading:stubborn"}) {
+		t.Errorf("paged %+v, want the survivor", p.Result)
 	}
 }
 
@@ -220,14 +207,14 @@ func TestHaltRetriesUnreachableSupervisordAndPages(t *testing.T) {
 	if len(pages) != 2 {
 		t.Fatalf("%d pages, want the unreachable one and the result", len(pages))
 	}
-	if !strings.HasPrefix(pages[0].Summary, "HALT NOT CARRIED OUT") || !strings.Contains(pages[0].Details["error"], "connection refused") {
-		t.Errorf("first page %q %v", pages[0].Summary, pages[0].Details)
+	if pages[0].Kind != ReportUnreachable || pages[0].Err == nil || !strings.Contains(pages[0].Err.Error(), "connection refused") {
+		t.Errorf("first page %s %v", pages[0].Kind, pages[0].Err)
 	}
-	if pages[0].Key != pages[1].Key {
-		t.Errorf("pages have keys %q and %q: want one incident", pages[0].Key, pages[1].Key)
+	if pages[0].Record.TraceID != pages[1].Record.TraceID {
+		t.Errorf("pages have traces %q and %q: want one incident", pages[0].Record.TraceID, pages[1].Record.TraceID)
 	}
-	if !strings.HasPrefix(pages[1].Summary, "HALTED") {
-		t.Errorf("second page %q", pages[1].Summary)
+	if pages[1].Kind != ReportHalt || !pages[1].Result.Done() {
+		t.Errorf("second page %s %+v", pages[1].Kind, pages[1].Result)
 	}
 }
 
@@ -244,7 +231,7 @@ func TestHaltKeepsRetryingUntilCancelled(t *testing.T) {
 	if n := len(r.logs.audits(t, "halt_retry")); n < 3 {
 		t.Errorf("%d retries in 400ms, want several", n)
 	}
-	if pages := r.pager.all(); len(pages) != 2 || !strings.HasPrefix(pages[1].Summary, "HALT INCOMPLETE") {
+	if pages := r.pager.all(); len(pages) != 2 || pages[1].Result == nil || pages[1].Result.Done() {
 		t.Errorf("pages %v: want the unreachable page and an incomplete result", pages)
 	}
 }
@@ -285,9 +272,8 @@ func TestLatchWriteFailureIsPagedAndRetried(t *testing.T) {
 	if res.LatchErr == nil || !res.Done() {
 		t.Fatalf("result %+v: want done with a latch error", res)
 	}
-	p := r.pager.all()[0]
-	if !strings.Contains(p.Details["latch"], "disk I/O error") {
-		t.Errorf("page latch detail %q", p.Details["latch"])
+	if p := r.pager.all()[0]; p.Result.LatchErr == nil || !strings.Contains(p.Result.LatchErr.Error(), "disk I/O error") {
+		t.Errorf("paged latch error %v", p.Result.LatchErr)
 	}
 	st, _ := r.e.Latched(context.Background())
 	if !st.Latched {
@@ -351,8 +337,8 @@ func TestHaltSupervisordShuttingDown(t *testing.T) {
 	if !res.SupervisorDown || res.Done() {
 		t.Errorf("result %+v: want SupervisorDown", res)
 	}
-	if s := r.pager.all()[0].Summary; !strings.Contains(s, "shutting down") {
-		t.Errorf("summary %q", s)
+	if p := r.pager.all()[0]; !p.Result.SupervisorDown {
+		t.Errorf("paged %+v, want SupervisorDown", p.Result)
 	}
 }
 
@@ -409,11 +395,8 @@ func TestEnforceStopsTargetsStartedWhileLatched(t *testing.T) {
 		t.Errorf("Stopped = %v", res.Stopped)
 	}
 	pages := r.pager.all()
-	if len(pages) != 1 || !strings.Contains(pages[0].Summary, "trading:strat_01") || pages[0].TraceID != "trace-1" {
+	if len(pages) != 1 || pages[0].Kind != ReportEnforce || pages[0].Result != res || pages[0].Record.TraceID != "trace-1" {
 		t.Fatalf("pages %+v", pages)
-	}
-	if pages[0].Key != alert.Key("host1", "", alert.CondHalt) {
-		t.Errorf("key %q: want the manual halt's incident", pages[0].Key)
 	}
 	// Nothing to do: no page.
 	r.e.Enforce(context.Background(), rec, nil, "tick")
@@ -426,11 +409,11 @@ func TestFinishCompletesAnInterruptedHalt(t *testing.T) {
 	tests := []struct {
 		name         string
 		running      bool // targets still running: the killed haltguard had not stopped them
-		wantSource   string
+		wantStopped  int
 		wantFlattens int
 	}{
-		{name: "killed before the stops", running: true, wantSource: "halt/t-9/finish/", wantFlattens: 1},
-		{name: "killed after the stops", running: false, wantSource: "halt/t-9", wantFlattens: 0},
+		{name: "killed before the stops", running: true, wantStopped: 3, wantFlattens: 1},
+		{name: "killed after the stops", running: false, wantStopped: 0, wantFlattens: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -450,8 +433,8 @@ func TestFinishCompletesAnInterruptedHalt(t *testing.T) {
 				t.Fatalf("result %+v", res)
 			}
 			p := r.pager.all()
-			if len(p) != 1 || !strings.HasPrefix(p[0].SourceID, tt.wantSource) || p[0].TraceID != "t-9" {
-				t.Errorf("pages %+v: want one with source %s... and the original trace", p, tt.wantSource)
+			if len(p) != 1 || p[0].Kind != ReportFinish || len(p[0].Result.Stopped) != tt.wantStopped || p[0].Record.TraceID != "t-9" {
+				t.Errorf("pages %+v: want one finish with %d stopped and the original trace", p, tt.wantStopped)
 			}
 			if n := len(r.logs.audits(t, "flatten")); n != tt.wantFlattens {
 				t.Errorf("flatten ran %d times, want %d", n, tt.wantFlattens)
@@ -493,20 +476,20 @@ func TestResume(t *testing.T) {
 		opts        ResumeOptions
 		wantErr     string
 		wantLatched bool
-		wantKind    alert.Kind // "" for no alert
+		wantPage    bool
 		wantStarted int
 		noMulticall bool
 	}{
 		{name: "refused while critical is down", riskState: supervisor.ProcessFatal, opts: ResumeOptions{By: "alice", Start: true},
 			wantErr: "a critical program is not RUNNING: risk_manager:risk_manager FATAL (fix it first, or --force)", wantLatched: true},
 		{name: "clears and resolves", riskState: supervisor.ProcessRunning, opts: ResumeOptions{By: "alice"},
-			wantKind: alert.Resolve},
+			wantPage: true},
 		{name: "starts the targets", riskState: supervisor.ProcessRunning, opts: ResumeOptions{By: "alice", Start: true},
-			wantKind: alert.Resolve, wantStarted: 3},
+			wantPage: true, wantStarted: 3},
 		{name: "starts the targets without multicall", riskState: supervisor.ProcessRunning, opts: ResumeOptions{By: "alice", Start: true},
-			wantKind: alert.Resolve, wantStarted: 3, noMulticall: true},
+			wantPage: true, wantStarted: 3, noMulticall: true},
 		{name: "forced while the trigger is down keeps the incident open", riskState: supervisor.ProcessFatal,
-			opts: ResumeOptions{By: "alice", Start: true, Force: true}, wantKind: alert.Trigger, wantStarted: 3},
+			opts: ResumeOptions{By: "alice", Start: true, Force: true}, wantPage: true, wantStarted: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -532,11 +515,12 @@ func TestResume(t *testing.T) {
 			}
 			pages := r.pager.all()
 			switch {
-			case tt.wantKind == "" && len(pages) > 0:
+			case !tt.wantPage && len(pages) > 0:
 				t.Errorf("unexpected pages %+v", pages)
-			case tt.wantKind != "":
-				if len(pages) != 1 || pages[0].Kind != tt.wantKind || pages[0].Key != latched.AlertKey("host1") {
-					t.Fatalf("pages %+v, want one %s with the halt's key", pages, tt.wantKind)
+			case tt.wantPage:
+				if len(pages) != 1 || pages[0].Kind != ReportResume || pages[0].Record != latched || pages[0].Resume != tt.opts ||
+					!slices.Equal(pages[0].CriticalDown, res.CriticalDown) {
+					t.Fatalf("pages %+v, want one resume of the halt", pages)
 				}
 			}
 			if len(res.Started) != tt.wantStarted {
@@ -563,23 +547,5 @@ func TestStatus(t *testing.T) {
 	s, err = r.e.Status(context.Background())
 	if err != nil || s.SupervisorErr == nil {
 		t.Errorf("status %+v, %v: want the latch and a supervisord error", s, err)
-	}
-}
-
-func TestRecordAlertKey(t *testing.T) {
-	tests := []struct {
-		rec  Record
-		want string
-	}{
-		{Record{Trigger: "risk:rm", TriggerState: "FATAL"}, "h/risk:rm/fatal"},
-		{Record{Trigger: "risk:rm", TriggerState: "EXITED"}, "h/risk:rm/halt"},
-		{Record{}, "h/-/halt"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
-			if got := tt.rec.AlertKey("h"); got != tt.want {
-				t.Errorf("AlertKey = %q, want %q", got, tt.want)
-			}
-		})
 	}
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -328,28 +327,22 @@ func (l *fakeLatch) get() LatchState {
 	return l.st
 }
 
-// fakePager records submitted alerts.
+// fakePager records the engine's reports.
 type fakePager struct {
-	mu     sync.Mutex
-	alerts []*alert.Alert
-	err    error
+	mu      sync.Mutex
+	reports []Report
 }
 
-func (p *fakePager) Submit(_ context.Context, a *alert.Alert) error {
-	if err := a.Validate(); err != nil {
-		return err
-	}
+func (p *fakePager) Page(_ context.Context, r Report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	cp := *a
-	p.alerts = append(p.alerts, &cp)
-	return p.err
+	p.reports = append(p.reports, r)
 }
 
-func (p *fakePager) all() []*alert.Alert {
+func (p *fakePager) all() []Report {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return slices.Clone(p.alerts)
+	return slices.Clone(p.reports)
 }
 
 // logBuffer is a goroutine-safe log sink with helpers to read audit lines.
@@ -402,9 +395,8 @@ type rig struct {
 
 func testConfig() Config {
 	return Config{
-		Host:          "host1",
-		Critical:      Patterns{"risk_manager"},
-		Targets:       Patterns{"trading"},
+		Critical:      []string{"risk_manager"},
+		Targets:       []string{"trading"},
 		VerifyTimeout: 300 * time.Millisecond,
 		Self:          "haltguard:haltguard",
 	}
@@ -450,4 +442,13 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func (r *rig) allStopped(targets []string) bool {
+	for _, n := range targets {
+		if r.sup.state(n) != supervisor.ProcessStopped {
+			return false
+		}
+	}
+	return true
 }

@@ -157,9 +157,9 @@ func (e *Engine) stopRound(ctx context.Context, rec Record, names []string, res 
 	return unreachable, shutdown
 }
 
-// live reports whether a process in state s must be stopped: it runs, is
+// Live reports whether a process in state s must be stopped: it runs, is
 // starting, or will be started again (BACKOFF).
-func live(s supervisor.ProcessState) bool {
+func Live(s supervisor.ProcessState) bool {
 	return s == supervisor.ProcessStarting || s == supervisor.ProcessRunning || s == supervisor.ProcessBackoff
 }
 
@@ -181,7 +181,7 @@ func (e *Engine) verify(ctx context.Context, rec Record, res *Result, deadline t
 		return
 	}
 	for {
-		procs, err := e.listProcesses(ctx)
+		procs, err := e.ListProcesses(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				res.StopErrors["*"] = fmt.Sprintf("verification interrupted: %v", err)
@@ -202,7 +202,7 @@ func (e *Engine) verify(ctx context.Context, rec Record, res *Result, deadline t
 				continue
 			}
 			pending = append(pending, p)
-			if live(p.State) {
+			if Live(p.State) {
 				restart = append(restart, p.FullName())
 			}
 		}
@@ -279,8 +279,9 @@ func (e *Engine) kill(ctx context.Context, rec Record, res *Result, procs []supe
 	slices.Sort(res.Killed)
 }
 
-// listProcesses reads every process's state and refreshes the target cache.
-func (e *Engine) listProcesses(ctx context.Context) ([]supervisor.ProcessInfo, error) {
+// ListProcesses reads every process's state and refreshes the target
+// cache that lets a halt send its stops before reading the list again.
+func (e *Engine) ListProcesses(ctx context.Context) ([]supervisor.ProcessInfo, error) {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	procs, err := e.sup.GetAllProcessInfo(cctx)

@@ -1,4 +1,4 @@
-package halt
+package main
 
 import (
 	"context"
@@ -7,17 +7,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 const riskName = "risk_manager:risk_manager"
 
-func newGuardRig(t *testing.T, cfg Config) (*rig, *Guard) {
+func newGuardRig(t *testing.T, cfg halt.Config) (*rig, *Guard) {
 	t.Helper()
 	r := newRig(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	g := NewGuard(ctx, r.e)
+	g := NewGuard(ctx, r.e, r.sup, r.pages, zerolog.New(r.logs).Level(zerolog.DebugLevel))
 	// The fake's pids are not real processes: watch nothing.
 	g.watch.waitExit = func(ctx context.Context, _ int, stop <-chan struct{}) error {
 		select {
@@ -32,15 +35,6 @@ func newGuardRig(t *testing.T, cfg Config) (*rig, *Guard) {
 		g.WaitWatches()
 	})
 	return r, g
-}
-
-func (r *rig) allStopped(targets []string) bool {
-	for _, n := range targets {
-		if r.sup.state(n) != supervisor.ProcessStopped {
-			return false
-		}
-	}
-	return true
 }
 
 func TestGuardOnStateTriggers(t *testing.T) {
@@ -113,8 +107,8 @@ func TestGuardHaltsOnceForConcurrentTriggers(t *testing.T) {
 func TestGuardEnforcesLatchOnTargetStart(t *testing.T) {
 	r, g := newGuardRig(t, testConfig())
 	r.addStack(2)
-	rec := Record{Reason: "manual", By: "cli:bob", TraceID: "tr-5", Since: time.Now()}
-	r.latch.st = LatchState{Latched: true, Record: rec}
+	rec := halt.Record{Reason: "manual", By: "cli:bob", TraceID: "tr-5", Since: time.Now()}
+	r.latch.st = halt.LatchState{Latched: true, Record: rec}
 	for _, n := range []string{"trading:strat_00", "trading:strat_01"} {
 		r.sup.setState(n, supervisor.ProcessStopped)
 	}
@@ -128,7 +122,7 @@ func TestGuardEnforcesLatchOnTargetStart(t *testing.T) {
 		t.Fatalf("pages %+v", pages)
 	}
 	// Not latched: a start is left alone.
-	r.latch.st = LatchState{}
+	r.latch.st = halt.LatchState{}
 	r.sup.setState("trading:strat_00", supervisor.ProcessStarting)
 	g.OnState(context.Background(), StateChange{Process: "trading:strat_00", To: supervisor.ProcessStarting})
 	g.Wait()
@@ -159,7 +153,7 @@ func TestGuardCheckSafetyNet(t *testing.T) {
 			targets := r.addStack(2)
 			r.sup.setState("risk_manager:risk_manager", tt.riskState)
 			if tt.resumed {
-				r.latch.st = LatchState{ResumedAt: time.Now().Add(time.Second), ResumedBy: "alice"}
+				r.latch.st = halt.LatchState{ResumedAt: time.Now().Add(time.Second), ResumedBy: "alice"}
 			}
 			g.Check(context.Background(), mustList(t, r.sup), "gap")
 			g.Wait()
@@ -181,8 +175,8 @@ func TestGuardCheckSafetyNet(t *testing.T) {
 func TestGuardStartFinishesInterruptedHalt(t *testing.T) {
 	r, g := newGuardRig(t, testConfig())
 	targets := r.addStack(3)
-	rec := Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-2", Since: time.Now()}
-	r.latch.st = LatchState{Latched: true, Record: rec}
+	rec := halt.Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-2", Since: time.Now()}
+	r.latch.st = halt.LatchState{Latched: true, Record: rec}
 	g.Check(context.Background(), mustList(t, r.sup), "start")
 	g.Wait()
 	if !r.allStopped(targets) {
