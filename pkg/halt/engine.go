@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -35,8 +34,7 @@ type Engine struct {
 	pager Pager
 	log   zerolog.Logger
 	now   func() time.Time
-
-	noMulticall atomic.Bool
+	fan   *supervisor.Fanout
 
 	mu         sync.Mutex
 	targets    []string      // target names from the last process list (nil: unknown)
@@ -59,7 +57,8 @@ func New(cfg Config, d Deps) (*Engine, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{cfg: cfg, sup: d.Supervisor, latch: d.Latch, pager: d.Pager, log: d.Logger, now: now}, nil
+	return &Engine{cfg: cfg, sup: d.Supervisor, latch: d.Latch, pager: d.Pager, log: d.Logger, now: now,
+		fan: supervisor.NewFanout(d.Supervisor, callTimeout, d.Logger)}, nil
 }
 
 // Config returns the engine's configuration.
@@ -228,7 +227,7 @@ func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, mode 
 		if attempt == 1 {
 			e.pager.Page(ctx, Report{Kind: ReportUnreachable, Record: rec, Time: e.now(), Err: unreachable})
 		}
-		if !sleepCtx(ctx, retry.next()) {
+		if !sleepCtx(ctx, retry.Next()) {
 			res.StopErrors["*"] = fmt.Sprintf("supervisord unreachable: %v", unreachable)
 			return res
 		}
@@ -298,7 +297,7 @@ func (e *Engine) writeLatch(ctx context.Context, rec Record, onFirst func(error)
 				return
 			}
 			audit(e.log, zerolog.ErrorLevel, rec.TraceID, "latch_failed").Int("attempt", attempt).Err(err).Msg("audit")
-			if !e.isPending(rec.TraceID) || !sleepCtx(ctx, max(retry.next(), 500*time.Millisecond)) {
+			if !e.isPending(rec.TraceID) || !sleepCtx(ctx, max(retry.Next(), 500*time.Millisecond)) {
 				return
 			}
 		}
@@ -417,27 +416,15 @@ func (e *Engine) readStopWait(ctx context.Context) (time.Duration, error) {
 	if res[0].Err != nil {
 		return 0, res[0].Err
 	}
-	return maxStopWait(res[0].Value, e.cfg)
-}
-
-func maxStopWait(v any, cfg Config) (time.Duration, error) {
-	list, ok := v.([]any)
-	if !ok {
-		return 0, fmt.Errorf("getAllConfigInfo: unexpected %T", v)
+	infos, err := supervisor.DecodeAllConfigInfo(res[0].Value)
+	if err != nil {
+		return 0, err
 	}
 	var longest time.Duration
-	for _, item := range list {
-		m, ok := item.(map[string]any)
-		if !ok {
-			continue
+	for _, c := range infos {
+		if e.cfg.IsTarget(supervisor.ProcessInfo{Name: c.Name, Group: c.Group}) {
+			longest = max(longest, c.StopWait)
 		}
-		name, _ := m["name"].(string)
-		group, _ := m["group"].(string)
-		secs, ok := m["stopwaitsecs"].(int64)
-		if !ok || !cfg.IsTarget(supervisor.ProcessInfo{Name: name, Group: group}) {
-			continue
-		}
-		longest = max(longest, time.Duration(secs)*time.Second)
 	}
 	if longest == 0 {
 		return 0, errors.New("getAllConfigInfo: no stopwaitsecs for any target")

@@ -297,8 +297,12 @@ func TestHaltFallsBackWithoutMulticall(t *testing.T) {
 	if !res.Done() || len(res.Stopped) != len(targets) {
 		t.Fatalf("result %+v", res)
 	}
-	if !r.e.noMulticall.Load() {
-		t.Error("engine did not remember that multicall is unsupported")
+	r.sup.setState(targets[0], supervisor.ProcessRunning)
+	if res := r.e.Enforce(context.Background(), res.Record, []string{targets[0]}, "event"); !slices.Equal(res.Stopped, targets[:1]) {
+		t.Fatalf("enforce stopped %v", res.Stopped)
+	}
+	if n := strings.Count(r.logs.String(), "system.multicall refused"); n != 1 {
+		t.Errorf("multicall refused %d times: the engine must remember that it is unsupported", n)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -80,10 +79,6 @@ func (e *Engine) Resume(ctx context.Context, opts ResumeOptions) (*ResumeResult,
 	return res, nil
 }
 
-// startPerTarget is added to the deadline of a multicall that starts
-// targets: supervisord spawns them one after the other inside it.
-const startPerTarget = 500 * time.Millisecond
-
 // startTargets starts every target that is not running: one
 // system.multicall of startProcess(name, false), which on a loaded host
 // beats many concurrent requests competing for supervisord's
@@ -98,7 +93,7 @@ func (e *Engine) startTargets(ctx context.Context, traceID string, procs []super
 	if len(names) == 0 {
 		return
 	}
-	answers := e.startNames(ctx, names)
+	answers := e.fan.StartAll(ctx, names)
 	for _, n := range names {
 		err := answers[n]
 		if supervisor.IsFault(err, supervisor.FaultAlreadyStarted) {
@@ -112,15 +107,6 @@ func (e *Engine) startTargets(ctx context.Context, traceID string, procs []super
 		audit(e.log, zerolog.InfoLevel, traceID, "start").Str("process", n).AnErr("error", err).Msg("audit")
 	}
 	slices.Sort(res.Started)
-}
-
-func (e *Engine) startNames(ctx context.Context, names []string) map[string]error {
-	return e.each(ctx, eachCall{
-		method:    "supervisor.startProcess",
-		multicall: true,
-		timeout:   callTimeout + time.Duration(len(names))*startPerTarget,
-		one:       func(ctx context.Context, name string) error { return e.sup.StartProcess(ctx, name, false) },
-	}, names)
 }
 
 // Status is the halt latch and the state of every target and critical
