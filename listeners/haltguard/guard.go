@@ -329,6 +329,9 @@ func (g *Guard) Remote(ctx context.Context, typ, data string) bool {
 // (then it only makes sure every target is stopped). It waits, bounded by
 // ctx, until the new halt's latch write has been attempted.
 func (g *Guard) trigger(ctx context.Context, req halt.Request) {
+	if req.By == "" {
+		req.By = listenerName
+	}
 	st, err := g.e.Latched(ctx)
 	if err != nil {
 		g.log.Error().Err(err).Msg("read halt latch: halting anyway")

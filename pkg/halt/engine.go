@@ -121,7 +121,7 @@ func (e *Engine) newRecord(req Request) Record {
 		rec.Since = e.now()
 	}
 	if rec.By == "" {
-		rec.By = "haltguard"
+		rec.By = "unknown"
 	}
 	if rec.Reason == "" {
 		rec.Reason = "halt requested"

@@ -117,7 +117,7 @@ type Trigger struct {
 // Request asks for a halt.
 type Request struct {
 	Reason  string
-	By      string
+	By      string  // who asks, e.g. "haltguard" for an automatic halt; default "unknown"
 	Trigger Trigger // zero for a manual or remote halt
 	// TraceID joins the halt to an incident already traced; "" makes a new one.
 	TraceID string
