@@ -16,8 +16,9 @@ import (
 // value of every field means "use the default" (see defaults).
 type Config struct {
 	// Include and Exclude select the programs crashpager watches for crashes
-	// ("name", "group:name", "group:*", shell globs; see package procmatch). An empty
-	// Include selects every program.
+	// (process patterns, see package procmatch: a bare word selects a
+	// program or a whole group of that name). An empty Include selects
+	// every program.
 	Include []string `yaml:"include"`
 	Exclude []string `yaml:"exclude"`
 
@@ -38,7 +39,7 @@ type Config struct {
 	TailTimeout time.Duration `yaml:"tail_timeout"`
 
 	// Listeners names the superguard listener processes crashpager watches
-	// ("name" or "group:name" patterns, as for Include). Their exits and
+	// (process patterns, as for Include). Their exits and
 	// FATALs page with condition "listener", and so does a heartbeat older
 	// than LatePeriods times HeartbeatPeriod. Default: haltguard,
 	// healthprobe, memguard, eventlog.

@@ -19,7 +19,8 @@ func TestMatcher(t *testing.T) {
 	}{
 		{name: "empty include selects all", group: "g", process: "p", want: true},
 		{name: "bare name", include: []string{"mm"}, group: "strat", process: "mm", want: true},
-		{name: "bare name does not match group", include: []string{"strat"}, group: "strat", process: "mm", want: false},
+		{name: "bare name selects the group too", include: []string{"strat"}, group: "strat", process: "mm", want: true},
+		{name: "star:name is the program only", include: []string{"*:strat"}, group: "strat", process: "mm", want: false},
 		{name: "group star", include: []string{"strat:*"}, group: "strat", process: "mm", want: true},
 		{name: "group star other group", include: []string{"strat:*"}, group: "feed", process: "mm", want: false},
 		{name: "glob name", include: []string{"feed_*"}, group: "feeds", process: "feed_cme", want: true},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -73,7 +72,7 @@ func inspect(ctx context.Context, sv Supervisor, group, process string, tailByte
 		}
 		switch i {
 		case 0:
-			info, err := processInfoOf(r.Value)
+			info, err := supervisor.DecodeProcessInfo(r.Value)
 			if err != nil {
 				in.fail(method, err)
 				continue
@@ -81,11 +80,11 @@ func inspect(ctx context.Context, sv Supervisor, group, process string, tailByte
 			in.info = &info
 		default:
 			if calls[i].Method == "supervisor.readLog" {
-				text, _ := r.Value.(string)
+				text, _ := supervisor.DecodeLog(r.Value)
 				in.exitMsg = lastExit(text, process)
 				continue
 			}
-			t, err := tailOf(r.Value)
+			t, err := supervisor.DecodeTail(r.Value)
 			if err != nil {
 				in.fail(method, err)
 				continue
@@ -114,47 +113,6 @@ func inspectOneByOne(ctx context.Context, sv Supervisor, name string, tailBytes 
 		}
 	}
 	return in
-}
-
-// processInfoOf decodes the getProcessInfo struct of a multicall result:
-// the fields alerts use.
-func processInfoOf(v any) (supervisor.ProcessInfo, error) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return supervisor.ProcessInfo{}, fmt.Errorf("decode process info: got %T", v)
-	}
-	str := func(k string) string { s, _ := m[k].(string); return s }
-	num := func(k string) int64 { n, _ := m[k].(int64); return n }
-	unix := func(k string) time.Time {
-		if n := num(k); n > 0 {
-			return time.Unix(n, 0)
-		}
-		return time.Time{}
-	}
-	state := supervisor.ProcessState(num("state"))
-	if state.String() != str("statename") {
-		if parsed, err := supervisor.ParseProcessState(str("statename")); err == nil {
-			state = parsed
-		}
-	}
-	return supervisor.ProcessInfo{
-		Name: str("name"), Group: str("group"), State: state, StateName: str("statename"),
-		PID: int(num("pid")), Start: unix("start"), Stop: unix("stop"), Now: unix("now"),
-		ExitStatus: int(num("exitstatus")), SpawnErr: str("spawnerr"), Description: str("description"),
-		StdoutLogfile: str("stdout_logfile"), StderrLogfile: str("stderr_logfile"),
-	}, nil
-}
-
-// tailOf decodes the [data, offset, overflow] array of tailProcessStderrLog.
-func tailOf(v any) (supervisor.Tail, error) {
-	a, ok := v.([]any)
-	if !ok || len(a) != 3 {
-		return supervisor.Tail{}, fmt.Errorf("decode tail: got %T", v)
-	}
-	data, _ := a[0].(string) // an empty string arrives as nil
-	offset, _ := a[1].(int64)
-	overflow, _ := a[2].(bool)
-	return supervisor.Tail{Data: data, Offset: int(offset), Overflow: overflow}, nil
 }
 
 // cleanTail makes a log tail fit for an alert: valid UTF-8, and starting at

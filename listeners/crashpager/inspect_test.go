@@ -109,24 +109,3 @@ func TestInspect(t *testing.T) {
 		})
 	}
 }
-
-func TestProcessInfoOf(t *testing.T) {
-	tests := []struct {
-		name    string
-		v       any
-		want    supervisor.ProcessState
-		wantErr bool
-	}{
-		{name: "code", v: map[string]any{"state": int64(100), "statename": "EXITED"}, want: supervisor.ProcessExited},
-		{name: "name wins over an unknown code", v: map[string]any{"state": int64(7), "statename": "Running"}, want: supervisor.ProcessRunning},
-		{name: "not a struct", v: "x", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := processInfoOf(tt.v)
-			if (err != nil) != tt.wantErr || (err == nil && got.State != tt.want) {
-				t.Errorf("processInfoOf = %v, %v; want %v (error %v)", got.State, err, tt.want, tt.wantErr)
-			}
-		})
-	}
-}

@@ -25,8 +25,17 @@ var spec = listener.Spec[Config]{
 	Summary: "superguard's crash and fatal alerter",
 	Flags:   flags,
 	Prepare: func(c *Config) error { return c.prepare(os.Getenv) },
-	New:     newListener,
-	Store:   durable.Opener{Alerts: true},
+	// A bare word in these was a program name only before the one
+	// selector syntax.
+	Selectors: func(c *Config) []listener.Selector {
+		return []listener.Selector{
+			{Field: "listeners.crashpager.include", Patterns: c.Include},
+			{Field: "listeners.crashpager.exclude", Patterns: c.Exclude},
+			{Field: "listeners.crashpager.listeners", Patterns: c.Listeners, Defaulted: true},
+		}
+	},
+	New:   newListener,
+	Store: durable.Opener{Alerts: true},
 	Needs: listener.Needs{
 		// Calls made before an ack (exit status, log tail) have their own
 		// shorter deadline, tail_timeout.

@@ -18,9 +18,10 @@
 //
 //	-events      comma list of event names or prefixes to log ("PROCESS_STATE"
 //	             covers PROCESS_STATE_EXITED...; "EVENT" or "" logs all); default all
-//	-process     comma list of process patterns: "name", "group:name",
-//	             "group:*", shell globs; a pattern without a colon matches the
-//	             process name, one with a colon "group:name". Events that are
+//	-process     comma list of process patterns (package procmatch): a bare
+//	             word is a program or a whole group of that name, "*:name" a
+//	             program only, "group:*" a group, "group:name" one process,
+//	             shell globs in both parts. Events that are
 //	             not about a process (TICK_*, SUPERVISOR_STATE_CHANGE_*,
 //	             REMOTE_COMMUNICATION) always pass; PROCESS_GROUP_* events
 //	             match on the group. Default all

@@ -19,6 +19,11 @@ var spec = listener.Spec[Config]{
 	Summary: "superguard's event tap: one JSON line per supervisord event",
 	Flags:   flags,
 	Prepare: func(c *Config) error { return c.Validate() },
+	// A bare word in -process was a program name only before the one
+	// selector syntax.
+	Selectors: func(c *Config) []listener.Selector {
+		return []listener.Selector{{Field: "-process", Patterns: c.Processes}}
+	},
 	New: func(_ context.Context, env *listener.Env, c Config) (eventlistener.Handler, error) {
 		return newTap(env, c), nil
 	},
@@ -28,7 +33,7 @@ var spec = listener.Spec[Config]{
 // flags registers eventlog's filters.
 func flags(fs *flag.FlagSet) func(*Config) {
 	events := fs.String("events", "", "comma list of event names or prefixes to log (default all)")
-	processes := fs.String("process", "", "comma list of process patterns (see package procmatch; default all)")
+	processes := fs.String("process", "", "comma list of process patterns: name (a program or a group), *:name (a program), group:*, group:name, shell globs (default all)")
 	return func(c *Config) {
 		c.Events = listener.SplitList(strings.ToUpper(*events))
 		c.Processes = listener.SplitList(*processes)

@@ -83,7 +83,7 @@ func openCLI(ctx context.Context, flags listener.CommonFlags, stderr io.Writer) 
 	s, err := openSection(env)
 	if err == nil {
 		var engine *halt.Engine
-		if engine, err = newEngine(env, s); err == nil {
+		if engine, _, err = newEngine(env, s); err == nil {
 			return &cli{env: env, engine: engine}, nil
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/state"
@@ -49,12 +50,11 @@ func runGate(ctx context.Context, args []string, sio listener.IO) int {
 	defer func() { _ = store.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, checkWithin)
 	defer cancel()
-	st, err := storeLatch{store}.Get(ctx)
+	halted, r, err := halt.Halted(ctx, halt.NewStoreLatch(store.Get))
 	if err != nil {
 		return refuse("cannot read the halt latch (%v)", err)
 	}
-	if st.Latched {
-		r := st.Record
+	if halted {
 		return refuse("trading is HALTED since %s by %s: %s (trace %s); resume with `haltguard resume --start`",
 			r.Since.Local().Format(time.RFC3339), r.By, r.Reason, r.TraceID)
 	}

@@ -4,7 +4,11 @@
 // flatten command run, one critical page — and keeps it halted (the latch in
 // the shared state store) until a human resumes. The engine is package
 // github.com/superguard/superguard/pkg/halt; its documentation lists the
-// halt's steps, the alert keys and the remote commands.
+// halt's steps. This command holds what drives it: the event policy
+// (guard.go: what halts, enforcement while latched, the checks on start-up,
+// TICK and after a gap), the pid death watch (deathwatch.go), the remote
+// commands (remote.go), the pages and their alert keys (page.go) and the
+// config section (section.go).
 //
 // # supervisord
 //

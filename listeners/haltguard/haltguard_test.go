@@ -23,7 +23,7 @@ import (
 // fakeGuard records what the handler asks of the guard.
 type fakeGuard struct {
 	mu      sync.Mutex
-	changes []halt.StateChange
+	changes []StateChange
 	checks  []string
 	ticks   int
 	remotes []string
@@ -31,7 +31,7 @@ type fakeGuard struct {
 
 var _ guard = (*fakeGuard)(nil)
 
-func (g *fakeGuard) OnState(_ context.Context, ch halt.StateChange) {
+func (g *fakeGuard) OnState(_ context.Context, ch StateChange) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.changes = append(g.changes, ch)

@@ -7,13 +7,12 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
-	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-// guard is the part of *halt.Guard the handler drives.
+// guard is the part of *Guard the handler drives.
 type guard interface {
-	OnState(ctx context.Context, ch halt.StateChange)
+	OnState(ctx context.Context, ch StateChange)
 	Check(ctx context.Context, procs []supervisor.ProcessInfo, source string)
 	Tick()
 	Remote(ctx context.Context, typ, data string) bool
@@ -21,7 +20,7 @@ type guard interface {
 	WaitWatches() // for the pid watches, once the background context ended
 }
 
-var _ guard = (*halt.Guard)(nil)
+var _ guard = (*Guard)(nil)
 
 // handler turns supervisord's events into calls on the guard. Nothing in it
 // waits on a network call: halts, checks and enforcement run on the guard's
@@ -49,7 +48,7 @@ func (h *handler) HandleEvent(ctx context.Context, ev *eventlistener.Event) erro
 			h.guard.Tick()
 			return nil
 		}
-		h.guard.OnState(ctx, halt.StateChange{
+		h.guard.OnState(ctx, StateChange{
 			Process:  ev.State.Name(),
 			From:     ev.State.FromState,
 			To:       to,

@@ -17,7 +17,7 @@ func main() { listener.Main(spec) }
 
 // listenerName is haltguard's name in logs, alerts, heartbeats and the
 // shared config's listeners map.
-const listenerName = halt.ListenerName
+const listenerName = "haltguard"
 
 // haltGrace is how long a halt in progress may go on once haltguard is told
 // to stop: a restarted haltguard would finish it anyway, from the latch.
@@ -43,8 +43,12 @@ var spec = listener.Spec[section]{
 	Summary: "superguard's kill switch",
 	Prepare: (*section).prepare,
 	Check: func(s *section, procs []supervisor.ProcessInfo) error {
-		if err := s.halt.Check(procs); err != nil {
-			return halt.PrefixLines("listeners."+listenerName+".", err)
+		hc, _, err := s.configs("")
+		if err == nil {
+			err = hc.Check(procs)
+		}
+		if err != nil {
+			return prefixLines("listeners."+listenerName+".", err)
 		}
 		return nil
 	},
@@ -58,24 +62,32 @@ var spec = listener.Spec[section]{
 // Halts, checks and enforcement run on the guard's goroutines, which live
 // on the background context for haltGrace after a SIGTERM.
 func newListener(_ context.Context, env *listener.Env, s section) (eventlistener.Handler, error) {
-	engine, err := newEngine(env, s)
+	engine, pages, err := newEngine(env, s)
 	if err != nil {
 		return nil, err
 	}
-	g := halt.NewGuard(env.Background(), engine)
-	cfg := s.halt
+	g := NewGuard(env.Background(), engine, env.Supervisor, pages, env.Log)
+	cfg := engine.Config()
 	env.Log.Info().Strs("critical", cfg.Critical).Strs("targets", cfg.Targets).
 		Bool("trigger_on_exited", cfg.TriggerOnExited).Str("supervisor", env.Supervisor.URL()).
 		Str("state", durable.Of(env).Store.Path()).Msg("haltguard starting")
 	return &handler{guard: g, log: env.Log}, nil
 }
 
-// newEngine builds the halt engine: supervisord, the latch in the store,
-// the pages through the alert pipeline.
-func newEngine(env *listener.Env, s section) (*halt.Engine, error) {
-	cfg, d := s.halt, durable.Of(env)
-	cfg.Host = env.Config.Host
-	return halt.New(cfg, halt.Deps{Supervisor: env.Supervisor, Latch: storeLatch{d.Store}, Pager: d.Alerts, Logger: env.Log})
+// newEngine builds the halt engine (supervisord, the latch in the store)
+// and the pages it reports through (the alert pipeline).
+func newEngine(env *listener.Env, s section) (*halt.Engine, *pages, error) {
+	hc, pc, err := s.configs(env.Config.Host)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := durable.Of(env)
+	p, err := newPages(pc.Host, pc.Runbook, d.Alerts, env.Log)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := halt.New(hc, halt.Deps{Supervisor: env.Supervisor, Latch: halt.NewStoreLatch(d.Store.Get), Pager: p, Logger: env.Log})
+	return e, p, err
 }
 
 // eventStateFile is where the protocol loop keeps its delivery tracking:

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -38,17 +39,15 @@ const (
 )
 
 // Config configures the halt engine: which programs are critical, what a
-// halt stops, and how. The haltguard listener fills it from the
-// `listeners: haltguard:` section of the shared YAML config.
+// halt stops, and how. The haltguard listener fills it from its section of
+// the shared config.
 type Config struct {
-	// Host names this host in alert keys (the shared config's host).
-	Host string
 	// Critical selects the safety-critical programs whose failure halts
-	// trading, e.g. ["risk_manager"] or ["risk:*"].
-	Critical Patterns
+	// trading, e.g. ["risk_manager"] or ["risk:*"] (procmatch patterns).
+	Critical []string
 	// Targets selects what a halt stops, e.g. ["trading"] (a whole group)
-	// or ["trading:*", "hedger"].
-	Targets Patterns
+	// or ["trading:*", "hedger"] (procmatch patterns).
+	Targets []string
 	// TriggerOnExited halts on the first unexpected EXITED of a critical
 	// program instead of waiting for supervisord's retries to end in FATAL
 	// (FATAL always halts). It is what makes the halt take milliseconds:
@@ -62,12 +61,9 @@ type Config struct {
 	// Flatten optionally runs a command after the stops (e.g. one that
 	// cancels orders and flattens positions at the broker).
 	Flatten FlattenConfig
-	// Runbook is a link put in every page.
-	Runbook string
 	// StopMode defaults to StopMulticall.
 	StopMode StopMode
-	// Self is haltguard's own "group:name" ($SUPERVISOR_PROCESS_NAME), never
-	// a target.
+	// Self is the running listener's own "group:name", never a target.
 	Self string
 }
 
@@ -90,10 +86,10 @@ func (c Config) Validate() error {
 	if len(c.Targets) == 0 {
 		errs = append(errs, errors.New("targets: empty target list: name the groups or programs a halt stops (e.g. trading)"))
 	}
-	if err := c.Critical.Validate("critical"); err != nil {
+	if err := procmatch.CheckAll("critical", c.Critical); err != nil {
 		errs = append(errs, err)
 	}
-	if err := c.Targets.Validate("targets"); err != nil {
+	if err := procmatch.CheckAll("targets", c.Targets); err != nil {
 		errs = append(errs, err)
 	}
 	for _, p := range c.Critical {
@@ -128,22 +124,22 @@ func (c Config) Validate() error {
 // target itself, and the flatten program must exist.
 func (c Config) Check(procs []supervisor.ProcessInfo) error {
 	var errs []error
-	for _, p := range c.Critical.Unmatched(procs) {
+	for _, p := range procmatch.Unmatched(c.Critical, procs) {
 		errs = append(errs, fmt.Errorf("critical: %q matches no program or group in supervisord", p))
 	}
-	for _, p := range c.Targets.Unmatched(procs) {
+	for _, p := range procmatch.Unmatched(c.Targets, procs) {
 		errs = append(errs, fmt.Errorf("targets: %q matches no program or group in supervisord (unknown group?)", p))
 	}
 	targets := 0
 	for _, p := range procs {
-		if !c.Targets.Match(p) {
+		if !procmatch.Any(c.Targets, p.Group, p.Name) {
 			continue
 		}
 		switch {
-		case c.Critical.Match(p):
+		case c.IsCritical(p):
 			errs = append(errs, fmt.Errorf("targets: %s is also critical: a halt must not stop what it protects", p.FullName()))
 		case p.FullName() == c.Self:
-			errs = append(errs, fmt.Errorf("targets: %s is haltguard itself", p.FullName()))
+			errs = append(errs, fmt.Errorf("targets: %s is the kill switch itself", p.FullName()))
 		default:
 			targets++
 		}
@@ -160,10 +156,15 @@ func (c Config) Check(procs []supervisor.ProcessInfo) error {
 }
 
 // IsTarget reports whether p is a halt target: selected by Targets, and
-// neither critical nor haltguard itself. Listeners that restart processes
-// use it with the latch (state.Store.Halt) to leave halted targets alone.
+// neither critical nor the kill switch itself. Listeners that restart
+// processes use it with the latch (Halted) to leave halted targets alone.
 func (c Config) IsTarget(p supervisor.ProcessInfo) bool {
-	return c.Targets.Match(p) && !c.Critical.Match(p) && p.FullName() != c.Self
+	return procmatch.Any(c.Targets, p.Group, p.Name) && !c.IsCritical(p) && p.FullName() != c.Self
+}
+
+// IsCritical reports whether p is a critical program: selected by Critical.
+func (c Config) IsCritical(p supervisor.ProcessInfo) bool {
+	return procmatch.Any(c.Critical, p.Group, p.Name)
 }
 
 func (c Config) stopMode() StopMode {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -36,8 +34,7 @@ type Engine struct {
 	pager Pager
 	log   zerolog.Logger
 	now   func() time.Time
-
-	noMulticall atomic.Bool
+	fan   *supervisor.Fanout
 
 	mu         sync.Mutex
 	targets    []string      // target names from the last process list (nil: unknown)
@@ -56,19 +53,16 @@ func New(cfg Config, d Deps) (*Engine, error) {
 	if d.Supervisor == nil || d.Latch == nil || d.Pager == nil {
 		return nil, errors.New("halt: supervisor, latch and pager are required")
 	}
-	if cfg.Host == "" {
-		h, err := os.Hostname()
-		if err != nil {
-			return nil, fmt.Errorf("halt: host name: %w", err)
-		}
-		cfg.Host = h
-	}
 	now := d.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{cfg: cfg, sup: d.Supervisor, latch: d.Latch, pager: d.Pager, log: d.Logger, now: now}, nil
+	return &Engine{cfg: cfg, sup: d.Supervisor, latch: d.Latch, pager: d.Pager, log: d.Logger, now: now,
+		fan: supervisor.NewFanout(d.Supervisor, callTimeout, d.Logger)}, nil
 }
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
 
 // Learn records which processes are targets, from a fresh process list, so
 // that a halt can send its stops before reading the list again.
@@ -127,7 +121,7 @@ func (e *Engine) newRecord(req Request) Record {
 		rec.Since = e.now()
 	}
 	if rec.By == "" {
-		rec.By = "haltguard"
+		rec.By = "unknown"
 	}
 	if rec.Reason == "" {
 		rec.Reason = "halt requested"
@@ -141,11 +135,7 @@ func (e *Engine) newRecord(req Request) Record {
 // (SIGKILL for survivors) and pages. When supervisord cannot be reached it
 // pages that, and keeps retrying until ctx ends.
 func (e *Engine) Halt(ctx context.Context, req Request) *Result {
-	return e.halt(ctx, e.newRecord(req), req.Trigger.Source, nil)
-}
-
-// halt is Halt with a hook called with the first latch write's outcome.
-func (e *Engine) halt(ctx context.Context, rec Record, source string, onLatch func(error)) *Result {
+	rec, source, onLatch := e.newRecord(req), req.Trigger.Source, req.OnLatch
 	audit(e.log, zerolog.WarnLevel, rec.TraceID, "halt").Str("reason", rec.Reason).Str("trigger", rec.Trigger).
 		Str("trigger_state", rec.TriggerState).Str("by", rec.By).Str("source", source).Msg("audit")
 	latched := e.writeLatch(ctx, rec, onLatch)
@@ -160,7 +150,7 @@ func (e *Engine) halt(ctx context.Context, rec Record, source string, onLatch fu
 	}
 	res := e.carryOut(ctx, rec, nil, flattenAlways)
 	res.LatchErr = <-latched
-	e.finish(ctx, res, pageHalt)
+	e.finish(ctx, res, ReportHalt)
 	return res
 }
 
@@ -174,8 +164,7 @@ func (e *Engine) Finish(ctx context.Context, rec Record) *Result {
 	audit(e.log, zerolog.WarnLevel, rec.TraceID, "halt_resume_after_restart").Str("reason", rec.Reason).
 		Str("trigger", rec.Trigger).Time("since", rec.Since).Msg("audit")
 	res := e.carryOut(ctx, rec, nil, flattenIfStopped)
-	res.finishing = true
-	e.finish(ctx, res, pageHalt)
+	e.finish(ctx, res, ReportFinish)
 	return res
 }
 
@@ -186,7 +175,7 @@ func (e *Engine) Enforce(ctx context.Context, rec Record, names []string, source
 	audit(e.log, zerolog.WarnLevel, rec.TraceID, "enforce").Strs("processes", names).Str("source", source).Msg("audit")
 	res := e.carryOut(ctx, rec, names, flattenNever)
 	if len(res.Stopped)+len(res.Killed)+len(res.Survivors)+len(res.StopErrors) > 0 || res.SupervisorDown {
-		e.finish(ctx, res, pageEnforce)
+		e.finish(ctx, res, ReportEnforce)
 	}
 	return res
 }
@@ -213,12 +202,12 @@ func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, mode 
 		var unreachable error
 		shutdown := false
 		if len(names) == 0 {
-			procs, err := e.listProcesses(ctx)
+			procs, err := e.ListProcesses(ctx)
 			if err != nil {
 				unreachable = err
 			}
 			for _, p := range procs {
-				if e.cfg.IsTarget(p) && live(p.State) {
+				if e.cfg.IsTarget(p) && Live(p.State) {
 					names = append(names, p.FullName())
 				}
 			}
@@ -236,9 +225,9 @@ func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, mode 
 		}
 		audit(e.log, zerolog.ErrorLevel, rec.TraceID, "halt_retry").Int("attempt", attempt).Err(unreachable).Msg("audit")
 		if attempt == 1 {
-			e.submit(ctx, e.unreachableAlert(rec, unreachable))
+			e.pager.Page(ctx, Report{Kind: ReportUnreachable, Record: rec, Time: e.now(), Err: unreachable})
 		}
-		if !sleepCtx(ctx, retry.next()) {
+		if !sleepCtx(ctx, retry.Next()) {
 			res.StopErrors["*"] = fmt.Sprintf("supervisord unreachable: %v", unreachable)
 			return res
 		}
@@ -256,24 +245,28 @@ func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, mode 
 	if rec.Trigger != "" {
 		// Only now: while the targets stop, supervisord has better things
 		// to do than read a log file for the page.
-		res.triggerTail = e.stderrTail(ctx, rec.Trigger)
+		res.TriggerTail = e.stderrTail(ctx, rec.Trigger)
 	}
 	wg.Wait()
 	return res
 }
 
 // finish pages a result and marks a successful halt complete.
-func (e *Engine) finish(ctx context.Context, res *Result, kind pageKind) {
+func (e *Engine) finish(ctx context.Context, res *Result, kind ReportKind) {
 	rec := res.Record
 	lvl := zerolog.InfoLevel
 	if !res.Done() {
 		lvl = zerolog.ErrorLevel
 	}
-	audit(e.log, lvl, rec.TraceID, string(kind)+"_done").Strs("stopped", res.Stopped).Strs("killed", res.Killed).
+	action := "halt_done"
+	if kind == ReportEnforce {
+		action = "enforce_done"
+	}
+	audit(e.log, lvl, rec.TraceID, action).Strs("stopped", res.Stopped).Strs("killed", res.Killed).
 		Strs("survivors", res.Survivors).Interface("stop_errors", res.StopErrors).
 		Dur("duration", res.Duration).AnErr("latch_error", res.LatchErr).Msg("audit")
-	e.submit(ctx, e.resultAlert(res, kind))
-	if kind == pageHalt && res.Done() && res.LatchErr == nil {
+	e.pager.Page(ctx, Report{Kind: kind, Record: rec, Time: e.now(), Result: res})
+	if kind != ReportEnforce && res.Done() && res.LatchErr == nil {
 		if err := e.latch.Complete(ctx, rec.TraceID, e.now()); err != nil {
 			e.log.Error().Err(err).Str("trace_id", rec.TraceID).Msg("mark halt complete")
 		}
@@ -304,7 +297,7 @@ func (e *Engine) writeLatch(ctx context.Context, rec Record, onFirst func(error)
 				return
 			}
 			audit(e.log, zerolog.ErrorLevel, rec.TraceID, "latch_failed").Int("attempt", attempt).Err(err).Msg("audit")
-			if !e.isPending(rec.TraceID) || !sleepCtx(ctx, max(retry.next(), 500*time.Millisecond)) {
+			if !e.isPending(rec.TraceID) || !sleepCtx(ctx, max(retry.Next(), 500*time.Millisecond)) {
 				return
 			}
 		}
@@ -423,27 +416,15 @@ func (e *Engine) readStopWait(ctx context.Context) (time.Duration, error) {
 	if res[0].Err != nil {
 		return 0, res[0].Err
 	}
-	return maxStopWait(res[0].Value, e.cfg)
-}
-
-func maxStopWait(v any, cfg Config) (time.Duration, error) {
-	list, ok := v.([]any)
-	if !ok {
-		return 0, fmt.Errorf("getAllConfigInfo: unexpected %T", v)
+	infos, err := supervisor.DecodeAllConfigInfo(res[0].Value)
+	if err != nil {
+		return 0, err
 	}
 	var longest time.Duration
-	for _, item := range list {
-		m, ok := item.(map[string]any)
-		if !ok {
-			continue
+	for _, c := range infos {
+		if e.cfg.IsTarget(supervisor.ProcessInfo{Name: c.Name, Group: c.Group}) {
+			longest = max(longest, c.StopWait)
 		}
-		name, _ := m["name"].(string)
-		group, _ := m["group"].(string)
-		secs, ok := m["stopwaitsecs"].(int64)
-		if !ok || !cfg.IsTarget(supervisor.ProcessInfo{Name: name, Group: group}) {
-			continue
-		}
-		longest = max(longest, time.Duration(secs)*time.Second)
 	}
 	if longest == 0 {
 		return 0, errors.New("getAllConfigInfo: no stopwaitsecs for any target")

@@ -1,4 +1,4 @@
-package halt
+package halt_test
 
 import (
 	"context"
@@ -10,26 +10,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/halt/halttest"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-func fatalRequest() Request {
-	return Request{
+func fatalRequest() halt.Request {
+	return halt.Request{
 		Reason:  "risk_manager:risk_manager went FATAL",
-		Trigger: Trigger{Process: "risk_manager:risk_manager", State: supervisor.ProcessFatal, Source: "event"},
+		Trigger: halt.Trigger{Process: "risk_manager:risk_manager", State: supervisor.ProcessFatal, Source: "event"},
 	}
 }
 
 func TestHaltStopsEveryTargetAndPagesOnce(t *testing.T) {
-	for _, mode := range []StopMode{StopMulticall, StopConcurrent} {
+	for _, mode := range []halt.StopMode{halt.StopMulticall, halt.StopConcurrent} {
 		t.Run(string(mode), func(t *testing.T) {
 			cfg := testConfig()
 			cfg.StopMode = mode
 			r := newRig(t, cfg)
-			targets := r.addStack(10)
-			r.sup.setState("trading:strat_03", supervisor.ProcessStopped) // already down: not "stopped" by the halt
-			r.sup.setState("trading:strat_04", supervisor.ProcessBackoff) // would be restarted
+			targets := r.sup.AddStack(10)
+			r.sup.SetState("trading:strat_03", supervisor.ProcessStopped) // already down: not "stopped" by the halt
+			r.sup.SetState("trading:strat_04", supervisor.ProcessBackoff) // would be restarted
 
 			res := r.e.Halt(context.Background(), fatalRequest())
 			r.e.Wait()
@@ -38,12 +39,12 @@ func TestHaltStopsEveryTargetAndPagesOnce(t *testing.T) {
 				t.Fatalf("halt not done: %+v", res)
 			}
 			for _, n := range targets {
-				if s := r.sup.state(n); s != supervisor.ProcessStopped {
+				if s := r.sup.State(n); s != supervisor.ProcessStopped {
 					t.Errorf("%s is %s after the halt, want STOPPED", n, s)
 				}
 			}
 			for _, n := range []string{"risk_manager:risk_manager", "haltguard:haltguard"} {
-				if slices.Contains(r.sup.stopCalls(), n) {
+				if slices.Contains(r.sup.StopCalls(), n) {
 					t.Errorf("%s was stopped: it is not a target", n)
 				}
 			}
@@ -51,7 +52,7 @@ func TestHaltStopsEveryTargetAndPagesOnce(t *testing.T) {
 			if !slices.Equal(res.Stopped, wantStopped) {
 				t.Errorf("Stopped = %v, want %v", res.Stopped, wantStopped)
 			}
-			st := r.latch.get()
+			st := r.latch.Current()
 			if !st.Latched || st.Record.Trigger != "risk_manager:risk_manager" || st.Record.TriggerState != "FATAL" {
 				t.Errorf("latch = %+v, want latched by risk_manager FATAL", st)
 			}
@@ -63,27 +64,16 @@ func TestHaltStopsEveryTargetAndPagesOnce(t *testing.T) {
 				t.Fatalf("%d pages, want 1: %+v", len(pages), pages)
 			}
 			p := pages[0]
-			if want := alert.Key("host1", "risk_manager:risk_manager", alert.CondFatal); p.Key != want {
-				t.Errorf("page key %q, want %q (one incident with crashpager's FATAL)", p.Key, want)
+			if p.Kind != halt.ReportHalt || p.Result != res || p.Record.TraceID != st.Record.TraceID {
+				t.Errorf("page %s of trace %q, want the halt's result with the latch's trace %q", p.Kind, p.Record.TraceID, st.Record.TraceID)
 			}
-			if p.Severity != alert.Critical || p.Condition != alert.CondHalt || p.Kind != alert.Trigger {
-				t.Errorf("page = %s %s %s, want critical halt trigger", p.Severity, p.Condition, p.Kind)
+			if !strings.Contains(res.TriggerTail, "lost its broker session") {
+				t.Errorf("trigger tail %q lacks the trigger's stderr", res.TriggerTail)
 			}
-			if p.TraceID != st.Record.TraceID || p.SourceID != "halt/"+st.Record.TraceID {
-				t.Errorf("page trace %q source %q, latch trace %q", p.TraceID, p.SourceID, st.Record.TraceID)
-			}
-			if !strings.Contains(p.LogTail, "lost its broker session") {
-				t.Errorf("page log tail %q lacks the trigger's stderr", p.LogTail)
-			}
-			for _, k := range []string{"stopped", "halt_duration_ms", "resume", "trigger", "latch"} {
-				if p.Details[k] == "" {
-					t.Errorf("page details lack %q: %v", k, p.Details)
-				}
-			}
-			if got := len(r.logs.audits(t, "stop")); got != len(wantStopped) {
+			if got := len(r.logs.Audits(t, "stop")); got != len(wantStopped) {
 				t.Errorf("%d stop audit lines, want %d", got, len(wantStopped))
 			}
-			for _, line := range r.logs.audits(t, "stop") {
+			for _, line := range r.logs.Audits(t, "stop") {
 				if line["trace_id"] != st.Record.TraceID {
 					t.Errorf("audit line trace_id %v, want %s", line["trace_id"], st.Record.TraceID)
 				}
@@ -95,14 +85,14 @@ func TestHaltStopsEveryTargetAndPagesOnce(t *testing.T) {
 func TestHaltSendsEveryStopBeforeAnyFinishes(t *testing.T) {
 	// Slow processes must not delay the others: every stop is sent before
 	// any process has finished stopping.
-	for _, mode := range []StopMode{StopMulticall, StopConcurrent} {
+	for _, mode := range []halt.StopMode{halt.StopMulticall, halt.StopConcurrent} {
 		t.Run(string(mode), func(t *testing.T) {
 			cfg := testConfig()
 			cfg.StopMode = mode
 			r := newRig(t, cfg)
-			targets := r.addStack(5)
+			targets := r.sup.AddStack(5)
 			for _, n := range targets {
-				r.sup.procs[n].stopDelay = 100 * time.Millisecond
+				r.sup.Proc(n).StopDelay = 100 * time.Millisecond
 			}
 			res := r.e.Halt(context.Background(), fatalRequest())
 			if !res.Done() || len(res.Stopped) != len(targets) {
@@ -110,12 +100,12 @@ func TestHaltSendsEveryStopBeforeAnyFinishes(t *testing.T) {
 			}
 			var lastCall, firstStopped time.Time
 			for _, n := range targets {
-				p := r.sup.procs[n]
-				if p.stopCalledAt.After(lastCall) {
-					lastCall = p.stopCalledAt
+				p := r.sup.Proc(n)
+				if p.StopCalledAt.After(lastCall) {
+					lastCall = p.StopCalledAt
 				}
-				if firstStopped.IsZero() || p.stoppedAt.Before(firstStopped) {
-					firstStopped = p.stoppedAt
+				if firstStopped.IsZero() || p.StoppedAt.Before(firstStopped) {
+					firstStopped = p.StoppedAt
 				}
 			}
 			if !lastCall.Before(firstStopped) {
@@ -126,19 +116,10 @@ func TestHaltSendsEveryStopBeforeAnyFinishes(t *testing.T) {
 	}
 }
 
-func mustList(t *testing.T, s Supervisor) []supervisor.ProcessInfo {
-	t.Helper()
-	procs, err := s.GetAllProcessInfo(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return procs
-}
-
 func TestHaltKillsTargetIgnoringSIGTERM(t *testing.T) {
 	r := newRig(t, testConfig())
-	r.addStack(3)
-	r.sup.add("trading:stubborn", supervisor.ProcessRunning, ignoreTerm)
+	r.sup.AddStack(3)
+	r.sup.Add("trading:stubborn", supervisor.ProcessRunning, halttest.IgnoreTerm)
 
 	start := time.Now()
 	res := r.e.Halt(context.Background(), fatalRequest())
@@ -148,16 +129,15 @@ func TestHaltKillsTargetIgnoringSIGTERM(t *testing.T) {
 	if !slices.Equal(res.Killed, []string{"trading:stubborn"}) {
 		t.Errorf("Killed = %v, want [trading:stubborn]", res.Killed)
 	}
-	if !res.Done() || r.sup.state("trading:stubborn") != supervisor.ProcessStopped {
-		t.Errorf("stubborn is %s, result %+v", r.sup.state("trading:stubborn"), res)
+	if !res.Done() || r.sup.State("trading:stubborn") != supervisor.ProcessStopped {
+		t.Errorf("stubborn is %s, result %+v", r.sup.State("trading:stubborn"), res)
 	}
-	kills := r.logs.audits(t, "kill")
+	kills := r.logs.Audits(t, "kill")
 	if len(kills) != 1 || kills[0]["process"] != "trading:stubborn" || kills[0]["method"] != "signalProcess" {
 		t.Errorf("kill audit lines %v", kills)
 	}
-	p := r.pager.all()[0]
-	if p.Details["killed"] != "trading:stubborn" || !strings.Contains(p.Summary, "SIGKILL sent to trading:stubborn") {
-		t.Errorf("page does not name the killed process: %q %v", p.Summary, p.Details)
+	if p := r.pager.all()[0]; !slices.Equal(p.Result.Killed, []string{"trading:stubborn"}) {
+		t.Errorf("page does not name the killed process: %+v", p.Result)
 	}
 }
 
@@ -171,10 +151,10 @@ func TestHaltKillsByPIDWhenSignalProcessFails(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 
 	r := newRig(t, testConfig())
-	r.addStack(1)
-	p := r.sup.add("trading:stubborn", supervisor.ProcessRunning, ignoreTerm)
-	p.info.PID = cmd.Process.Pid
-	r.sup.signalErr = &supervisor.Fault{Code: supervisor.FaultFailed, Name: "FAILED", Detail: "no such process"}
+	r.sup.AddStack(1)
+	p := r.sup.Add("trading:stubborn", supervisor.ProcessRunning, halttest.IgnoreTerm)
+	p.Info.PID = cmd.Process.Pid
+	r.sup.SignalErr = &supervisor.Fault{Code: supervisor.FaultFailed, Name: "FAILED", Detail: "no such process"}
 
 	res := r.e.Halt(context.Background(), fatalRequest())
 	select {
@@ -186,7 +166,7 @@ func TestHaltKillsByPIDWhenSignalProcessFails(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the process survived: kill(2) fallback not used")
 	}
-	kills := r.logs.audits(t, "kill")
+	kills := r.logs.Audits(t, "kill")
 	if len(kills) != 1 || kills[0]["method"] != "kill(2)" {
 		t.Errorf("kill audit lines %v, want one with method kill(2)", kills)
 	}
@@ -194,71 +174,71 @@ func TestHaltKillsByPIDWhenSignalProcessFails(t *testing.T) {
 	if !slices.Equal(res.Survivors, []string{"trading:stubborn"}) {
 		t.Errorf("Survivors = %v", res.Survivors)
 	}
-	if s := r.pager.all()[0].Summary; !strings.HasPrefix(s, "HALT INCOMPLETE") || !strings.Contains(s, "STILL RUNNING: trading:stubborn") {
-		t.Errorf("summary %q", s)
+	if p := r.pager.all()[0]; p.Result.Done() || !slices.Equal(p.Result.Survivors, []string{"trading:stubborn"}) {
+		t.Errorf("paged %+v, want the survivor", p.Result)
 	}
 }
 
 func TestHaltRetriesUnreachableSupervisordAndPages(t *testing.T) {
 	r := newRig(t, testConfig())
-	targets := r.addStack(3)
-	r.sup.failCalls = 4
+	targets := r.sup.AddStack(3)
+	r.sup.FailCalls = 4
 
 	res := r.e.Halt(context.Background(), fatalRequest())
 	if !res.Done() || res.Attempts < 2 {
 		t.Fatalf("result %+v: want done after retries", res)
 	}
 	for _, n := range targets {
-		if s := r.sup.state(n); s != supervisor.ProcessStopped {
+		if s := r.sup.State(n); s != supervisor.ProcessStopped {
 			t.Errorf("%s is %s", n, s)
 		}
 	}
-	if n := len(r.logs.audits(t, "halt_retry")); n < 2 {
+	if n := len(r.logs.Audits(t, "halt_retry")); n < 2 {
 		t.Errorf("%d halt_retry audit lines, want >= 2", n)
 	}
 	pages := r.pager.all()
 	if len(pages) != 2 {
 		t.Fatalf("%d pages, want the unreachable one and the result", len(pages))
 	}
-	if !strings.HasPrefix(pages[0].Summary, "HALT NOT CARRIED OUT") || !strings.Contains(pages[0].Details["error"], "connection refused") {
-		t.Errorf("first page %q %v", pages[0].Summary, pages[0].Details)
+	if pages[0].Kind != halt.ReportUnreachable || pages[0].Err == nil || !strings.Contains(pages[0].Err.Error(), "connection refused") {
+		t.Errorf("first page %s %v", pages[0].Kind, pages[0].Err)
 	}
-	if pages[0].Key != pages[1].Key {
-		t.Errorf("pages have keys %q and %q: want one incident", pages[0].Key, pages[1].Key)
+	if pages[0].Record.TraceID != pages[1].Record.TraceID {
+		t.Errorf("pages have traces %q and %q: want one incident", pages[0].Record.TraceID, pages[1].Record.TraceID)
 	}
-	if !strings.HasPrefix(pages[1].Summary, "HALTED") {
-		t.Errorf("second page %q", pages[1].Summary)
+	if pages[1].Kind != halt.ReportHalt || !pages[1].Result.Done() {
+		t.Errorf("second page %s %+v", pages[1].Kind, pages[1].Result)
 	}
 }
 
 func TestHaltKeepsRetryingUntilCancelled(t *testing.T) {
 	r := newRig(t, testConfig())
-	r.addStack(2)
-	r.sup.failCalls = 1 << 30
+	r.sup.AddStack(2)
+	r.sup.FailCalls = 1 << 30
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
 	res := r.e.Halt(ctx, fatalRequest())
 	if res.Done() || !strings.Contains(res.StopErrors["*"], "connection refused") {
 		t.Errorf("result %+v: want not done, with the connection error", res)
 	}
-	if n := len(r.logs.audits(t, "halt_retry")); n < 3 {
+	if n := len(r.logs.Audits(t, "halt_retry")); n < 3 {
 		t.Errorf("%d retries in 400ms, want several", n)
 	}
-	if pages := r.pager.all(); len(pages) != 2 || !strings.HasPrefix(pages[1].Summary, "HALT INCOMPLETE") {
+	if pages := r.pager.all(); len(pages) != 2 || pages[1].Result == nil || pages[1].Result.Done() {
 		t.Errorf("pages %v: want the unreachable page and an incomplete result", pages)
 	}
 }
 
 func TestLatchWriteNeverDelaysTheStops(t *testing.T) {
 	r := newRig(t, testConfig())
-	targets := r.addStack(3)
-	r.latch.block = make(chan struct{})
-	done := make(chan *Result)
+	targets := r.sup.AddStack(3)
+	r.latch.Block = make(chan struct{})
+	done := make(chan *halt.Result)
 	go func() { done <- r.e.Halt(context.Background(), fatalRequest()) }()
 
-	eventually(t, "every target stopped while the latch write hangs", func() bool {
+	halttest.Eventually(t, "every target stopped while the latch write hangs", func() bool {
 		for _, n := range targets {
-			if r.sup.state(n) != supervisor.ProcessStopped {
+			if r.sup.State(n) != supervisor.ProcessStopped {
 				return false
 			}
 		}
@@ -268,67 +248,70 @@ func TestLatchWriteNeverDelaysTheStops(t *testing.T) {
 	if err != nil || !st.Latched {
 		t.Errorf("Latched = %+v, %v: the pending latch must count", st, err)
 	}
-	close(r.latch.block)
+	close(r.latch.Block)
 	res := <-done
 	r.e.Wait()
-	if !res.Done() || res.LatchErr != nil || !r.latch.get().Latched {
-		t.Errorf("result %+v, latch %+v", res, r.latch.get())
+	if !res.Done() || res.LatchErr != nil || !r.latch.Current().Latched {
+		t.Errorf("result %+v, latch %+v", res, r.latch.Current())
 	}
 }
 
 func TestLatchWriteFailureIsPagedAndRetried(t *testing.T) {
 	r := newRig(t, testConfig())
-	r.addStack(2)
-	r.latch.setErrs = 2
+	r.sup.AddStack(2)
+	r.latch.SetErrs = 2
 
 	res := r.e.Halt(context.Background(), fatalRequest())
 	if res.LatchErr == nil || !res.Done() {
 		t.Fatalf("result %+v: want done with a latch error", res)
 	}
-	p := r.pager.all()[0]
-	if !strings.Contains(p.Details["latch"], "disk I/O error") {
-		t.Errorf("page latch detail %q", p.Details["latch"])
+	if p := r.pager.all()[0]; p.Result.LatchErr == nil || !strings.Contains(p.Result.LatchErr.Error(), "disk I/O error") {
+		t.Errorf("paged latch error %v", p.Result.LatchErr)
 	}
 	st, _ := r.e.Latched(context.Background())
 	if !st.Latched {
 		t.Error("not latched while the write is retried")
 	}
 	r.e.Wait()
-	if !r.latch.get().Latched || r.latch.sets != 3 {
-		t.Errorf("latch %+v after %d writes, want written on the third", r.latch.get(), r.latch.sets)
+	if !r.latch.Current().Latched || r.latch.Sets != 3 {
+		t.Errorf("latch %+v after %d writes, want written on the third", r.latch.Current(), r.latch.Sets)
 	}
-	if n := len(r.logs.audits(t, "latch_failed")); n != 2 {
+	if n := len(r.logs.Audits(t, "latch_failed")); n != 2 {
 		t.Errorf("%d latch_failed audit lines, want 2", n)
 	}
 }
 
 func TestHaltFallsBackWithoutMulticall(t *testing.T) {
 	r := newRig(t, testConfig())
-	targets := r.addStack(4)
-	r.sup.noMulticall = true
-	r.e.Learn(mustList(t, r.sup))
+	targets := r.sup.AddStack(4)
+	r.sup.NoMulticall = true
+	r.e.Learn(r.sup.List(t))
 	res := r.e.Halt(context.Background(), fatalRequest())
 	if !res.Done() || len(res.Stopped) != len(targets) {
 		t.Fatalf("result %+v", res)
 	}
-	if !r.e.noMulticall.Load() {
-		t.Error("engine did not remember that multicall is unsupported")
+	r.sup.SetState(targets[0], supervisor.ProcessRunning)
+	if res := r.e.Enforce(context.Background(), res.Record, []string{targets[0]}, "event"); !slices.Equal(res.Stopped, targets[:1]) {
+		t.Fatalf("enforce stopped %v", res.Stopped)
+	}
+	if n := strings.Count(r.logs.String(), "system.multicall refused"); n != 1 {
+		t.Errorf("multicall refused %d times: the engine must remember that it is unsupported", n)
 	}
 }
 
 func TestHaltStopsTargetRestartedDuringVerification(t *testing.T) {
 	r := newRig(t, testConfig())
-	r.addStack(2)
-	slow := r.sup.add("trading:slow", supervisor.ProcessRunning)
-	slow.stopDelay = 150 * time.Millisecond
+	r.sup.AddStack(2)
+	slow := r.sup.Add("trading:slow", supervisor.ProcessRunning)
+	slow.StopDelay = 150 * time.Millisecond
 	// Someone starts strat_00 again while the halt verifies.
-	time.AfterFunc(50*time.Millisecond, func() { r.sup.setState("trading:strat_00", supervisor.ProcessStarting) })
+	time.AfterFunc(50*time.Millisecond, func() { r.sup.SetState("trading:strat_00", supervisor.ProcessStarting) })
 	res := r.e.Halt(context.Background(), fatalRequest())
-	if !res.Done() || r.sup.state("trading:strat_00") != supervisor.ProcessStopped {
-		t.Errorf("strat_00 %s, result %+v", r.sup.state("trading:strat_00"), res)
+	if !res.Done() || r.sup.State("trading:strat_00") != supervisor.ProcessStopped {
+		t.Errorf("strat_00 %s, result %+v", r.sup.State("trading:strat_00"), res)
 	}
 	n := 0
-	for _, s := range r.sup.stopCalls() {
+	for _, s := range r.sup.StopCalls() {
 		if s == "trading:strat_00" {
 			n++
 		}
@@ -340,10 +323,10 @@ func TestHaltStopsTargetRestartedDuringVerification(t *testing.T) {
 
 func TestHaltSupervisordShuttingDown(t *testing.T) {
 	r := newRig(t, testConfig())
-	r.addStack(1)
-	r.sup.add("trading:x", supervisor.ProcessRunning)
-	sup := &shutdownSup{fakeSup: r.sup}
-	e, err := New(testConfig(), Deps{Supervisor: sup, Latch: r.latch, Pager: r.pager, Logger: r.e.log})
+	r.sup.AddStack(1)
+	r.sup.Add("trading:x", supervisor.ProcessRunning)
+	sup := &shutdownSup{Supervisor: r.sup}
+	e, err := halt.New(testConfig(), halt.Deps{Supervisor: sup, Latch: r.latch, Pager: r.pager, Logger: r.log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,12 +334,12 @@ func TestHaltSupervisordShuttingDown(t *testing.T) {
 	if !res.SupervisorDown || res.Done() {
 		t.Errorf("result %+v: want SupervisorDown", res)
 	}
-	if s := r.pager.all()[0].Summary; !strings.Contains(s, "shutting down") {
-		t.Errorf("summary %q", s)
+	if p := r.pager.all()[0]; !p.Result.SupervisorDown {
+		t.Errorf("paged %+v, want SupervisorDown", p.Result)
 	}
 }
 
-type shutdownSup struct{ *fakeSup }
+type shutdownSup struct{ *halttest.Supervisor }
 
 func (s *shutdownSup) Multicall(_ context.Context, calls []supervisor.Call) ([]supervisor.CallResult, error) {
 	out := make([]supervisor.CallResult, len(calls))
@@ -375,21 +358,21 @@ func TestVerifyTimeoutFromStopWaitSecs(t *testing.T) {
 		want       time.Duration
 	}{
 		{name: "configured wins", configured: 2 * time.Second, stopWaits: []int64{60}, want: 2 * time.Second},
-		{name: "largest target stopwaitsecs plus margin", stopWaits: []int64{5, 30, 10}, want: 30*time.Second + VerifyMargin},
-		{name: "unreadable: supervisord default", noConfig: true, want: DefaultStopWait + VerifyMargin},
+		{name: "largest target stopwaitsecs plus margin", stopWaits: []int64{5, 30, 10}, want: 30*time.Second + halt.VerifyMargin},
+		{name: "unreadable: supervisord default", noConfig: true, want: halt.DefaultStopWait + halt.VerifyMargin},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			cfg.VerifyTimeout = tt.configured
 			r := newRig(t, cfg)
-			p := r.sup.add("risk_manager:risk_manager", supervisor.ProcessRunning)
-			p.stopWait = 600 // not a target: ignored
+			p := r.sup.Add("risk_manager:risk_manager", supervisor.ProcessRunning)
+			p.StopWait = 600 // not a target: ignored
 			for i, w := range tt.stopWaits {
-				r.sup.add("trading:s"+string(rune('a'+i)), supervisor.ProcessRunning).stopWait = w
+				r.sup.Add("trading:s"+string(rune('a'+i)), supervisor.ProcessRunning).StopWait = w
 			}
-			r.sup.noMulticall = tt.noConfig
-			if got := r.e.verifyTimeout(context.Background()); got != tt.want {
+			r.sup.NoMulticall = tt.noConfig
+			if got := halt.VerifyTimeout(r.e, context.Background()); got != tt.want {
 				t.Errorf("verifyTimeout = %v, want %v", got, tt.want)
 			}
 		})
@@ -398,22 +381,19 @@ func TestVerifyTimeoutFromStopWaitSecs(t *testing.T) {
 
 func TestEnforceStopsTargetsStartedWhileLatched(t *testing.T) {
 	r := newRig(t, testConfig())
-	r.addStack(3)
-	rec := Record{Reason: "test", TraceID: "trace-1", Since: time.Now(), By: "cli:alice"}
-	r.latch.st = LatchState{Latched: true, Record: rec}
-	r.sup.setState("trading:strat_00", supervisor.ProcessStopped)
-	r.sup.setState("trading:strat_02", supervisor.ProcessStopped)
+	r.sup.AddStack(3)
+	rec := halt.Record{Reason: "test", TraceID: "trace-1", Since: time.Now(), By: "cli:alice"}
+	r.latch.St = halt.LatchState{Latched: true, Record: rec}
+	r.sup.SetState("trading:strat_00", supervisor.ProcessStopped)
+	r.sup.SetState("trading:strat_02", supervisor.ProcessStopped)
 
 	res := r.e.Enforce(context.Background(), rec, []string{"trading:strat_01"}, "event")
 	if !slices.Equal(res.Stopped, []string{"trading:strat_01"}) {
 		t.Errorf("Stopped = %v", res.Stopped)
 	}
 	pages := r.pager.all()
-	if len(pages) != 1 || !strings.Contains(pages[0].Summary, "trading:strat_01") || pages[0].TraceID != "trace-1" {
+	if len(pages) != 1 || pages[0].Kind != halt.ReportEnforce || pages[0].Result != res || pages[0].Record.TraceID != "trace-1" {
 		t.Fatalf("pages %+v", pages)
-	}
-	if pages[0].Key != alert.Key("host1", "", alert.CondHalt) {
-		t.Errorf("key %q: want the manual halt's incident", pages[0].Key)
 	}
 	// Nothing to do: no page.
 	r.e.Enforce(context.Background(), rec, nil, "tick")
@@ -426,37 +406,37 @@ func TestFinishCompletesAnInterruptedHalt(t *testing.T) {
 	tests := []struct {
 		name         string
 		running      bool // targets still running: the killed haltguard had not stopped them
-		wantSource   string
+		wantStopped  int
 		wantFlattens int
 	}{
-		{name: "killed before the stops", running: true, wantSource: "halt/t-9/finish/", wantFlattens: 1},
-		{name: "killed after the stops", running: false, wantSource: "halt/t-9", wantFlattens: 0},
+		{name: "killed before the stops", running: true, wantStopped: 3, wantFlattens: 1},
+		{name: "killed after the stops", running: false, wantStopped: 0, wantFlattens: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			cfg.Flatten.Command = []string{"true"}
 			r := newRig(t, cfg)
-			targets := r.addStack(3)
+			targets := r.sup.AddStack(3)
 			if !tt.running {
 				for _, n := range targets {
-					r.sup.setState(n, supervisor.ProcessStopped)
+					r.sup.SetState(n, supervisor.ProcessStopped)
 				}
 			}
-			rec := Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-9", Since: time.Now()}
-			r.latch.st = LatchState{Latched: true, Record: rec}
+			rec := halt.Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-9", Since: time.Now()}
+			r.latch.St = halt.LatchState{Latched: true, Record: rec}
 			res := r.e.Finish(context.Background(), rec)
-			if !res.Done() || !r.allStopped(targets) {
+			if !res.Done() || !r.sup.AllStopped(targets) {
 				t.Fatalf("result %+v", res)
 			}
 			p := r.pager.all()
-			if len(p) != 1 || !strings.HasPrefix(p[0].SourceID, tt.wantSource) || p[0].TraceID != "t-9" {
-				t.Errorf("pages %+v: want one with source %s... and the original trace", p, tt.wantSource)
+			if len(p) != 1 || p[0].Kind != halt.ReportFinish || len(p[0].Result.Stopped) != tt.wantStopped || p[0].Record.TraceID != "t-9" {
+				t.Errorf("pages %+v: want one finish with %d stopped and the original trace", p, tt.wantStopped)
 			}
-			if n := len(r.logs.audits(t, "flatten")); n != tt.wantFlattens {
+			if n := len(r.logs.Audits(t, "flatten")); n != tt.wantFlattens {
 				t.Errorf("flatten ran %d times, want %d", n, tt.wantFlattens)
 			}
-			if r.latch.get().Record.Completed.IsZero() {
+			if r.latch.Current().Record.Completed.IsZero() {
 				t.Error("not marked complete")
 			}
 		})
@@ -465,19 +445,19 @@ func TestFinishCompletesAnInterruptedHalt(t *testing.T) {
 
 func TestPauseAfterLatch(t *testing.T) {
 	marker := t.TempDir() + "/paused"
-	t.Setenv(EnvTestPause, PauseAfterLatch)
-	t.Setenv(EnvTestPauseFile, marker)
+	t.Setenv(halt.EnvTestPause, halt.PauseAfterLatch)
+	t.Setenv(halt.EnvTestPauseFile, marker)
 	r := newRig(t, testConfig())
-	targets := r.addStack(2)
+	targets := r.sup.AddStack(2)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan *Result)
+	done := make(chan *halt.Result)
 	go func() { done <- r.e.Halt(ctx, fatalRequest()) }()
-	eventually(t, "the pause marker", func() bool { _, err := os.Stat(marker); return err == nil })
-	if !r.latch.get().Latched {
+	halttest.Eventually(t, "the pause marker", func() bool { _, err := os.Stat(marker); return err == nil })
+	if !r.latch.Current().Latched {
 		t.Error("paused before the latch was recorded")
 	}
 	for _, n := range targets {
-		if s := r.sup.state(n); s != supervisor.ProcessRunning {
+		if s := r.sup.State(n); s != supervisor.ProcessRunning {
 			t.Errorf("%s is %s: stopped before the pause point", n, s)
 		}
 	}
@@ -486,38 +466,38 @@ func TestPauseAfterLatch(t *testing.T) {
 }
 
 func TestResume(t *testing.T) {
-	latched := Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-1", Since: time.Now()}
+	latched := halt.Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-1", Since: time.Now()}
 	tests := []struct {
 		name        string
 		riskState   supervisor.ProcessState
-		opts        ResumeOptions
+		opts        halt.ResumeOptions
 		wantErr     string
 		wantLatched bool
-		wantKind    alert.Kind // "" for no alert
+		wantPage    bool
 		wantStarted int
 		noMulticall bool
 	}{
-		{name: "refused while critical is down", riskState: supervisor.ProcessFatal, opts: ResumeOptions{By: "alice", Start: true},
+		{name: "refused while critical is down", riskState: supervisor.ProcessFatal, opts: halt.ResumeOptions{By: "alice", Start: true},
 			wantErr: "a critical program is not RUNNING: risk_manager:risk_manager FATAL (fix it first, or --force)", wantLatched: true},
-		{name: "clears and resolves", riskState: supervisor.ProcessRunning, opts: ResumeOptions{By: "alice"},
-			wantKind: alert.Resolve},
-		{name: "starts the targets", riskState: supervisor.ProcessRunning, opts: ResumeOptions{By: "alice", Start: true},
-			wantKind: alert.Resolve, wantStarted: 3},
-		{name: "starts the targets without multicall", riskState: supervisor.ProcessRunning, opts: ResumeOptions{By: "alice", Start: true},
-			wantKind: alert.Resolve, wantStarted: 3, noMulticall: true},
+		{name: "clears and resolves", riskState: supervisor.ProcessRunning, opts: halt.ResumeOptions{By: "alice"},
+			wantPage: true},
+		{name: "starts the targets", riskState: supervisor.ProcessRunning, opts: halt.ResumeOptions{By: "alice", Start: true},
+			wantPage: true, wantStarted: 3},
+		{name: "starts the targets without multicall", riskState: supervisor.ProcessRunning, opts: halt.ResumeOptions{By: "alice", Start: true},
+			wantPage: true, wantStarted: 3, noMulticall: true},
 		{name: "forced while the trigger is down keeps the incident open", riskState: supervisor.ProcessFatal,
-			opts: ResumeOptions{By: "alice", Start: true, Force: true}, wantKind: alert.Trigger, wantStarted: 3},
+			opts: halt.ResumeOptions{By: "alice", Start: true, Force: true}, wantPage: true, wantStarted: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, testConfig())
-			r.addStack(3)
+			r.sup.AddStack(3)
 			for _, n := range []string{"trading:strat_00", "trading:strat_01", "trading:strat_02"} {
-				r.sup.setState(n, supervisor.ProcessStopped)
+				r.sup.SetState(n, supervisor.ProcessStopped)
 			}
-			r.sup.setState("risk_manager:risk_manager", tt.riskState)
-			r.sup.noMulticall = tt.noMulticall
-			r.latch.st = LatchState{Latched: true, Record: latched}
+			r.sup.SetState("risk_manager:risk_manager", tt.riskState)
+			r.sup.NoMulticall = tt.noMulticall
+			r.latch.St = halt.LatchState{Latched: true, Record: latched}
 
 			res, err := r.e.Resume(context.Background(), tt.opts)
 			if tt.wantErr != "" {
@@ -527,23 +507,24 @@ func TestResume(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if got := r.latch.get().Latched; got != tt.wantLatched {
+			if got := r.latch.Current().Latched; got != tt.wantLatched {
 				t.Errorf("latched = %v, want %v", got, tt.wantLatched)
 			}
 			pages := r.pager.all()
 			switch {
-			case tt.wantKind == "" && len(pages) > 0:
+			case !tt.wantPage && len(pages) > 0:
 				t.Errorf("unexpected pages %+v", pages)
-			case tt.wantKind != "":
-				if len(pages) != 1 || pages[0].Kind != tt.wantKind || pages[0].Key != latched.AlertKey("host1") {
-					t.Fatalf("pages %+v, want one %s with the halt's key", pages, tt.wantKind)
+			case tt.wantPage:
+				if len(pages) != 1 || pages[0].Kind != halt.ReportResume || pages[0].Record != latched || pages[0].Resume != tt.opts ||
+					!slices.Equal(pages[0].CriticalDown, res.CriticalDown) {
+					t.Fatalf("pages %+v, want one resume of the halt", pages)
 				}
 			}
 			if len(res.Started) != tt.wantStarted {
 				t.Errorf("started %v, want %d", res.Started, tt.wantStarted)
 			}
-			if !tt.wantLatched && r.latch.get().ResumedBy != "alice" {
-				t.Errorf("resumed by %q", r.latch.get().ResumedBy)
+			if !tt.wantLatched && r.latch.Current().ResumedBy != "alice" {
+				t.Errorf("resumed by %q", r.latch.Current().ResumedBy)
 			}
 		})
 	}
@@ -551,7 +532,7 @@ func TestResume(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	r := newRig(t, testConfig())
-	r.addStack(2)
+	r.sup.AddStack(2)
 	s, err := r.e.Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -559,27 +540,9 @@ func TestStatus(t *testing.T) {
 	if s.Latch.Latched || len(s.Critical) != 1 || len(s.Targets) != 2 || s.SupervisorErr != nil {
 		t.Errorf("status %+v", s)
 	}
-	r.sup.failCalls = 1
+	r.sup.FailCalls = 1
 	s, err = r.e.Status(context.Background())
 	if err != nil || s.SupervisorErr == nil {
 		t.Errorf("status %+v, %v: want the latch and a supervisord error", s, err)
-	}
-}
-
-func TestRecordAlertKey(t *testing.T) {
-	tests := []struct {
-		rec  Record
-		want string
-	}{
-		{Record{Trigger: "risk:rm", TriggerState: "FATAL"}, "h/risk:rm/fatal"},
-		{Record{Trigger: "risk:rm", TriggerState: "EXITED"}, "h/risk:rm/halt"},
-		{Record{}, "h/-/halt"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
-			if got := tt.rec.AlertKey("h"); got != tt.want {
-				t.Errorf("AlertKey = %q, want %q", got, tt.want)
-			}
-		})
 	}
 }

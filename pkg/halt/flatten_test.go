@@ -70,9 +70,12 @@ func TestRunFlattenKillsTheProcessGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the grandchild killed", func() bool {
-		return syscall.Kill(pid, 0) == syscall.ESRCH || isZombie(pid)
-	})
+	for deadline := time.Now().Add(5 * time.Second); syscall.Kill(pid, 0) != syscall.ESRCH && !isZombie(pid); {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for the grandchild to be killed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // isZombie reports whether pid has exited but not been reaped (its parent

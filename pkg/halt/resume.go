@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 
-	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -50,7 +48,7 @@ func (e *Engine) Resume(ctx context.Context, opts ResumeOptions) (*ResumeResult,
 	if traceID == "" {
 		traceID = NewTraceID()
 	}
-	procs, err := e.listProcesses(ctx)
+	procs, err := e.ListProcesses(ctx)
 	if err != nil {
 		if !opts.Force {
 			return res, fmt.Errorf("cannot check the critical programs (--force resumes without checking): %w", err)
@@ -58,7 +56,7 @@ func (e *Engine) Resume(ctx context.Context, opts ResumeOptions) (*ResumeResult,
 		e.log.Warn().Err(err).Msg("resume --force without the process list")
 	}
 	for _, p := range procs {
-		if e.cfg.Critical.Match(p) && p.State != supervisor.ProcessRunning {
+		if e.cfg.IsCritical(p) && p.State != supervisor.ProcessRunning {
 			res.CriticalDown = append(res.CriticalDown, p.FullName()+" "+p.State.String())
 		}
 	}
@@ -73,44 +71,13 @@ func (e *Engine) Resume(ctx context.Context, opts ResumeOptions) (*ResumeResult,
 		e.dropPending(st.Record.TraceID)
 		audit(e.log, zerolog.WarnLevel, traceID, "resume").Str("by", opts.By).Bool("start", opts.Start).
 			Bool("force", opts.Force).Strs("critical_down", res.CriticalDown).Msg("audit")
-		e.submit(ctx, e.resumeAlert(st.Record, opts, res.CriticalDown))
+		e.pager.Page(ctx, Report{Kind: ReportResume, Record: st.Record, Time: e.now(), Resume: opts, CriticalDown: res.CriticalDown})
 	}
 	if opts.Start {
 		e.startTargets(ctx, traceID, procs, res)
 	}
 	return res, nil
 }
-
-// resumeAlert resolves the halt's incident. After a forced resume while the
-// program whose failure caused the halt is still down, the incident stays
-// open (it is that program's failure too): the alert updates it instead.
-func (e *Engine) resumeAlert(rec Record, opts ResumeOptions, criticalDown []string) *alert.Alert {
-	stillDown := rec.Trigger != "" && slices.ContainsFunc(criticalDown, func(s string) bool {
-		return strings.HasPrefix(s, rec.Trigger+" ")
-	})
-	kind := alert.Resolve
-	if stillDown {
-		kind = alert.Trigger
-	}
-	a := e.baseAlert(rec, kind)
-	a.SourceID = "resume/" + rec.TraceID
-	a.Details["resumed_by"] = opts.By
-	a.Details["resume_started_targets"] = fmt.Sprint(opts.Start)
-	if len(criticalDown) > 0 {
-		a.Details["critical_down_at_resume"] = strings.Join(criticalDown, ", ")
-	}
-	a.Summary = fmt.Sprintf("Trading resumed by %s after halt (%s)", opts.By, what(rec))
-	a.Action = "halt latch cleared by " + opts.By
-	if stillDown {
-		a.Summary = fmt.Sprintf("Trading resumed with --force by %s while %s is still down", opts.By, rec.Trigger)
-		a.Action += " (forced while " + rec.Trigger + " is still down)"
-	}
-	return a
-}
-
-// startPerTarget is added to the deadline of a multicall that starts
-// targets: supervisord spawns them one after the other inside it.
-const startPerTarget = 500 * time.Millisecond
 
 // startTargets starts every target that is not running: one
 // system.multicall of startProcess(name, false), which on a loaded host
@@ -126,7 +93,7 @@ func (e *Engine) startTargets(ctx context.Context, traceID string, procs []super
 	if len(names) == 0 {
 		return
 	}
-	answers := e.startNames(ctx, names)
+	answers := e.fan.StartAll(ctx, names)
 	for _, n := range names {
 		err := answers[n]
 		if supervisor.IsFault(err, supervisor.FaultAlreadyStarted) {
@@ -140,15 +107,6 @@ func (e *Engine) startTargets(ctx context.Context, traceID string, procs []super
 		audit(e.log, zerolog.InfoLevel, traceID, "start").Str("process", n).AnErr("error", err).Msg("audit")
 	}
 	slices.Sort(res.Started)
-}
-
-func (e *Engine) startNames(ctx context.Context, names []string) map[string]error {
-	return e.each(ctx, eachCall{
-		method:    "supervisor.startProcess",
-		multicall: true,
-		timeout:   callTimeout + time.Duration(len(names))*startPerTarget,
-		one:       func(ctx context.Context, name string) error { return e.sup.StartProcess(ctx, name, false) },
-	}, names)
 }
 
 // Status is the halt latch and the state of every target and critical
@@ -169,14 +127,14 @@ func (e *Engine) Status(ctx context.Context) (*Status, error) {
 		return nil, fmt.Errorf("read halt latch: %w", err)
 	}
 	s := &Status{Latch: st}
-	procs, err := e.listProcesses(ctx)
+	procs, err := e.ListProcesses(ctx)
 	if err != nil {
 		s.SupervisorErr = err
 		return s, nil
 	}
 	for _, p := range procs {
 		switch {
-		case e.cfg.Critical.Match(p):
+		case e.cfg.IsCritical(p):
 			s.Critical = append(s.Critical, p)
 		case e.cfg.IsTarget(p):
 			s.Targets = append(s.Targets, p)

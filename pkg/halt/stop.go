@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/pkg/backoff"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -57,73 +58,7 @@ func classifyStop(err error) stopOutcome {
 // stopNames asks supervisord to stop every named process at once, with
 // wait=false so that no process waits on another, and returns each answer.
 func (e *Engine) stopNames(ctx context.Context, names []string) map[string]error {
-	return e.each(ctx, eachCall{
-		method:    "supervisor.stopProcess",
-		multicall: e.cfg.stopMode() == StopMulticall,
-		timeout:   callTimeout,
-		one:       func(ctx context.Context, name string) error { return e.sup.StopProcess(ctx, name, false) },
-	}, names)
-}
-
-// eachCall is one XML-RPC method applied to many processes.
-type eachCall struct {
-	method    string // e.g. "supervisor.stopProcess", called as method(name, false)
-	multicall bool   // try one system.multicall first
-	timeout   time.Duration
-	one       func(ctx context.Context, name string) error // the same call for one process
-}
-
-// each calls c for every name at once and returns each name's answer: one
-// system.multicall (one request for supervisord's single-threaded loop to
-// parse), or one request per name from its own goroutine. A server without
-// system.multicall (the Go supervisord answers with a fault) is remembered
-// and gets one request per name from then on. A transport failure of the
-// multicall is every name's answer.
-func (e *Engine) each(ctx context.Context, c eachCall, names []string) map[string]error {
-	if len(names) == 0 {
-		return nil
-	}
-	out := make(map[string]error, len(names))
-	if c.multicall && !e.noMulticall.Load() {
-		calls := make([]supervisor.Call, len(names))
-		for i, n := range names {
-			calls[i] = supervisor.Call{Method: c.method, Params: []any{n, false}}
-		}
-		cctx, cancel := context.WithTimeout(ctx, c.timeout)
-		sent := time.Now()
-		results, err := e.sup.Multicall(cctx, calls)
-		cancel()
-		e.log.Debug().Str("method", c.method).Int("calls", len(calls)).Dur("took", time.Since(sent)).AnErr("error", err).Msg("multicall")
-		var f *supervisor.Fault
-		switch {
-		case err == nil:
-			for i, n := range names {
-				out[n] = results[i].Err
-			}
-			return out
-		case !errors.As(err, &f):
-			for _, n := range names {
-				out[n] = err
-			}
-			return out
-		}
-		e.noMulticall.Store(true)
-		e.log.Warn().Err(err).Msg("system.multicall refused: one request per process from now on")
-	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, n := range names {
-		wg.Go(func() {
-			cctx, cancel := context.WithTimeout(ctx, callTimeout)
-			defer cancel()
-			err := c.one(cctx, n)
-			mu.Lock()
-			out[n] = err
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return out
+	return e.fan.StopAll(ctx, names, e.cfg.stopMode() == StopMulticall)
 }
 
 // stopRound stops names and records what happened in res. It returns the
@@ -157,9 +92,9 @@ func (e *Engine) stopRound(ctx context.Context, rec Record, names []string, res 
 	return unreachable, shutdown
 }
 
-// live reports whether a process in state s must be stopped: it runs, is
+// Live reports whether a process in state s must be stopped: it runs, is
 // starting, or will be started again (BACKOFF).
-func live(s supervisor.ProcessState) bool {
+func Live(s supervisor.ProcessState) bool {
 	return s == supervisor.ProcessStarting || s == supervisor.ProcessRunning || s == supervisor.ProcessBackoff
 }
 
@@ -181,20 +116,20 @@ func (e *Engine) verify(ctx context.Context, rec Record, res *Result, deadline t
 		return
 	}
 	for {
-		procs, err := e.listProcesses(ctx)
+		procs, err := e.ListProcesses(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				res.StopErrors["*"] = fmt.Sprintf("verification interrupted: %v", err)
 				return
 			}
 			audit(e.log, zerolog.ErrorLevel, rec.TraceID, "verify_retry").Err(err).Msg("audit")
-			if !sleepCtx(ctx, retry.next()) {
+			if !sleepCtx(ctx, retry.Next()) {
 				res.StopErrors["*"] = fmt.Sprintf("verification interrupted: %v", err)
 				return
 			}
 			continue
 		}
-		retry.reset()
+		retry.Reset()
 		var pending []supervisor.ProcessInfo
 		var restart []string
 		for _, p := range procs {
@@ -202,7 +137,7 @@ func (e *Engine) verify(ctx context.Context, rec Record, res *Result, deadline t
 				continue
 			}
 			pending = append(pending, p)
-			if live(p.State) {
+			if Live(p.State) {
 				restart = append(restart, p.FullName())
 			}
 		}
@@ -279,8 +214,9 @@ func (e *Engine) kill(ctx context.Context, rec Record, res *Result, procs []supe
 	slices.Sort(res.Killed)
 }
 
-// listProcesses reads every process's state and refreshes the target cache.
-func (e *Engine) listProcesses(ctx context.Context) ([]supervisor.ProcessInfo, error) {
+// ListProcesses reads every process's state and refreshes the target
+// cache that lets a halt send its stops before reading the list again.
+func (e *Engine) ListProcesses(ctx context.Context) ([]supervisor.ProcessInfo, error) {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	procs, err := e.sup.GetAllProcessInfo(cctx)
@@ -290,22 +226,6 @@ func (e *Engine) listProcesses(ctx context.Context) ([]supervisor.ProcessInfo, e
 	e.Learn(procs)
 	return procs, nil
 }
-
-// backoff is a capped doubling wait.
-type backoff struct{ d time.Duration }
-
-func newBackoff() *backoff { return &backoff{} }
-
-func (b *backoff) next() time.Duration {
-	if b.d == 0 {
-		b.d = retryFirst
-	} else {
-		b.d = min(2*b.d, retryMax)
-	}
-	return b.d
-}
-
-func (b *backoff) reset() { b.d = 0 }
 
 // sleepCtx waits d or until ctx ends; it reports whether d passed.
 func sleepCtx(ctx context.Context, d time.Duration) bool {
@@ -321,3 +241,6 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
+
+// newBackoff is the wait before retrying an unreachable supervisord.
+func newBackoff() *backoff.Backoff { return backoff.New(retryFirst, retryMax, 0) }

@@ -2,10 +2,8 @@ package halt
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -35,10 +33,45 @@ type Latch interface {
 	Clear(ctx context.Context, by string, at time.Time) error
 }
 
-// Pager commits an alert to the durable alert pipeline. Submit is local and
-// fast; the halt never waits on it before the stops.
+// Pager pages what the engine did: the listener turns each Report into an
+// alert and commits it to its durable alert pipeline. Page is local and
+// fast and returns once the page is committed (or its failure logged); the
+// halt never waits on it before the stops.
 type Pager interface {
-	Submit(ctx context.Context, a *alert.Alert) error
+	Page(ctx context.Context, r Report)
+}
+
+// ReportKind says what a Report is about.
+type ReportKind string
+
+// Report kinds.
+const (
+	// ReportUnreachable: a halt cannot reach supervisord yet and keeps
+	// retrying; Err says why.
+	ReportUnreachable ReportKind = "unreachable"
+	// ReportHalt: a halt was carried out (Result).
+	ReportHalt ReportKind = "halt"
+	// ReportFinish: a halt found unfinished on start-up was completed
+	// (Result); with nothing left to stop it repeats the halt's page.
+	ReportFinish ReportKind = "finish"
+	// ReportEnforce: targets that started while halted were stopped again
+	// (Result).
+	ReportEnforce ReportKind = "enforce"
+	// ReportResume: the latch was cleared (Resume, CriticalDown).
+	ReportResume ReportKind = "resume"
+)
+
+// Report is one thing the engine pages.
+type Report struct {
+	Kind   ReportKind
+	Record Record    // the halt the report belongs to
+	Time   time.Time // when, by the engine's clock
+	Result *Result   // ReportHalt, ReportFinish, ReportEnforce
+	Err    error     // ReportUnreachable
+	// Resume and CriticalDown describe a ReportResume: how it was asked
+	// for, and the critical programs not RUNNING then ("name STATE").
+	Resume       ResumeOptions
+	CriticalDown []string
 }
 
 // LatchState is the latch as read from the store.
@@ -68,27 +101,6 @@ type Record struct {
 	Completed time.Time
 }
 
-// AlertKey returns the dedup key of the incident the halt belongs to. A halt
-// caused by a FATAL shares the key of that FATAL (the key crashpager uses), so
-// the failure and the halt page as one incident; any other automatic halt
-// is keyed by its trigger and the halt condition; a manual halt is host-wide.
-func (r Record) AlertKey(host string) string {
-	switch {
-	case r.Trigger == "":
-		return alert.Key(host, "", alert.CondHalt)
-	case r.TriggerState == supervisor.ProcessFatal.String():
-		return alert.Key(host, r.Trigger, alert.CondFatal)
-	default:
-		return alert.Key(host, r.Trigger, alert.CondHalt)
-	}
-}
-
-// triggerReason is the latch reason of an automatic halt:
-// "<process> <STATE> (<how>)", e.g. "risk:rm FATAL (event)".
-func triggerReason(process string, state supervisor.ProcessState, how string) string {
-	return fmt.Sprintf("%s %s (%s)", process, state, how)
-}
-
 // Trigger describes the failure of a critical program that calls for a
 // halt.
 type Trigger struct {
@@ -105,13 +117,17 @@ type Trigger struct {
 // Request asks for a halt.
 type Request struct {
 	Reason  string
-	By      string
+	By      string  // who asks, e.g. "haltguard" for an automatic halt; default "unknown"
 	Trigger Trigger // zero for a manual or remote halt
 	// TraceID joins the halt to an incident already traced; "" makes a new one.
 	TraceID string
 	// Time is when the failure was observed; the halt's duration is
 	// measured from it. Zero means now.
 	Time time.Time
+	// OnLatch, when not nil, is called with the outcome of the first latch
+	// write, while the stops are already on their way: an event listener
+	// acknowledges the event that caused the halt only then.
+	OnLatch func(error)
 }
 
 // Result is what a halt did.
@@ -126,9 +142,7 @@ type Result struct {
 	Attempts       int               // rounds needed to reach supervisord
 	Duration       time.Duration     // from Request.Time until every target was verified stopped
 	SupervisorDown bool              // supervisord was shutting down: it stops everything itself
-
-	triggerTail string // tail of the trigger's stderr log, for the page
-	finishing   bool   // the result of Finish
+	TriggerTail    string            // tail of the trigger's stderr log, for the page
 }
 
 // Done reports whether every target is known to be stopped.

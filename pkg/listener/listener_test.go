@@ -152,3 +152,42 @@ func TestSupervisorRequired(t *testing.T) {
 		t.Errorf("exit %d, stderr %s", code, stderr.String())
 	}
 }
+
+func TestSelectorNotes(t *testing.T) {
+	procs := []supervisor.ProcessInfo{
+		{Group: "trading", Name: "a"}, {Group: "trading", Name: "b"}, {Group: "haltguard", Name: "haltguard"},
+	}
+	type fields struct{ include, exclude, listeners []string }
+	spec := Spec[fields]{Name: "t", Selectors: func(f *fields) []Selector {
+		return []Selector{
+			{Field: "listeners.t.include", Patterns: f.include},
+			{Field: "listeners.t.exclude", Patterns: f.exclude},
+			{Field: "listeners.t.listeners", Patterns: f.listeners, Defaulted: true},
+		}
+	}}
+	tests := []struct {
+		name  string
+		f     fields
+		known bool
+		want  string
+	}{
+		{name: "bare word naming a group", f: fields{include: []string{"trading"}, listeners: []string{"haltguard"}}, known: true,
+			want: `t: note: listeners.t.include[0]: "trading" now also selects every process of group trading (trading:a, trading:b); write "*:trading" to select only the program` + "\n"},
+		{name: "exclude too", f: fields{exclude: []string{"x", "trad*"}}, known: true,
+			want: `t: note: listeners.t.exclude[1]: "trad*" now also selects every process of group trading (trading:a, trading:b); write "*:trad*" to select only the program` + "\n"},
+		{name: "unchanged meaning", f: fields{include: []string{"a", "trading:*", "*:trading"}}, known: true},
+		{name: "supervisord unknown: every bare pattern but the defaults", f: fields{include: []string{"a", "g:*"}, exclude: []string{"b"},
+			listeners: []string{"haltguard"}},
+			want: `t: note: listeners.t.include[0]: "a" also selects every process of a group named a; write "*:a" to select only the program` + "\n" +
+				`t: note: listeners.t.exclude[0]: "b" also selects every process of a group named b; write "*:b" to select only the program` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			spec.selectorNotes(&tt.f, procs, tt.known, IO{Stderr: &stderr})
+			if stderr.String() != tt.want {
+				t.Errorf("notes =\n%s\nwant\n%s", stderr.String(), tt.want)
+			}
+		})
+	}
+}

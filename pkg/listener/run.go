@@ -15,6 +15,7 @@ import (
 
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -174,29 +175,67 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 	if err != nil {
 		return fail(err)
 	}
-	fileOnly := func(why string, err error) int {
+	procs, url, why, err := s.processes(ctx, shared)
+	s.selectorNotes(&sec, procs, why == "", io)
+	if why != "" {
 		fmt.Fprintf(io.Stderr, "%s: %s: supervisord %s (%v): checked the file only\n", s.Name, name, why, err)
 		fmt.Fprintf(io.Stdout, "%s: %s: OK (file only)\n", s.Name, name)
 		return ExitOK
-	}
-	client, err := supervisor.New(SupervisorConfig(shared.Supervisor, false))
-	if err != nil {
-		return fileOnly("not configured", err)
-	}
-	defer client.Close()
-	cctx, cancel := context.WithTimeout(ctx, checkWithin)
-	defer cancel()
-	procs, err := client.GetAllProcessInfo(cctx)
-	if err != nil {
-		return fileOnly("not reachable", err)
 	}
 	if s.Check != nil {
 		if err := s.Check(&sec, procs); err != nil {
 			return fail(fmt.Errorf("%s: %w", name, err))
 		}
 	}
-	fmt.Fprintf(io.Stdout, "%s: %s: OK (checked against supervisord at %s)\n", s.Name, name, client.URL())
+	fmt.Fprintf(io.Stdout, "%s: %s: OK (checked against supervisord at %s)\n", s.Name, name, url)
 	return ExitOK
+}
+
+// processes reads supervisord's process list for -check (the config
+// file's supervisord first, as for any command run from a shell). why says
+// why it could not: "not configured" or "not reachable".
+func (s *Spec[S]) processes(ctx context.Context, shared *config.Config) (procs []supervisor.ProcessInfo, url, why string, err error) {
+	client, err := supervisor.New(SupervisorConfig(shared.Supervisor, false))
+	if err != nil {
+		return nil, "", "not configured", err
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(ctx, checkWithin)
+	defer cancel()
+	if procs, err = client.GetAllProcessInfo(ctx); err != nil {
+		return nil, "", "not reachable", err
+	}
+	return procs, client.URL(), "", nil
+}
+
+// selectorNotes tells, for -check, which patterns of the section read
+// differently since one selector syntax: a bare word used to be a program
+// name only in some fields and now also selects every process of a group
+// of that name. With supervisord's processes (known), a note names each
+// pattern that now selects more and what to write instead; without them,
+// every bare pattern of a field that is not Defaulted gets a note.
+func (s *Spec[S]) selectorNotes(sec *S, procs []supervisor.ProcessInfo, known bool, io IO) {
+	if s.Selectors == nil {
+		return
+	}
+	for _, f := range s.Selectors(sec) {
+		var notes []string
+		switch {
+		case known:
+			for _, w := range procmatch.Widen(f.Patterns, procs) {
+				notes = append(notes, w.Note(f.Field))
+			}
+		case !f.Defaulted:
+			for i, p := range f.Patterns {
+				if !strings.Contains(p, ":") {
+					notes = append(notes, procmatch.BareNote(f.Field, i, p))
+				}
+			}
+		}
+		for _, n := range notes {
+			fmt.Fprintf(io.Stderr, "%s: note: %s\n", s.Name, n)
+		}
+	}
 }
 
 // CheckFile loads the config file at path for -check and writes its

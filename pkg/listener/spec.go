@@ -44,6 +44,10 @@ type Spec[S any] struct {
 	// supervisord's processes (e.g. patterns that match nothing). Nil:
 	// the file alone is checked.
 	Check func(sec *S, procs []supervisor.ProcessInfo) error
+	// Selectors lists the section's fields of process patterns whose
+	// meaning widened with the one selector syntax, for -check's notes.
+	// Nil: none.
+	Selectors func(sec *S) []Selector
 	// New builds the event handler once everything in Env exists. The
 	// handler may also implement eventlistener.Reconciler, Drainer and
 	// Stopper.
@@ -77,6 +81,19 @@ type Needs struct {
 	// protocol loop ("" for memory only); the -events-state flag overrides
 	// it. Nil: memory only.
 	EventsState func(env *Env) string
+}
+
+// Selector is a field of process patterns (package procmatch) in which a
+// bare word used to name a program only and now also selects every
+// process of a group of that name: -check notes each such pattern, with
+// what to write to keep the old meaning ("*:name").
+type Selector struct {
+	// Field is its path, e.g. "listeners.crashpager.include" or "-process".
+	Field    string
+	Patterns []string
+	// Defaulted: the field holds its defaults, noted only when
+	// supervisord's processes show a change.
+	Defaulted bool
 }
 
 // SupervisorNeed says whether a listener needs supervisord's XML-RPC API.

@@ -1,16 +1,28 @@
-// Package procmatch selects supervisord processes by pattern, the way every
-// superguard listener's include/exclude and -process settings do.
+// Package procmatch selects supervisord processes by pattern. It is the one
+// process selector of superguard: haltguard's critical and targets,
+// crashpager's include, exclude and listeners, eventlog's -process and
+// every future per-program setting use it.
 //
-// Pattern rules:
-//   - A pattern without a colon ("risk_manager", "feed_*") is matched against
-//     the process name alone, whatever its group.
-//   - A pattern with one colon ("strategies:engine", "strategies:*",
-//     "trad*:mm_?") is matched against the full "group:name", the name
-//     supervisord's XML-RPC API uses. An ungrouped program's group is its
-//     own name, so "risk_manager:risk_manager" selects it too.
-//   - Both use shell glob syntax (path.Match: *, ?, [...], \ escapes).
-//     '*' does not cross a '/', which supervisord names never contain.
+// Pattern syntax:
+//
+//   - A bare word ("trading", "risk_*") selects a program of that name in
+//     any group OR every process of a group of that name: "trading" is the
+//     whole group trading and "risk_manager" the program risk_manager
+//     whatever its group.
+//   - "group:name" selects by the full name supervisord's XML-RPC API uses
+//     ("strategies:engine", "trad*:mm_?"). An ungrouped program's group is
+//     its own name, so "risk_manager:risk_manager" selects it too.
+//   - "*:name" selects a program by its name only, in any group, never a
+//     group of that name.
+//   - "group:*" selects a whole group, never a program of that name.
+//   - Both parts are shell globs (path.Match: *, ?, [...], \ escapes); '*'
+//     does not cross a '/', which supervisord names never contain.
 //   - A pattern is never empty (nor only spaces) and has at most one colon.
+//
+// Before this syntax, crashpager's include/exclude/listeners and eventlog's
+// -process read a bare word as a program name only; Widened finds the bare
+// patterns that now also select a group, so -check can say what to write
+// instead ("*:name").
 //
 // A Set combines include and exclude patterns: a process is selected when
 // it matches some include pattern (no include pattern selects every
@@ -53,11 +65,23 @@ func CheckAll(field string, patterns []string) error {
 // Match reports whether pattern p selects the process name in group. An
 // invalid pattern (see Check) matches nothing.
 func Match(p, group, name string) bool {
-	target := name
 	if strings.Contains(p, ":") {
-		target = group + ":" + name
+		full := name
+		if group != "" {
+			full = group + ":" + name
+		}
+		ok, _ := path.Match(p, full)
+		return ok
 	}
-	ok, _ := path.Match(p, target)
+	if ok, _ := path.Match(p, name); ok {
+		return true
+	}
+	return group != "" && byGroup(p, group)
+}
+
+// byGroup reports whether bare pattern p selects group.
+func byGroup(p, group string) bool {
+	ok, _ := path.Match(p, group)
 	return ok
 }
 

@@ -1,6 +1,11 @@
 package procmatch
 
-import "testing"
+import (
+	"slices"
+	"testing"
+
+	"github.com/superguard/superguard/pkg/supervisor"
+)
 
 func TestMatch(t *testing.T) {
 	tests := []struct {
@@ -10,7 +15,12 @@ func TestMatch(t *testing.T) {
 		want        bool
 	}{
 		{name: "bare name", pattern: "mm", group: "strat", proc: "mm", want: true},
-		{name: "bare name is not the group", pattern: "strat", group: "strat", proc: "mm", want: false},
+		{name: "bare word selects the group", pattern: "strat", group: "strat", proc: "mm", want: true},
+		{name: "bare glob selects groups", pattern: "str*", group: "strat", proc: "mm", want: true},
+		{name: "star:name is the program only", pattern: "*:strat", group: "strat", proc: "mm", want: false},
+		{name: "star:name in any group", pattern: "*:mm", group: "strat", proc: "mm", want: true},
+		{name: "group:star is the group only", pattern: "mm:*", group: "strat", proc: "mm", want: false},
+		{name: "bare word with an empty group", pattern: "strat", group: "", proc: "mm", want: false},
 		{name: "group:name", pattern: "strat:mm", group: "strat", proc: "mm", want: true},
 		{name: "group:name other group", pattern: "strat:mm", group: "feed", proc: "mm", want: false},
 		{name: "group star", pattern: "strat:*", group: "strat", proc: "mm", want: true},
@@ -108,5 +118,44 @@ func TestCheck(t *testing.T) {
 	}
 	if _, err := New([]string{"ok"}, []string{"[x"}); err == nil || err.Error() != `exclude[0]: pattern "[x": syntax error in pattern` {
 		t.Errorf("New error = %v", err)
+	}
+}
+
+func TestWiden(t *testing.T) {
+	procs := []supervisor.ProcessInfo{
+		{Group: "trading", Name: "a"}, {Group: "trading", Name: "b"},
+		{Group: "trading", Name: "trading"}, {Group: "risk", Name: "risk"},
+		{Group: "", Name: "gosup"},
+	}
+	tests := []struct {
+		name     string
+		patterns []string
+		want     []string // notes
+	}{
+		{name: "bare word naming a group", patterns: []string{"risk", "trading"},
+			want: []string{`include[1]: "trading" now also selects every process of group trading (trading:a, trading:b); write "*:trading" to select only the program`}},
+		{name: "glob naming a group", patterns: []string{"trad*"},
+			want: []string{`include[0]: "trad*" now also selects every process of group trading (trading:a, trading:b); write "*:trad*" to select only the program`}},
+		{name: "group:name patterns never widen", patterns: []string{"trading:*", "*:trading"}},
+		{name: "program names only", patterns: []string{"a", "risk", "gosup"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, w := range Widen(tt.patterns, procs) {
+				got = append(got, w.Note("include"))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("notes = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnmatched(t *testing.T) {
+	procs := []supervisor.ProcessInfo{{Group: "trading", Name: "a"}, {Group: "risk", Name: "rm"}}
+	got := Unmatched([]string{"trading", "rm", "nothing", "risk:*", "x:*"}, procs)
+	if want := []string{"nothing", "x:*"}; !slices.Equal(got, want) {
+		t.Errorf("Unmatched = %q, want %q", got, want)
 	}
 }

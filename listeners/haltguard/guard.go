@@ -1,7 +1,8 @@
-package halt
+package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -22,7 +24,9 @@ const blindAfter = 3
 // work runs on goroutines bound to the Guard's context, so the event loop
 // acknowledges promptly; one halt runs at a time.
 type Guard struct {
-	e     *Engine
+	e     *halt.Engine
+	cfg   halt.Config
+	pages *pages
 	ctx   context.Context
 	log   zerolog.Logger
 	watch *deathWatch
@@ -39,9 +43,11 @@ type Guard struct {
 	wg sync.WaitGroup
 }
 
-// NewGuard returns a Guard whose background work ends with ctx.
-func NewGuard(ctx context.Context, e *Engine) *Guard {
-	return &Guard{e: e, ctx: ctx, log: e.log, watch: newDeathWatch(e.sup, e.log)}
+// NewGuard returns a Guard whose background work ends with ctx. It pages
+// what only it sees (a supervisord it cannot read) through p, and nudges
+// sup when a critical program dies.
+func NewGuard(ctx context.Context, e *halt.Engine, sup stateGetter, p *pages, log zerolog.Logger) *Guard {
+	return &Guard{e: e, cfg: e.Config(), pages: p, ctx: ctx, log: log, watch: newDeathWatch(sup, log)}
 }
 
 // Wait waits for the guard's background work (halts, checks, enforcement)
@@ -72,11 +78,11 @@ type StateChange struct {
 // stops are already on their way), so the caller acknowledges the event
 // only after the latch is durable; ctx bounds that wait.
 func (g *Guard) OnState(ctx context.Context, ch StateChange) {
-	cfg := g.e.cfg
+	cfg := g.cfg
 	group, name, _ := strings.Cut(ch.Process, ":")
 	p := supervisor.ProcessInfo{Group: group, Name: name, State: ch.To, PID: ch.PID}
 	switch {
-	case cfg.Critical.Match(p):
+	case cfg.IsCritical(p):
 		g.followCritical(ch.Process, ch.To, ch.PID)
 		if !g.triggers(ch) {
 			return
@@ -85,12 +91,12 @@ func (g *Guard) OnState(ctx context.Context, ch StateChange) {
 		if ch.To == supervisor.ProcessExited {
 			how = "unexpected exit, event"
 		}
-		g.trigger(ctx, Request{
+		g.trigger(ctx, halt.Request{
 			Reason:  triggerReason(ch.Process, ch.To, how),
-			Trigger: Trigger{Process: ch.Process, State: ch.To, FromState: ch.From, Expected: ch.Expected, PID: ch.PID, Source: "event"},
+			Trigger: halt.Trigger{Process: ch.Process, State: ch.To, FromState: ch.From, Expected: ch.Expected, PID: ch.PID, Source: "event"},
 			Time:    ch.Time,
 		})
-	case cfg.IsTarget(p) && live(ch.To):
+	case cfg.IsTarget(p) && halt.Live(ch.To):
 		g.enforce([]string{ch.Process}, "event")
 	}
 }
@@ -113,9 +119,9 @@ func (g *Guard) triggers(ch StateChange) bool {
 	case supervisor.ProcessFatal, supervisor.ProcessUnknown:
 		return true
 	case supervisor.ProcessExited:
-		return g.e.cfg.TriggerOnExited && !ch.Expected
+		return g.cfg.TriggerOnExited && !ch.Expected
 	case supervisor.ProcessBackoff:
-		return g.e.cfg.TriggerOnExited
+		return g.cfg.TriggerOnExited
 	}
 	return false
 }
@@ -128,7 +134,7 @@ func (g *Guard) downOnCheck(s supervisor.ProcessState) bool {
 	case supervisor.ProcessFatal, supervisor.ProcessUnknown:
 		return true
 	case supervisor.ProcessExited, supervisor.ProcessBackoff:
-		return g.e.cfg.TriggerOnExited
+		return g.cfg.TriggerOnExited
 	}
 	return false
 }
@@ -142,7 +148,7 @@ func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, sourc
 	g.e.Learn(procs)
 	g.refreshStopWait()
 	for _, p := range procs {
-		if g.e.cfg.Critical.Match(p) {
+		if g.cfg.IsCritical(p) {
 			g.followCritical(p.FullName(), p.State, p.PID)
 		}
 	}
@@ -157,7 +163,7 @@ func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, sourc
 		}
 		var liveTargets []string
 		for _, p := range procs {
-			if g.e.cfg.IsTarget(p) && live(p.State) {
+			if g.cfg.IsTarget(p) && halt.Live(p.State) {
 				liveTargets = append(liveTargets, p.FullName())
 			}
 		}
@@ -167,7 +173,7 @@ func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, sourc
 		return
 	}
 	for _, p := range procs {
-		if !g.e.cfg.Critical.Match(p) || !g.downOnCheck(p.State) {
+		if !g.cfg.IsCritical(p) || !g.downOnCheck(p.State) {
 			continue
 		}
 		if !st.ResumedAt.IsZero() && !p.Stop.IsZero() && !p.Stop.After(st.ResumedAt) {
@@ -177,9 +183,9 @@ func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, sourc
 				Time("resumed_at", st.ResumedAt).Msg("critical program down before a forced resume: not halting")
 			continue
 		}
-		g.trigger(ctx, Request{
+		g.trigger(ctx, halt.Request{
 			Reason:  triggerReason(p.FullName(), p.State, "found by the "+source+" check"),
-			Trigger: Trigger{Process: p.FullName(), State: p.State, PID: p.PID, Source: source},
+			Trigger: halt.Trigger{Process: p.FullName(), State: p.State, PID: p.PID, Source: source},
 		})
 		return
 	}
@@ -228,7 +234,7 @@ func (g *Guard) Tick() {
 			g.checking = false
 			g.mu.Unlock()
 		}()
-		procs, err := g.e.listProcesses(g.ctx)
+		procs, err := g.e.ListProcesses(g.ctx)
 		g.noteList(err)
 		if err != nil {
 			g.log.Error().Err(err).Msg("tick check: read process states")
@@ -257,24 +263,24 @@ func (g *Guard) noteList(err error) {
 	}
 	g.mu.Unlock()
 	if a != nil {
-		g.e.submit(g.ctx, a)
+		g.pages.submit(g.ctx, a)
 	}
 }
 
 func (g *Guard) blindAlert(kind alert.Kind, err error) *alert.Alert {
-	self := g.e.cfg.Self
+	self := g.cfg.Self
 	if self == "" {
-		self = ListenerName + ":" + ListenerName
+		self = listenerName + ":" + listenerName
 	}
 	a := &alert.Alert{
-		Key:       alert.Key(g.e.cfg.Host, self, alert.CondListener),
+		Key:       alert.Key(g.pages.host, self, alert.CondListener),
 		Kind:      kind,
-		Host:      g.e.cfg.Host,
+		Host:      g.pages.host,
 		Condition: alert.CondListener,
 		Severity:  alert.Critical,
-		Runbook:   g.e.cfg.Runbook,
-		Listener:  ListenerName,
-		Time:      g.e.now(),
+		Runbook:   g.pages.runbook,
+		Listener:  listenerName,
+		Time:      time.Now(),
 		Summary:   "haltguard can read supervisord's process states again",
 	}
 	a.Group, a.Program, _ = strings.Cut(self, ":")
@@ -296,7 +302,7 @@ func (g *Guard) Remote(ctx context.Context, typ, data string) bool {
 			// A kill switch pulled with a garbled note still halts.
 			g.log.Warn().Err(err).Msg("remote halt: unreadable data, halting anyway")
 		}
-		g.trigger(ctx, Request{Reason: cmd.Reason, By: "remote:" + cmd.By, Trigger: Trigger{Source: "remote"}})
+		g.trigger(ctx, halt.Request{Reason: cmd.Reason, By: "remote:" + cmd.By, Trigger: halt.Trigger{Source: "remote"}})
 	case RemoteResume:
 		cmd, err := ParseResumeCommand(data)
 		if err != nil {
@@ -305,7 +311,7 @@ func (g *Guard) Remote(ctx context.Context, typ, data string) bool {
 			return true
 		}
 		g.wg.Go(func() {
-			res, err := g.e.Resume(g.ctx, ResumeOptions{By: "remote:" + cmd.By, Start: cmd.Start, Force: cmd.Force})
+			res, err := g.e.Resume(g.ctx, halt.ResumeOptions{By: "remote:" + cmd.By, Start: cmd.Start, Force: cmd.Force})
 			if err != nil {
 				g.log.Error().Err(err).Str("by", cmd.By).Msg("remote resume refused")
 				return
@@ -322,7 +328,10 @@ func (g *Guard) Remote(ctx context.Context, typ, data string) bool {
 // trigger starts a halt unless one is running or trading is already halted
 // (then it only makes sure every target is stopped). It waits, bounded by
 // ctx, until the new halt's latch write has been attempted.
-func (g *Guard) trigger(ctx context.Context, req Request) {
+func (g *Guard) trigger(ctx context.Context, req halt.Request) {
+	if req.By == "" {
+		req.By = listenerName
+	}
 	st, err := g.e.Latched(ctx)
 	if err != nil {
 		g.log.Error().Err(err).Msg("read halt latch: halting anyway")
@@ -344,14 +353,14 @@ func (g *Guard) trigger(ctx context.Context, req Request) {
 	// The halt's own requests turn supervisord's loop from now on.
 	g.watch.settle(req.Trigger.Process)
 
-	rec := g.e.newRecord(req)
 	latched := make(chan struct{})
 	var once sync.Once
 	done := func(error) { once.Do(func() { close(latched) }) }
+	req.OnLatch = done
 	g.wg.Go(func() {
 		defer g.doneHalting()
 		defer done(nil)
-		g.e.halt(g.ctx, rec, req.Trigger.Source, done)
+		g.e.Halt(g.ctx, req)
 	})
 	select {
 	case <-latched:
@@ -360,7 +369,7 @@ func (g *Guard) trigger(ctx context.Context, req Request) {
 }
 
 // finish completes a halt found unfinished on start-up.
-func (g *Guard) finish(rec Record) {
+func (g *Guard) finish(rec halt.Record) {
 	g.mu.Lock()
 	if g.halting {
 		g.mu.Unlock()
@@ -416,4 +425,10 @@ func (g *Guard) enforce(names []string, source string) {
 			names = nil
 		}
 	})
+}
+
+// triggerReason is the latch reason of an automatic halt:
+// "<process> <STATE> (<how>)", e.g. "risk:rm FATAL (event)".
+func triggerReason(process string, state supervisor.ProcessState, how string) string {
+	return fmt.Sprintf("%s %s (%s)", process, state, how)
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package halt
+package main
 
 import "context"
 

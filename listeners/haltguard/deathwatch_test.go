@@ -1,4 +1,4 @@
-package halt
+package main
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/superguard/superguard/pkg/halt/halttest"
 )
 
 func TestDeathWatchNudgesWhenAProcessDies(t *testing.T) {
@@ -25,7 +27,7 @@ func TestDeathWatchNudgesWhenAProcessDies(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-			sup := newFakeSup()
+			sup := halttest.NewSupervisor()
 			d := newDeathWatch(sup, zerolog.Nop())
 			d.nudgeWait = []time.Duration{time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -33,11 +35,7 @@ func TestDeathWatchNudgesWhenAProcessDies(t *testing.T) {
 
 			d.observe(ctx, "risk:rm", cmd.Process.Pid)
 			d.observe(ctx, "risk:rm", cmd.Process.Pid) // the same pid again: one watch
-			nudges := func() int {
-				sup.mu.Lock()
-				defer sup.mu.Unlock()
-				return sup.states
-			}
+			nudges := sup.StateCalls
 			time.Sleep(50 * time.Millisecond)
 			if n := nudges(); n != 0 {
 				t.Fatalf("%d nudges while the process lives", n)
@@ -46,7 +44,7 @@ func TestDeathWatchNudgesWhenAProcessDies(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = cmd.Wait()
-			eventually(t, "the first nudge", func() bool { return nudges() >= 1 })
+			halttest.Eventually(t, "the first nudge", func() bool { return nudges() >= 1 })
 			if tt.settle {
 				d.settle("risk:rm")
 			}
@@ -67,7 +65,7 @@ func TestDeathWatchReplacesAnOlderPid(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
 	}
-	sup := newFakeSup()
+	sup := halttest.NewSupervisor()
 	d := newDeathWatch(sup, zerolog.Nop())
 	d.nudgeWait = []time.Duration{time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -78,17 +76,12 @@ func TestDeathWatchReplacesAnOlderPid(t *testing.T) {
 	_ = older.Process.Kill()
 	_ = older.Wait()
 	time.Sleep(300 * time.Millisecond)
-	sup.mu.Lock()
-	n := sup.states
-	sup.mu.Unlock()
-	if n != 0 {
+	if n := sup.StateCalls(); n != 0 {
 		t.Errorf("%d nudges for the death of a replaced pid", n)
 	}
 	_ = newer.Process.Kill()
 	_ = newer.Wait()
-	eventually(t, "a nudge for the watched pid", func() bool {
-		sup.mu.Lock()
-		defer sup.mu.Unlock()
-		return sup.states == 1
+	halttest.Eventually(t, "a nudge for the watched pid", func() bool {
+		return sup.StateCalls() == 1
 	})
 }

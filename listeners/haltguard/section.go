@@ -1,4 +1,4 @@
-package halt
+package main
 
 import (
 	"errors"
@@ -6,9 +6,10 @@ import (
 	"strings"
 
 	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/halt"
 )
 
-// FileConfig is the `listeners: haltguard:` section of the shared YAML
+// section is the `listeners: haltguard:` section of the shared YAML
 // config:
 //
 //	listeners:
@@ -22,7 +23,9 @@ import (
 //	      timeout: 30s
 //	    runbook: https://wiki.example.com/kill-switch
 //	    stop_mode: multicall              # or concurrent
-type FileConfig struct {
+//
+// critical and targets are procmatch patterns.
+type section struct {
 	Critical        config.Patterns `yaml:"critical"`
 	Targets         config.Patterns `yaml:"targets"`
 	TriggerOnExited bool            `yaml:"trigger_on_exited"`
@@ -35,32 +38,38 @@ type FileConfig struct {
 	StopMode string `yaml:"stop_mode"`
 }
 
-// FromShared decodes and validates haltguard's section of the shared
-// config; errors name the field by its path in the file
-// ("listeners.haltguard.targets: ..."). Self is taken from the environment
-// supervisord gives its children (SUPERVISOR_GROUP_NAME and
-// SUPERVISOR_PROCESS_NAME), "" outside supervisord. Other listeners use it
-// to know which processes a halt latch covers.
-func FromShared(shared *config.Config) (Config, error) {
-	var fc FileConfig
-	if err := shared.Listener(ListenerName, &fc); err != nil {
-		return Config{}, err
-	}
-	c := Config{
-		Host:            shared.Host,
-		Critical:        Patterns(fc.Critical),
-		Targets:         Patterns(fc.Targets),
-		TriggerOnExited: fc.TriggerOnExited,
-		VerifyTimeout:   fc.VerifyTimeout.Std(),
-		Flatten:         FlattenConfig{Command: fc.Flatten.Command, Timeout: fc.Flatten.Timeout.Std()},
-		Runbook:         fc.Runbook,
-		StopMode:        StopMode(fc.StopMode),
+// pageConfig is what haltguard's pages say beyond the halt itself.
+type pageConfig struct {
+	Host    string // the shared config's host
+	Runbook string // a link put in every page
+}
+
+// prepare validates the section (the skeleton's Prepare).
+func (sec *section) prepare() error {
+	_, _, err := sec.configs("")
+	return err
+}
+
+// configs turns the section into the engine's Config and the pages'
+// settings, validated; errors name the field by its path in the file
+// ("listeners.haltguard.targets: ..."). The engine's Self is taken from
+// the environment supervisord gives its children (SUPERVISOR_GROUP_NAME and
+// SUPERVISOR_PROCESS_NAME), "" outside supervisord. host is the shared
+// config's.
+func (sec *section) configs(host string) (halt.Config, pageConfig, error) {
+	c := halt.Config{
+		Critical:        sec.Critical,
+		Targets:         sec.Targets,
+		TriggerOnExited: sec.TriggerOnExited,
+		VerifyTimeout:   sec.VerifyTimeout.Std(),
+		Flatten:         halt.FlattenConfig{Command: sec.Flatten.Command, Timeout: sec.Flatten.Timeout.Std()},
+		StopMode:        halt.StopMode(sec.StopMode),
 		Self:            selfName(),
 	}
 	if err := c.Validate(); err != nil {
-		return Config{}, PrefixLines("listeners."+ListenerName+".", err)
+		return halt.Config{}, pageConfig{}, prefixLines("listeners."+listenerName+".", err)
 	}
-	return c, nil
+	return c, pageConfig{Host: host, Runbook: sec.Runbook}, nil
 }
 
 // selfName is the running process's "group:name" under supervisord.
@@ -76,9 +85,9 @@ func selfName() string {
 	return group + ":" + name
 }
 
-// PrefixLines prefixes every line of err's message (errors.Join puts one
+// prefixLines prefixes every line of err's message (errors.Join puts one
 // problem per line), e.g. with the path of the config section.
-func PrefixLines(prefix string, err error) error {
+func prefixLines(prefix string, err error) error {
 	lines := strings.Split(err.Error(), "\n")
 	for i, l := range lines {
 		lines[i] = prefix + l

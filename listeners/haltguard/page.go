@@ -1,10 +1,11 @@
-package halt
+package main
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,11 +14,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/supervisor"
 )
-
-// ListenerName is haltguard's name: the alert.Alert.Listener of its alerts
-// and its section in the shared config's listeners map.
-const ListenerName = "haltguard"
 
 // resumeHint tells the operator how to end the halt.
 const resumeHint = "when it is safe: `haltguard resume --start` (refused while a critical program is not RUNNING; --force overrides)"
@@ -26,40 +25,98 @@ const resumeHint = "when it is safe: `haltguard resume --start` (refused while a
 // must not hold the halt's goroutine.
 const submitTimeout = 10 * time.Second
 
-type pageKind string
+// submitter commits an alert to the durable alert pipeline; it is local
+// and fast.
+type submitter interface {
+	Submit(ctx context.Context, a *alert.Alert) error
+}
 
-const (
-	pageHalt    pageKind = "halt"
-	pageEnforce pageKind = "enforce"
-)
+// pages turns what the halt engine and the guard report into haltguard's
+// alerts and commits them. It implements halt.Pager.
+type pages struct {
+	host    string // names this host in alert keys
+	runbook string // a link put in every page
+	sub     submitter
+	log     zerolog.Logger
+}
+
+var _ halt.Pager = (*pages)(nil)
+
+// newPages returns the page builder; host defaults to the host name.
+func newPages(host, runbook string, sub submitter, log zerolog.Logger) (*pages, error) {
+	if host == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("host name: %w", err)
+		}
+		host = h
+	}
+	return &pages{host: host, runbook: runbook, sub: sub, log: log}, nil
+}
+
+// Page implements halt.Pager.
+func (p *pages) Page(ctx context.Context, r halt.Report) {
+	var a *alert.Alert
+	switch r.Kind {
+	case halt.ReportUnreachable:
+		a = p.unreachableAlert(r)
+	case halt.ReportResume:
+		a = p.resumeAlert(r)
+	default:
+		a = p.resultAlert(r)
+	}
+	p.submit(ctx, a)
+}
 
 // submit commits a to the alert pipeline. A failure is logged with the
 // whole alert, so the page is at least on stderr.
-func (e *Engine) submit(ctx context.Context, a *alert.Alert) {
+func (p *pages) submit(ctx context.Context, a *alert.Alert) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), submitTimeout)
 	defer cancel()
-	err := e.pager.Submit(ctx, a)
+	err := p.sub.Submit(ctx, a)
 	if err == nil {
-		audit(e.log, zerolog.InfoLevel, a.TraceID, "page").Str("key", a.Key).Str("kind", string(a.Kind)).
+		audit(p.log, zerolog.InfoLevel, a.TraceID, "page").Str("key", a.Key).Str("kind", string(a.Kind)).
 			Str("summary", a.Summary).Msg("audit")
 		return
 	}
 	body, _ := json.Marshal(a)
-	audit(e.log, zerolog.ErrorLevel, a.TraceID, "page_failed").Err(err).RawJSON("alert", body).Msg("audit")
+	audit(p.log, zerolog.ErrorLevel, a.TraceID, "page_failed").Err(err).RawJSON("alert", body).Msg("audit")
+}
+
+// audit starts an audit line like the halt engine's: message "audit", the
+// action and the incident's trace id.
+func audit(log zerolog.Logger, level zerolog.Level, traceID, action string) *zerolog.Event {
+	return log.WithLevel(level).Str("action", action).Str("trace_id", traceID)
+}
+
+// alertKey returns the dedup key of the incident a halt belongs to. A halt
+// caused by a FATAL shares the key of that FATAL (the key crashpager uses),
+// so the failure and the halt page as one incident; any other automatic
+// halt is keyed by its trigger and the halt condition; a manual halt is
+// host-wide.
+func alertKey(host string, r halt.Record) string {
+	switch {
+	case r.Trigger == "":
+		return alert.Key(host, "", alert.CondHalt)
+	case r.TriggerState == supervisor.ProcessFatal.String():
+		return alert.Key(host, r.Trigger, alert.CondFatal)
+	default:
+		return alert.Key(host, r.Trigger, alert.CondHalt)
+	}
 }
 
 // baseAlert fills the fields every haltguard alert of rec shares.
-func (e *Engine) baseAlert(rec Record, kind alert.Kind) *alert.Alert {
+func (p *pages) baseAlert(rec halt.Record, kind alert.Kind, at time.Time) *alert.Alert {
 	a := &alert.Alert{
-		Key:       rec.AlertKey(e.cfg.Host),
+		Key:       alertKey(p.host, rec),
 		Kind:      kind,
-		Host:      e.cfg.Host,
+		Host:      p.host,
 		Condition: alert.CondHalt,
 		Severity:  alert.Critical,
-		Runbook:   e.cfg.Runbook,
-		Listener:  ListenerName,
+		Runbook:   p.runbook,
+		Listener:  listenerName,
 		TraceID:   rec.TraceID,
-		Time:      e.now(),
+		Time:      at,
 		Details: map[string]string{
 			alert.DetailHaltReason: rec.Reason,
 			"halted_by":            rec.By,
@@ -76,21 +133,22 @@ func (e *Engine) baseAlert(rec Record, kind alert.Kind) *alert.Alert {
 }
 
 // unreachableAlert says that a halt could not be carried out yet.
-func (e *Engine) unreachableAlert(rec Record, err error) *alert.Alert {
-	a := e.baseAlert(rec, alert.Trigger)
+func (p *pages) unreachableAlert(r halt.Report) *alert.Alert {
+	rec := r.Record
+	a := p.baseAlert(rec, alert.Trigger, r.Time)
 	a.SourceID = "halt-unreachable/" + rec.TraceID
 	a.Summary = fmt.Sprintf("HALT NOT CARRIED OUT: %s: supervisord unreachable, retrying", what(rec))
-	a.Details["error"] = err.Error()
+	a.Details["error"] = r.Err.Error()
 	a.Action = "halt requested but supervisord did not answer; haltguard keeps retrying with backoff " +
 		"(stop the trading processes by hand if this persists)"
 	return a
 }
 
-// resultAlert reports a halt or an enforcement.
-func (e *Engine) resultAlert(res *Result, kind pageKind) *alert.Alert {
-	rec := res.Record
-	a := e.baseAlert(rec, alert.Trigger)
-	a.LogTail = res.triggerTail
+// resultAlert reports a halt, its completion or an enforcement.
+func (p *pages) resultAlert(r halt.Report) *alert.Alert {
+	res, rec := r.Result, r.Record
+	a := p.baseAlert(rec, alert.Trigger, r.Time)
+	a.LogTail = res.TriggerTail
 	d := a.Details
 	d["stopped"] = list(res.Stopped)
 	d["stopped_count"] = strconv.Itoa(len(res.Stopped))
@@ -114,7 +172,7 @@ func (e *Engine) resultAlert(res *Result, kind pageKind) *alert.Alert {
 	}
 	if res.LatchErr != nil {
 		d["latch"] = "write failed, retrying in the background: " + res.LatchErr.Error()
-	} else if kind == pageHalt {
+	} else if r.Kind != halt.ReportEnforce {
 		d["latch"] = "recorded"
 	}
 	if f := res.Flatten; f != nil {
@@ -127,27 +185,27 @@ func (e *Engine) resultAlert(res *Result, kind pageKind) *alert.Alert {
 		}
 	}
 
-	switch kind {
-	case pageEnforce:
-		a.SourceID = fmt.Sprintf("enforce/%s/%d", rec.TraceID, e.now().UnixNano())
+	switch r.Kind {
+	case halt.ReportEnforce:
+		a.SourceID = fmt.Sprintf("enforce/%s/%d", rec.TraceID, r.Time.UnixNano())
 		a.Summary = fmt.Sprintf("Trading is halted: stopped %s again (started while halted)", list(res.Stopped))
 		a.Action = "stopped targets that started while the halt latch was set: " + list(res.Stopped)
 	default:
 		a.SourceID = "halt/" + rec.TraceID
-		if res.finishing && len(res.Stopped)+len(res.Killed)+len(res.Survivors) > 0 {
+		if r.Kind == halt.ReportFinish && len(res.Stopped)+len(res.Killed)+len(res.Survivors) > 0 {
 			// Finishing after a restart found work to do: that is news.
-			a.SourceID = fmt.Sprintf("halt/%s/finish/%d", rec.TraceID, e.now().UnixNano())
+			a.SourceID = fmt.Sprintf("halt/%s/finish/%d", rec.TraceID, r.Time.UnixNano())
 		}
 		a.Summary = haltSummary(rec, res)
 		a.Action = haltAction(res)
 	}
-	if !res.Done() && kind == pageEnforce {
+	if !res.Done() && r.Kind == halt.ReportEnforce {
 		a.Summary += "; NOT ALL STOPPED"
 	}
 	return a
 }
 
-func haltSummary(rec Record, res *Result) string {
+func haltSummary(rec halt.Record, res *halt.Result) string {
 	var b strings.Builder
 	switch {
 	case res.SupervisorDown:
@@ -170,7 +228,7 @@ func haltSummary(rec Record, res *Result) string {
 	return b.String()
 }
 
-func haltAction(res *Result) string {
+func haltAction(res *halt.Result) string {
 	parts := []string{"halted trading: latched"}
 	if len(res.Stopped) > 0 {
 		parts = append(parts, "stopped "+list(res.Stopped))
@@ -189,7 +247,7 @@ func haltAction(res *Result) string {
 }
 
 // what says what caused the halt, for summaries.
-func what(rec Record) string {
+func what(rec halt.Record) string {
 	if rec.Trigger != "" {
 		return rec.Trigger + " " + rec.TriggerState
 	}
@@ -207,4 +265,32 @@ func list(names []string) string {
 		return strings.Join(names[:maxNames], ", ") + fmt.Sprintf(" and %d more", len(names)-maxNames)
 	}
 	return strings.Join(names, ", ")
+}
+
+// resumeAlert resolves the halt's incident. After a forced resume while the
+// program whose failure caused the halt is still down, the incident stays
+// open (it is that program's failure too): the alert updates it instead.
+func (p *pages) resumeAlert(r halt.Report) *alert.Alert {
+	rec, opts := r.Record, r.Resume
+	stillDown := rec.Trigger != "" && slices.ContainsFunc(r.CriticalDown, func(s string) bool {
+		return strings.HasPrefix(s, rec.Trigger+" ")
+	})
+	kind := alert.Resolve
+	if stillDown {
+		kind = alert.Trigger
+	}
+	a := p.baseAlert(rec, kind, r.Time)
+	a.SourceID = "resume/" + rec.TraceID
+	a.Details["resumed_by"] = opts.By
+	a.Details["resume_started_targets"] = fmt.Sprint(opts.Start)
+	if len(r.CriticalDown) > 0 {
+		a.Details["critical_down_at_resume"] = strings.Join(r.CriticalDown, ", ")
+	}
+	a.Summary = fmt.Sprintf("Trading resumed by %s after halt (%s)", opts.By, what(rec))
+	a.Action = "halt latch cleared by " + opts.By
+	if stillDown {
+		a.Summary = fmt.Sprintf("Trading resumed with --force by %s while %s is still down", opts.By, rec.Trigger)
+		a.Action += " (forced while " + rec.Trigger + " is still down)"
+	}
+	return a
 }

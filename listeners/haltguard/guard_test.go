@@ -1,4 +1,4 @@
-package halt
+package main
 
 import (
 	"context"
@@ -7,17 +7,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/halt/halttest"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 const riskName = "risk_manager:risk_manager"
 
-func newGuardRig(t *testing.T, cfg Config) (*rig, *Guard) {
+func newGuardRig(t *testing.T, cfg halt.Config) (*rig, *Guard) {
 	t.Helper()
 	r := newRig(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	g := NewGuard(ctx, r.e)
+	g := NewGuard(ctx, r.e, r.sup, r.pages, zerolog.New(r.logs).Level(zerolog.DebugLevel))
 	// The fake's pids are not real processes: watch nothing.
 	g.watch.waitExit = func(ctx context.Context, _ int, stop <-chan struct{}) error {
 		select {
@@ -32,15 +36,6 @@ func newGuardRig(t *testing.T, cfg Config) (*rig, *Guard) {
 		g.WaitWatches()
 	})
 	return r, g
-}
-
-func (r *rig) allStopped(targets []string) bool {
-	for _, n := range targets {
-		if r.sup.state(n) != supervisor.ProcessStopped {
-			return false
-		}
-	}
-	return true
 }
 
 func TestGuardOnStateTriggers(t *testing.T) {
@@ -69,16 +64,16 @@ func TestGuardOnStateTriggers(t *testing.T) {
 			cfg := testConfig()
 			cfg.TriggerOnExited = tt.onExited
 			r, g := newGuardRig(t, cfg)
-			targets := r.addStack(3)
-			r.sup.add("other:other", supervisor.ProcessRunning)
+			targets := r.sup.AddStack(3)
+			r.sup.Add("other:other", supervisor.ProcessRunning)
 
 			g.OnState(context.Background(), tt.change)
 			if tt.wantHalt {
 				// OnState returns once the latch is recorded.
-				if st := r.latch.get(); !st.Latched || st.Record.Trigger != tt.change.Process {
+				if st := r.latch.Current(); !st.Latched || st.Record.Trigger != tt.change.Process {
 					t.Fatalf("latch %+v right after OnState", st)
 				}
-				eventually(t, "every target stopped", func() bool { return r.allStopped(targets) })
+				halttest.Eventually(t, "every target stopped", func() bool { return r.sup.AllStopped(targets) })
 				g.Wait()
 				if n := len(r.pager.all()); n != 1 {
 					t.Errorf("%d pages, want 1", n)
@@ -86,8 +81,8 @@ func TestGuardOnStateTriggers(t *testing.T) {
 				return
 			}
 			g.Wait()
-			if r.latch.get().Latched || len(r.sup.stopCalls()) > 0 || len(r.pager.all()) > 0 {
-				t.Errorf("acted on a change that must not halt: latch %+v stops %v", r.latch.get(), r.sup.stopCalls())
+			if r.latch.Current().Latched || len(r.sup.StopCalls()) > 0 || len(r.pager.all()) > 0 {
+				t.Errorf("acted on a change that must not halt: latch %+v stops %v", r.latch.Current(), r.sup.StopCalls())
 			}
 		})
 	}
@@ -95,44 +90,44 @@ func TestGuardOnStateTriggers(t *testing.T) {
 
 func TestGuardHaltsOnceForConcurrentTriggers(t *testing.T) {
 	r, g := newGuardRig(t, testConfig())
-	r.addStack(3)
+	r.sup.AddStack(3)
 	fatal := StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessFatal}
 	g.OnState(context.Background(), fatal)
 	g.OnState(context.Background(), fatal) // the event re-sent
-	r.sup.setState("risk_manager:risk_manager", supervisor.ProcessFatal)
-	g.Check(context.Background(), mustList(t, r.sup), "tick")
+	r.sup.SetState("risk_manager:risk_manager", supervisor.ProcessFatal)
+	g.Check(context.Background(), r.sup.List(t), "tick")
 	g.Wait()
-	if r.latch.sets != 1 {
-		t.Errorf("latch written %d times, want 1", r.latch.sets)
+	if r.latch.Sets != 1 {
+		t.Errorf("latch written %d times, want 1", r.latch.Sets)
 	}
-	if n := len(r.logs.audits(t, "halt")); n != 1 {
+	if n := len(r.logs.Audits(t, "halt")); n != 1 {
 		t.Errorf("%d halts, want 1", n)
 	}
 }
 
 func TestGuardEnforcesLatchOnTargetStart(t *testing.T) {
 	r, g := newGuardRig(t, testConfig())
-	r.addStack(2)
-	rec := Record{Reason: "manual", By: "cli:bob", TraceID: "tr-5", Since: time.Now()}
-	r.latch.st = LatchState{Latched: true, Record: rec}
+	r.sup.AddStack(2)
+	rec := halt.Record{Reason: "manual", By: "cli:bob", TraceID: "tr-5", Since: time.Now()}
+	r.latch.St = halt.LatchState{Latched: true, Record: rec}
 	for _, n := range []string{"trading:strat_00", "trading:strat_01"} {
-		r.sup.setState(n, supervisor.ProcessStopped)
+		r.sup.SetState(n, supervisor.ProcessStopped)
 	}
 
-	r.sup.setState("trading:strat_01", supervisor.ProcessStarting) // a person's start
+	r.sup.SetState("trading:strat_01", supervisor.ProcessStarting) // a person's start
 	g.OnState(context.Background(), StateChange{Process: "trading:strat_01", To: supervisor.ProcessStarting})
-	eventually(t, "strat_01 stopped again", func() bool { return r.sup.state("trading:strat_01") == supervisor.ProcessStopped })
+	halttest.Eventually(t, "strat_01 stopped again", func() bool { return r.sup.State("trading:strat_01") == supervisor.ProcessStopped })
 	g.Wait()
 	pages := r.pager.all()
 	if len(pages) != 1 || pages[0].TraceID != "tr-5" || !strings.Contains(pages[0].Summary, "trading:strat_01") {
 		t.Fatalf("pages %+v", pages)
 	}
 	// Not latched: a start is left alone.
-	r.latch.st = LatchState{}
-	r.sup.setState("trading:strat_00", supervisor.ProcessStarting)
+	r.latch.St = halt.LatchState{}
+	r.sup.SetState("trading:strat_00", supervisor.ProcessStarting)
 	g.OnState(context.Background(), StateChange{Process: "trading:strat_00", To: supervisor.ProcessStarting})
 	g.Wait()
-	if s := r.sup.state("trading:strat_00"); s != supervisor.ProcessStarting {
+	if s := r.sup.State("trading:strat_00"); s != supervisor.ProcessStarting {
 		t.Errorf("strat_00 is %s: stopped without a latch", s)
 	}
 }
@@ -156,21 +151,21 @@ func TestGuardCheckSafetyNet(t *testing.T) {
 			cfg := testConfig()
 			cfg.TriggerOnExited = tt.onExited
 			r, g := newGuardRig(t, cfg)
-			targets := r.addStack(2)
-			r.sup.setState("risk_manager:risk_manager", tt.riskState)
+			targets := r.sup.AddStack(2)
+			r.sup.SetState("risk_manager:risk_manager", tt.riskState)
 			if tt.resumed {
-				r.latch.st = LatchState{ResumedAt: time.Now().Add(time.Second), ResumedBy: "alice"}
+				r.latch.St = halt.LatchState{ResumedAt: time.Now().Add(time.Second), ResumedBy: "alice"}
 			}
-			g.Check(context.Background(), mustList(t, r.sup), "gap")
+			g.Check(context.Background(), r.sup.List(t), "gap")
 			g.Wait()
-			if got := r.latch.get().Latched; got != tt.wantHalt {
+			if got := r.latch.Current().Latched; got != tt.wantHalt {
 				t.Fatalf("latched = %v, want %v", got, tt.wantHalt)
 			}
 			if tt.wantHalt {
-				if !r.allStopped(targets) {
+				if !r.sup.AllStopped(targets) {
 					t.Error("targets not stopped")
 				}
-				if src := r.logs.audits(t, "halt")[0]["source"]; src != "gap" {
+				if src := r.logs.Audits(t, "halt")[0]["source"]; src != "gap" {
 					t.Errorf("halt source %v, want gap", src)
 				}
 			}
@@ -180,15 +175,15 @@ func TestGuardCheckSafetyNet(t *testing.T) {
 
 func TestGuardStartFinishesInterruptedHalt(t *testing.T) {
 	r, g := newGuardRig(t, testConfig())
-	targets := r.addStack(3)
-	rec := Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-2", Since: time.Now()}
-	r.latch.st = LatchState{Latched: true, Record: rec}
-	g.Check(context.Background(), mustList(t, r.sup), "start")
+	targets := r.sup.AddStack(3)
+	rec := halt.Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-2", Since: time.Now()}
+	r.latch.St = halt.LatchState{Latched: true, Record: rec}
+	g.Check(context.Background(), r.sup.List(t), "start")
 	g.Wait()
-	if !r.allStopped(targets) {
+	if !r.sup.AllStopped(targets) {
 		t.Fatal("targets not stopped on start-up")
 	}
-	if n := len(r.logs.audits(t, "halt_resume_after_restart")); n != 1 {
+	if n := len(r.logs.Audits(t, "halt_resume_after_restart")); n != 1 {
 		t.Errorf("%d halt completions, want 1", n)
 	}
 	if p := r.pager.all(); len(p) != 1 || !strings.HasPrefix(p[0].SourceID, "halt/t-2/finish/") {
@@ -196,13 +191,13 @@ func TestGuardStartFinishesInterruptedHalt(t *testing.T) {
 	}
 
 	// A completed halt: a restart only enforces, with its own page.
-	r.sup.setState("trading:strat_00", supervisor.ProcessRunning)
-	g.Check(context.Background(), mustList(t, r.sup), "start")
+	r.sup.SetState("trading:strat_00", supervisor.ProcessRunning)
+	g.Check(context.Background(), r.sup.List(t), "start")
 	g.Wait()
-	if r.sup.state("trading:strat_00") != supervisor.ProcessStopped {
+	if r.sup.State("trading:strat_00") != supervisor.ProcessStopped {
 		t.Error("running target not stopped")
 	}
-	if n := len(r.logs.audits(t, "halt_resume_after_restart")); n != 1 {
+	if n := len(r.logs.Audits(t, "halt_resume_after_restart")); n != 1 {
 		t.Errorf("completed halt finished again")
 	}
 	if p := r.pager.all(); len(p) != 2 || !strings.HasPrefix(p[1].SourceID, "enforce/t-2/") {
@@ -212,7 +207,7 @@ func TestGuardStartFinishesInterruptedHalt(t *testing.T) {
 
 func TestGuardRemoteCommands(t *testing.T) {
 	r, g := newGuardRig(t, testConfig())
-	targets := r.addStack(2)
+	targets := r.sup.AddStack(2)
 
 	if g.Remote(context.Background(), "other.thing", "{}") {
 		t.Error("claimed an unknown remote type")
@@ -220,11 +215,11 @@ func TestGuardRemoteCommands(t *testing.T) {
 	if !g.Remote(context.Background(), RemoteHalt, `{"reason":"limits breached","by":"healthprobe"}`) {
 		t.Fatal("did not handle superguard.halt")
 	}
-	st := r.latch.get()
+	st := r.latch.Current()
 	if !st.Latched || st.Record.By != "remote:healthprobe" || st.Record.Reason != "limits breached" || st.Record.Trigger != "" {
 		t.Fatalf("latch %+v", st)
 	}
-	eventually(t, "targets stopped", func() bool { return r.allStopped(targets) })
+	halttest.Eventually(t, "targets stopped", func() bool { return r.sup.AllStopped(targets) })
 	g.Wait()
 	if p := r.pager.all(); len(p) != 1 || p[0].Key != alert.Key("host1", "", alert.CondHalt) {
 		t.Fatalf("pages %+v", p)
@@ -232,16 +227,16 @@ func TestGuardRemoteCommands(t *testing.T) {
 
 	g.Remote(context.Background(), RemoteResume, `garbage`)
 	g.Wait()
-	if !r.latch.get().Latched {
+	if !r.latch.Current().Latched {
 		t.Fatal("a garbled resume resumed")
 	}
 	g.Remote(context.Background(), RemoteResume, `{"by":"ops","start":true}`)
 	g.Wait()
-	if r.latch.get().Latched {
+	if r.latch.Current().Latched {
 		t.Fatal("still latched after superguard.resume")
 	}
 	for _, n := range targets {
-		if s := r.sup.state(n); s != supervisor.ProcessRunning {
+		if s := r.sup.State(n); s != supervisor.ProcessRunning {
 			t.Errorf("%s is %s after resume --start", n, s)
 		}
 	}
@@ -249,8 +244,8 @@ func TestGuardRemoteCommands(t *testing.T) {
 
 func TestGuardTickPagesBlindness(t *testing.T) {
 	r, g := newGuardRig(t, testConfig())
-	r.addStack(1)
-	r.sup.failCalls = blindAfter
+	r.sup.AddStack(1)
+	r.sup.FailCalls = blindAfter
 	for range blindAfter {
 		g.Tick()
 		g.Wait()
@@ -271,24 +266,24 @@ func TestGuardCachesStopWaitBeforeAHalt(t *testing.T) {
 	cfg := testConfig()
 	cfg.VerifyTimeout = 0 // from the targets' stopwaitsecs
 	r, g := newGuardRig(t, cfg)
-	r.addStack(2)
-	g.Check(context.Background(), mustList(t, r.sup), "start")
+	r.sup.AddStack(2)
+	g.Check(context.Background(), r.sup.List(t), "start")
 	g.Wait()
-	if r.sup.configReads != 1 {
-		t.Fatalf("%d getAllConfigInfo reads on start-up, want 1", r.sup.configReads)
+	if r.sup.ConfigReads != 1 {
+		t.Fatalf("%d getAllConfigInfo reads on start-up, want 1", r.sup.ConfigReads)
 	}
 	g.OnState(context.Background(), StateChange{Process: riskName, To: supervisor.ProcessFatal})
 	g.Wait()
-	if r.sup.configReads != 1 {
-		t.Errorf("%d getAllConfigInfo reads after the halt: the halt must use the cache", r.sup.configReads)
+	if r.sup.ConfigReads != 1 {
+		t.Errorf("%d getAllConfigInfo reads after the halt: the halt must use the cache", r.sup.ConfigReads)
 	}
-	if !r.latch.get().Latched {
+	if !r.latch.Current().Latched {
 		t.Error("no halt")
 	}
 	// A fresh cache is not read again on the next check.
-	g.Check(context.Background(), mustList(t, r.sup), "tick")
+	g.Check(context.Background(), r.sup.List(t), "tick")
 	g.Wait()
-	if r.sup.configReads != 1 {
-		t.Errorf("%d reads: a fresh cache was read again", r.sup.configReads)
+	if r.sup.ConfigReads != 1 {
+		t.Errorf("%d reads: a fresh cache was read again", r.sup.ConfigReads)
 	}
 }

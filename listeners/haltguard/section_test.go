@@ -1,4 +1,4 @@
-package halt
+package main
 
 import (
 	"strings"
@@ -6,14 +6,16 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/halt"
 )
 
-func TestFromShared(t *testing.T) {
+func TestLoadSection(t *testing.T) {
 	tests := []struct {
-		name    string
-		section string
-		want    Config // checked fields: Critical, Targets, TriggerOnExited, VerifyTimeout, Flatten
-		wantErr string
+		name        string
+		section     string
+		want        halt.Config // checked fields: Critical, Targets, TriggerOnExited, VerifyTimeout, Flatten
+		wantErr     string
+		wantRunbook string
 	}{
 		{name: "full", section: `
     critical: risk_manager
@@ -21,10 +23,10 @@ func TestFromShared(t *testing.T) {
     trigger_on_exited: true
     verify_timeout: 2s
     flatten: {command: [/bin/flatten, --all], timeout: 10s}
-    runbook: https://wiki/kill-switch`,
-			want: Config{Critical: Patterns{"risk_manager"}, Targets: Patterns{"trading", "hedge:*"},
+    runbook: https://wiki/kill-switch`, wantRunbook: "https://wiki/kill-switch",
+			want: halt.Config{Critical: []string{"risk_manager"}, Targets: []string{"trading", "hedge:*"},
 				TriggerOnExited: true, VerifyTimeout: 2 * time.Second,
-				Flatten: FlattenConfig{Command: []string{"/bin/flatten", "--all"}, Timeout: 10 * time.Second}}},
+				Flatten: halt.FlattenConfig{Command: []string{"/bin/flatten", "--all"}, Timeout: 10 * time.Second}}},
 		{name: "empty target list", section: `
     critical: [risk_manager]
     targets: []`, wantErr: "listeners.haltguard.targets: empty target list"},
@@ -48,7 +50,13 @@ func TestFromShared(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := FromShared(shared)
+			var sec section
+			err = shared.Listener(listenerName, &sec)
+			var got halt.Config
+			var pc pageConfig
+			if err == nil {
+				got, pc, err = sec.configs(shared.Host)
+			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -58,7 +66,7 @@ func TestFromShared(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Host != "h1" || !equal(got.Critical, tt.want.Critical) || !equal(got.Targets, tt.want.Targets) ||
+			if pc.Host != "h1" || pc.Runbook != tt.wantRunbook || !equal(got.Critical, tt.want.Critical) || !equal(got.Targets, tt.want.Targets) ||
 				got.TriggerOnExited != tt.want.TriggerOnExited || got.VerifyTimeout != tt.want.VerifyTimeout ||
 				!equal(got.Flatten.Command, tt.want.Flatten.Command) || got.Flatten.Timeout != tt.want.Flatten.Timeout {
 				t.Errorf("haltConfig = %+v, want %+v", got, tt.want)
