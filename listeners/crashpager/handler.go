@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -282,7 +280,7 @@ func (c *crashes) baseDetails(ev stateChange, in inspection) map[string]string {
 func (c *crashes) newAlert(source string, p *proc, cond alert.Condition, sev alert.Severity, kind alert.Kind,
 	summary string, details map[string]string, tail string) *alert.Alert {
 	if p.traceID == "" {
-		p.traceID = newTraceID()
+		p.traceID = alert.NewTraceID()
 	}
 	return &alert.Alert{
 		Key:       alert.Key(c.host, p.fullName(), cond),
@@ -393,12 +391,4 @@ func uptime(since, now time.Time) time.Duration {
 		return 0
 	}
 	return now.Sub(since)
-}
-
-func newTraceID() string {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return ""
-	}
-	return hex.EncodeToString(b[:])
 }

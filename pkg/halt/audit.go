@@ -2,22 +2,12 @@ package halt
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/rs/zerolog"
 )
-
-// NewTraceID returns a random id joining every audit line and alert of one
-// incident.
-func NewTraceID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
-	return hex.EncodeToString(b[:])
-}
 
 // audit starts an audit line: every automated action is logged with message
 // "audit", the action and the incident's trace id. Failures are logged at

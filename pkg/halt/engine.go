@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -115,7 +116,7 @@ func (e *Engine) newRecord(req Request) Record {
 		rec.TriggerState = req.Trigger.State.String()
 	}
 	if rec.TraceID == "" {
-		rec.TraceID = NewTraceID()
+		rec.TraceID = alert.NewTraceID()
 	}
 	if rec.Since.IsZero() {
 		rec.Since = e.now()

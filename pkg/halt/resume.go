@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -46,7 +47,7 @@ func (e *Engine) Resume(ctx context.Context, opts ResumeOptions) (*ResumeResult,
 	res := &ResumeResult{Latch: st, StartErrors: map[string]string{}}
 	traceID := st.Record.TraceID
 	if traceID == "" {
-		traceID = NewTraceID()
+		traceID = alert.NewTraceID()
 	}
 	procs, err := e.ListProcesses(ctx)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/superguard/superguard/pkg/alert"
 )
 
 // PagerDuty Events API v2 limits.
@@ -223,7 +225,7 @@ func (p *PagerDuty) accept(w http.ResponseWriter, _ *http.Request, req any) {
 	if e.DedupKey == "" {
 		// PagerDuty generates a key for a trigger without one.
 		p.seq++
-		e.DedupKey = fmt.Sprintf("generated-%d-%s", p.seq, randomHex(8))
+		e.DedupKey = fmt.Sprintf("generated-%d-%s", p.seq, alert.RandomHex(8))
 	}
 	p.events = append(p.events, e)
 	p.mu.Unlock()

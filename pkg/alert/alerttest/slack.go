@@ -1,8 +1,6 @@
 package alerttest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -14,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/superguard/superguard/pkg/alert"
 )
 
 // SlackMessage is one accepted Slack call: a webhook post, a
@@ -114,7 +114,7 @@ type SlackWebhook struct {
 // invalid_blocks), or 404 no_service for any other path.
 func NewSlackWebhook(tb testing.TB) *SlackWebhook {
 	tb.Helper()
-	h := &SlackWebhook{path: "/services/T00000000/B00000000/" + randomHex(12)}
+	h := &SlackWebhook{path: "/services/T00000000/B00000000/" + alert.RandomHex(12)}
 	h.Server = newServer(tb, "slack webhook", h)
 	return h
 }
@@ -436,10 +436,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -2,8 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,7 +113,7 @@ func New(opts Options) (*Pipeline, error) {
 		clock:    opts.Clock,
 		listener: opts.Listener,
 		opts:     opts,
-		owner:    opts.Listener + "-" + randomHex(6),
+		owner:    opts.Listener + "-" + alert.RandomHex(6),
 		pid:      os.Getpid(),
 	}
 	if os.Getenv(EnvTestPause) == PauseAfterCommit {
@@ -273,17 +271,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return nil
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on Linux
-	}
-	return hex.EncodeToString(b)
-}
-
 // newIncidentID returns a unique, sortable, readable incident id.
 func newIncidentID(now time.Time) string {
-	return "inc-" + now.UTC().Format("20060102T150405Z") + "-" + randomHex(5)
+	return "inc-" + now.UTC().Format("20060102T150405Z") + "-" + alert.RandomHex(5)
 }
 
 func cloneMap(m map[string]string) map[string]string {
