@@ -15,7 +15,9 @@ import (
 	"github.com/superguard/superguard/pkg/listener/durable"
 )
 
-func main() { listener.Main(spec) }
+func main() {
+	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+}
 
 // spec is crashpager on the listener skeleton: the state store and the
 // alert pipeline, supervisord optional (alerts carry less detail without

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"flag"
+	"os"
 	"strings"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
 )
 
-func main() { listener.Main(spec) }
+func main() {
+	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+}
 
 // spec is eventlog on the listener skeleton: configured by flags alone, no
 // state store, supervisord optional (it reconciles on gaps when

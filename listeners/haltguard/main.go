@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -13,7 +14,9 @@ import (
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-func main() { listener.Main(spec) }
+func main() {
+	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+}
 
 // listenerName is haltguard's name in logs, alerts, heartbeats and the
 // shared config's listeners map.

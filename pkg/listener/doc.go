@@ -79,7 +79,10 @@
 //		Needs: listener.Needs{Store: true},
 //	}
 //
-//	func main() { listener.Main(spec) }
+//	func main() { os.Exit(listener.Run(spec, os.Args[1:], stdio)) }
+//
+// with stdio the process's standard streams as a listener.IO (see
+// listeners/eventlog/main.go)
 //
 // Needs asks for the parts it uses: Store and Alerts for a listener that
 // pages (Env.Alerts.Submit commits an alert durably before the event is

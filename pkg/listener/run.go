@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -25,14 +24,9 @@ func (s *Spec[S]) parts() Parts { return Parts{Name: s.Name, Needs: s.Needs, Sto
 // checkWithin bounds -check's call to supervisord.
 const checkWithin = 5 * time.Second
 
-// Main runs the binary described by spec on the process's arguments and
-// standard streams and exits with its code. A listener's main is
-// `func main() { listener.Main(spec) }`.
-func Main[S any](spec Spec[S]) {
-	os.Exit(Run(spec, os.Args[1:], IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
-}
-
-// Run dispatches the command line and returns the exit code: a subcommand
+// Run dispatches the command line and returns the exit code (a
+// listener's main passes os.Args[1:] and the process's standard streams,
+// and exits with it): a subcommand
 // (its first argument names one), -h, --version, -check, or the event
 // listener itself on io.Stdin/io.Stdout. SIGTERM and SIGINT cancel it.
 func Run[S any](spec Spec[S], args []string, io IO) int {
