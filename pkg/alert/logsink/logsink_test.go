@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/alerttest"
 	"github.com/superguard/superguard/pkg/alert/logsink"
@@ -128,20 +129,8 @@ type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
 func TestConcurrentNotifyKeepsLinesWhole(t *testing.T) {
-	var buf lockedBuffer
+	var buf testsupport.SyncBuffer
 	n := logsink.New(zerolog.New(&buf))
 	var wg sync.WaitGroup
 	for range 8 {
@@ -154,7 +143,7 @@ func TestConcurrentNotifyKeepsLinesWhole(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := len(lines(t, &buf.b)); got != 400 {
+	if got := len(lines(t, bytes.NewBufferString(buf.String()))); got != 400 {
 		t.Errorf("%d lines, want 400", got)
 	}
 }

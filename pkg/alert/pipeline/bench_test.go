@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 )
 
@@ -30,7 +31,7 @@ func reportLatencies(b *testing.B, ds []time.Duration) {
 func benchPipeline(b *testing.B) *Pipeline {
 	b.Setenv("SG_TEST_PD", canaryPD)
 	b.Setenv("SG_TEST_HOOK", canaryHook)
-	p, _ := realPipeline(b, filepath.Join(b.TempDir(), "state.db"), &syncBuffer{})
+	p, _ := realPipeline(b, filepath.Join(b.TempDir(), "state.db"), &testsupport.SyncBuffer{})
 	b.Cleanup(func() { p.store.Close() })
 	return p
 }
@@ -86,7 +87,7 @@ func BenchmarkSubmitParallel(b *testing.B) {
 func BenchmarkDeliveryLatency(b *testing.B) {
 	b.Setenv("SG_TEST_PD", canaryPD)
 	b.Setenv("SG_TEST_HOOK", canaryHook)
-	p, fakes := realPipeline(b, filepath.Join(b.TempDir(), "state.db"), &syncBuffer{})
+	p, fakes := realPipeline(b, filepath.Join(b.TempDir(), "state.db"), &testsupport.SyncBuffer{})
 	got := make(chan struct{}, 1)
 	fakes["slack"].SetHook(func(context.Context, *alert.Notification) (alert.Receipt, error) {
 		got <- struct{}{}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/pipeline/pipelinetest"
 	"github.com/superguard/superguard/pkg/state"
@@ -151,7 +152,7 @@ func TestPermanentFailureDeadLetters(t *testing.T) {
 }
 
 // waitLog polls the log until it contains s.
-func waitLog(t *testing.T, logs *syncBuffer, s string) {
+func waitLog(t *testing.T, logs *testsupport.SyncBuffer, s string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(logs.String(), s) {

@@ -1,16 +1,15 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/notify"
 	"github.com/superguard/superguard/pkg/alert/pipeline/pipelinetest"
@@ -55,24 +54,6 @@ sinks:
 dedup: {window: 5m, reminder: 1h, flap: {changes: 6, window: 15m}}
 `
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type harness struct {
 	t      *testing.T
 	p      *Pipeline
@@ -80,7 +61,7 @@ type harness struct {
 	clock  *pipelinetest.Clock
 	cfg    *config.Config
 	fakes  map[string]*pipelinetest.Notifier
-	logs   *syncBuffer
+	logs   *testsupport.SyncBuffer
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -119,7 +100,7 @@ func newHarness(t *testing.T, cfgYAML string, tune ...func(*Options)) *harness {
 	}
 	t.Cleanup(func() { store.Close() })
 	h := &harness{t: t, store: store, clock: pipelinetest.NewClock(t0), cfg: cfg,
-		fakes: map[string]*pipelinetest.Notifier{}, logs: &syncBuffer{}}
+		fakes: map[string]*pipelinetest.Notifier{}, logs: &testsupport.SyncBuffer{}}
 	notifiers := map[string]alert.Notifier{}
 	for _, s := range cfg.Sinks {
 		f := pipelinetest.NewNotifier(s.Name)

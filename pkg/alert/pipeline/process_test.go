@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/pipeline/pipelinetest"
 	"github.com/superguard/superguard/pkg/state"
@@ -74,7 +75,7 @@ func kill(t *testing.T, cmd *exec.Cmd) {
 
 // realPipeline builds a pipeline on the real clock over the store at path,
 // with fake notifiers, as a listener process would.
-func realPipeline(t testing.TB, path string, logs *syncBuffer) (*Pipeline, map[string]*pipelinetest.Notifier) {
+func realPipeline(t testing.TB, path string, logs *testsupport.SyncBuffer) (*Pipeline, map[string]*pipelinetest.Notifier) {
 	cfg := parseConfig(t, fastConfig)
 	store, err := state.Open(context.Background(), path)
 	if err != nil {
@@ -192,7 +193,7 @@ func TestKillWhileSending(t *testing.T) {
 	waitFile(t, marker, cmd)
 	kill(t, cmd)
 
-	logs := &syncBuffer{}
+	logs := &testsupport.SyncBuffer{}
 	p, fakes := realPipeline(t, path, logs)
 	var d *state.Delivery
 	var lease state.Lease

@@ -5,7 +5,6 @@
 package halttest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -400,24 +400,14 @@ func (l *Latch) Current() halt.LatchState {
 
 // LogBuffer is a goroutine-safe log sink with helpers to read audit lines.
 type LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write implements io.Writer.
-func (b *LogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+	testsupport.SyncBuffer
 }
 
 // Audits returns the audit lines with the given action.
 func (b *LogBuffer) Audits(t *testing.T, action string) []map[string]any {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
 		if line == "" {
 			continue
 		}
@@ -432,21 +422,8 @@ func (b *LogBuffer) Audits(t *testing.T, action string) []map[string]any {
 	return out
 }
 
-// String returns everything logged.
-func (b *LogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // Eventually polls cond until it holds or the deadline passes.
 func Eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, 10*time.Second, what, cond)
 }
