@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -47,15 +46,6 @@ type rig struct {
 	logs  *halttest.LogBuffer
 	pages *pages
 	e     *halt.Engine
-}
-
-func testConfig() halt.Config {
-	return halt.Config{
-		Critical:      []string{"risk_manager"},
-		Targets:       []string{"trading"},
-		VerifyTimeout: 300 * time.Millisecond,
-		Self:          "haltguard:haltguard",
-	}
 }
 
 func newRig(t *testing.T, cfg halt.Config) *rig {

@@ -61,7 +61,7 @@ func TestGuardOnStateTriggers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := testConfig()
+			cfg := halttest.Config()
 			cfg.TriggerOnExited = tt.onExited
 			r, g := newGuardRig(t, cfg)
 			targets := r.sup.AddStack(3)
@@ -89,7 +89,7 @@ func TestGuardOnStateTriggers(t *testing.T) {
 }
 
 func TestGuardHaltsOnceForConcurrentTriggers(t *testing.T) {
-	r, g := newGuardRig(t, testConfig())
+	r, g := newGuardRig(t, halttest.Config())
 	r.sup.AddStack(3)
 	fatal := StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessFatal}
 	g.OnState(context.Background(), fatal)
@@ -106,7 +106,7 @@ func TestGuardHaltsOnceForConcurrentTriggers(t *testing.T) {
 }
 
 func TestGuardEnforcesLatchOnTargetStart(t *testing.T) {
-	r, g := newGuardRig(t, testConfig())
+	r, g := newGuardRig(t, halttest.Config())
 	r.sup.AddStack(2)
 	rec := halt.Record{Reason: "manual", By: "cli:bob", TraceID: "tr-5", Since: time.Now()}
 	r.latch.St = halt.LatchState{Latched: true, Record: rec}
@@ -148,7 +148,7 @@ func TestGuardCheckSafetyNet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := testConfig()
+			cfg := halttest.Config()
 			cfg.TriggerOnExited = tt.onExited
 			r, g := newGuardRig(t, cfg)
 			targets := r.sup.AddStack(2)
@@ -174,7 +174,7 @@ func TestGuardCheckSafetyNet(t *testing.T) {
 }
 
 func TestGuardStartFinishesInterruptedHalt(t *testing.T) {
-	r, g := newGuardRig(t, testConfig())
+	r, g := newGuardRig(t, halttest.Config())
 	targets := r.sup.AddStack(3)
 	rec := halt.Record{Reason: "risk down", Trigger: "risk_manager:risk_manager", TriggerState: "FATAL", TraceID: "t-2", Since: time.Now()}
 	r.latch.St = halt.LatchState{Latched: true, Record: rec}
@@ -206,7 +206,7 @@ func TestGuardStartFinishesInterruptedHalt(t *testing.T) {
 }
 
 func TestGuardRemoteCommands(t *testing.T) {
-	r, g := newGuardRig(t, testConfig())
+	r, g := newGuardRig(t, halttest.Config())
 	targets := r.sup.AddStack(2)
 
 	if g.Remote(context.Background(), "other.thing", "{}") {
@@ -243,7 +243,7 @@ func TestGuardRemoteCommands(t *testing.T) {
 }
 
 func TestGuardTickPagesBlindness(t *testing.T) {
-	r, g := newGuardRig(t, testConfig())
+	r, g := newGuardRig(t, halttest.Config())
 	r.sup.AddStack(1)
 	r.sup.FailCalls = blindAfter
 	for range blindAfter {
@@ -263,7 +263,7 @@ func TestGuardTickPagesBlindness(t *testing.T) {
 }
 
 func TestGuardCachesStopWaitBeforeAHalt(t *testing.T) {
-	cfg := testConfig()
+	cfg := halttest.Config()
 	cfg.VerifyTimeout = 0 // from the targets' stopwaitsecs
 	r, g := newGuardRig(t, cfg)
 	r.sup.AddStack(2)

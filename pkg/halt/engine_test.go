@@ -25,7 +25,7 @@ func fatalRequest() halt.Request {
 func TestHaltStopsEveryTargetAndPagesOnce(t *testing.T) {
 	for _, mode := range []halt.StopMode{halt.StopMulticall, halt.StopConcurrent} {
 		t.Run(string(mode), func(t *testing.T) {
-			cfg := testConfig()
+			cfg := halttest.Config()
 			cfg.StopMode = mode
 			r := newRig(t, cfg)
 			targets := r.sup.AddStack(10)
@@ -87,7 +87,7 @@ func TestHaltSendsEveryStopBeforeAnyFinishes(t *testing.T) {
 	// any process has finished stopping.
 	for _, mode := range []halt.StopMode{halt.StopMulticall, halt.StopConcurrent} {
 		t.Run(string(mode), func(t *testing.T) {
-			cfg := testConfig()
+			cfg := halttest.Config()
 			cfg.StopMode = mode
 			r := newRig(t, cfg)
 			targets := r.sup.AddStack(5)
@@ -117,7 +117,7 @@ func TestHaltSendsEveryStopBeforeAnyFinishes(t *testing.T) {
 }
 
 func TestHaltKillsTargetIgnoringSIGTERM(t *testing.T) {
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	r.sup.AddStack(3)
 	r.sup.Add("trading:stubborn", supervisor.ProcessRunning, halttest.IgnoreTerm)
 
@@ -150,7 +150,7 @@ func TestHaltKillsByPIDWhenSignalProcessFails(t *testing.T) {
 	go func() { waited <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	r.sup.AddStack(1)
 	p := r.sup.Add("trading:stubborn", supervisor.ProcessRunning, halttest.IgnoreTerm)
 	p.Info.PID = cmd.Process.Pid
@@ -180,7 +180,7 @@ func TestHaltKillsByPIDWhenSignalProcessFails(t *testing.T) {
 }
 
 func TestHaltRetriesUnreachableSupervisordAndPages(t *testing.T) {
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	targets := r.sup.AddStack(3)
 	r.sup.FailCalls = 4
 
@@ -212,7 +212,7 @@ func TestHaltRetriesUnreachableSupervisordAndPages(t *testing.T) {
 }
 
 func TestHaltKeepsRetryingUntilCancelled(t *testing.T) {
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	r.sup.AddStack(2)
 	r.sup.FailCalls = 1 << 30
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
@@ -230,7 +230,7 @@ func TestHaltKeepsRetryingUntilCancelled(t *testing.T) {
 }
 
 func TestLatchWriteNeverDelaysTheStops(t *testing.T) {
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	targets := r.sup.AddStack(3)
 	r.latch.Block = make(chan struct{})
 	done := make(chan *halt.Result)
@@ -257,7 +257,7 @@ func TestLatchWriteNeverDelaysTheStops(t *testing.T) {
 }
 
 func TestLatchWriteFailureIsPagedAndRetried(t *testing.T) {
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	r.sup.AddStack(2)
 	r.latch.SetErrs = 2
 
@@ -282,7 +282,7 @@ func TestLatchWriteFailureIsPagedAndRetried(t *testing.T) {
 }
 
 func TestHaltFallsBackWithoutMulticall(t *testing.T) {
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	targets := r.sup.AddStack(4)
 	r.sup.NoMulticall = true
 	r.e.Learn(r.sup.List(t))
@@ -300,7 +300,7 @@ func TestHaltFallsBackWithoutMulticall(t *testing.T) {
 }
 
 func TestHaltStopsTargetRestartedDuringVerification(t *testing.T) {
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	r.sup.AddStack(2)
 	slow := r.sup.Add("trading:slow", supervisor.ProcessRunning)
 	slow.StopDelay = 150 * time.Millisecond
@@ -322,11 +322,11 @@ func TestHaltStopsTargetRestartedDuringVerification(t *testing.T) {
 }
 
 func TestHaltSupervisordShuttingDown(t *testing.T) {
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	r.sup.AddStack(1)
 	r.sup.Add("trading:x", supervisor.ProcessRunning)
 	sup := &shutdownSup{Supervisor: r.sup}
-	e, err := halt.New(testConfig(), halt.Deps{Supervisor: sup, Latch: r.latch, Pager: r.pager, Logger: r.log})
+	e, err := halt.New(halttest.Config(), halt.Deps{Supervisor: sup, Latch: r.latch, Pager: r.pager, Logger: r.log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +363,7 @@ func TestVerifyTimeoutFromStopWaitSecs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := testConfig()
+			cfg := halttest.Config()
 			cfg.VerifyTimeout = tt.configured
 			r := newRig(t, cfg)
 			p := r.sup.Add("risk_manager:risk_manager", supervisor.ProcessRunning)
@@ -380,7 +380,7 @@ func TestVerifyTimeoutFromStopWaitSecs(t *testing.T) {
 }
 
 func TestEnforceStopsTargetsStartedWhileLatched(t *testing.T) {
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	r.sup.AddStack(3)
 	rec := halt.Record{Reason: "test", TraceID: "trace-1", Since: time.Now(), By: "cli:alice"}
 	r.latch.St = halt.LatchState{Latched: true, Record: rec}
@@ -414,7 +414,7 @@ func TestFinishCompletesAnInterruptedHalt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := testConfig()
+			cfg := halttest.Config()
 			cfg.Flatten.Command = []string{"true"}
 			r := newRig(t, cfg)
 			targets := r.sup.AddStack(3)
@@ -447,7 +447,7 @@ func TestPauseAfterLatch(t *testing.T) {
 	marker := t.TempDir() + "/paused"
 	t.Setenv(halt.EnvTestPause, halt.PauseAfterLatch)
 	t.Setenv(halt.EnvTestPauseFile, marker)
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	targets := r.sup.AddStack(2)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan *halt.Result)
@@ -490,7 +490,7 @@ func TestResume(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRig(t, testConfig())
+			r := newRig(t, halttest.Config())
 			r.sup.AddStack(3)
 			for _, n := range []string{"trading:strat_00", "trading:strat_01", "trading:strat_02"} {
 				r.sup.SetState(n, supervisor.ProcessStopped)
@@ -531,7 +531,7 @@ func TestResume(t *testing.T) {
 }
 
 func TestStatus(t *testing.T) {
-	r := newRig(t, testConfig())
+	r := newRig(t, halttest.Config())
 	r.sup.AddStack(2)
 	s, err := r.e.Status(context.Background())
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -45,15 +44,6 @@ type rig struct {
 	logs  *halttest.LogBuffer
 	log   zerolog.Logger
 	e     *halt.Engine
-}
-
-func testConfig() halt.Config {
-	return halt.Config{
-		Critical:      []string{"risk_manager"},
-		Targets:       []string{"trading"},
-		VerifyTimeout: 300 * time.Millisecond,
-		Self:          "haltguard:haltguard",
-	}
 }
 
 func newRig(t *testing.T, cfg halt.Config) *rig {

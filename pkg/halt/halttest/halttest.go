@@ -427,3 +427,15 @@ func Eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	testsupport.WaitFor(t, 10*time.Second, what, cond)
 }
+
+// Config is the engine configuration the halt tests share: risk_manager
+// is critical, the group trading is the target, haltguard is itself, and
+// targets get 300 ms to stop before SIGKILL.
+func Config() halt.Config {
+	return halt.Config{
+		Critical:      []string{"risk_manager"},
+		Targets:       []string{"trading"},
+		VerifyTimeout: 300 * time.Millisecond,
+		Self:          "haltguard:haltguard",
+	}
+}
