@@ -89,8 +89,8 @@ func envWithout(names ...string) []string {
 // TestShippedSampleConfigChecks runs each listener's -check on the shipped
 // supervisor-conf/superguard.yaml: it passes once the variables it names
 // are set, and fails naming the variable when one is not. With no
-// supervisord reachable, haltguard -check documents that it checks the
-// file only and still exits 0.
+// supervisord reachable, -check fails (exit 1) unless -file-only asks for
+// the file alone.
 func TestShippedSampleConfigChecks(t *testing.T) {
 	for name, v := range sampleSecrets {
 		t.Setenv(name, v)
@@ -105,9 +105,10 @@ func TestShippedSampleConfigChecks(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{"crashpager", crashpager, nil, 0, "crashpager: config " + cfg + ": OK (file only)", "supervisord not reachable"},
-		{"haltguard without supervisord", haltguard, nil, 0,
-			"haltguard: config " + cfg + ": OK (file only)", "supervisord not reachable"},
+		{"crashpager without supervisord", crashpager, nil, 1, "", "supervisord not reachable"},
+		{"haltguard without supervisord", haltguard, nil, 1, "", "run with -file-only to check the file alone"},
+		{"crashpager, the file only", crashpager, nil, 0, "crashpager: config " + cfg + ": OK (file only)", ""},
+		{"haltguard, the file only", haltguard, nil, 0, "haltguard: config " + cfg + ": OK (file only)", ""},
 		{"crashpager without the routing key", crashpager, envWithout("PD_ROUTING_KEY"), 2,
 			"", "sinks[0].routing_key_env: variable PD_ROUTING_KEY is not set"},
 		{"haltguard without the slack token", haltguard, envWithout("SLACK_BOT_TOKEN"), 2,
@@ -115,7 +116,11 @@ func TestShippedSampleConfigChecks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := runBin(t, tc.bin, tc.env, "-check", "-config", cfg)
+			args := []string{"-check", "-config", cfg}
+			if strings.Contains(tc.name, "file only") {
+				args = append(args, "-file-only")
+			}
+			code, stdout, stderr := runBin(t, tc.bin, tc.env, args...)
 			if code != tc.wantCode || !strings.Contains(stdout, tc.wantStdout) || !strings.Contains(stderr, tc.wantStderr) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
 					code, stdout, stderr, tc.wantCode, tc.wantStdout, tc.wantStderr)

@@ -217,8 +217,8 @@ func TestCheck(t *testing.T) {
 		{name: "target is critical", from: "targets: [trading]", to: "targets: [trading, risk_manager]", wantCode: 2,
 			want: `listeners.haltguard.targets: "risk_manager" is also critical`},
 		{name: "unknown field", from: "targets: [trading]", to: "targets: [trading]\n    triger_on_exited: true", wantCode: 2,
-			want: `field triger_on_exited not found`},
-		{name: "supervisord unreachable: file only", from: "url: unix://", to: "url: unix:///nonexistent", wantCode: 0,
+			want: `line 14: unknown field "triger_on_exited"`},
+		{name: "supervisord unreachable", from: "url: unix://", to: "url: unix:///nonexistent", wantCode: 1,
 			want: "supervisord not reachable"},
 	}
 	for _, tt := range tests {

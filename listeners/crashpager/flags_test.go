@@ -83,7 +83,7 @@ listeners:
 				}
 			}},
 		{name: "unknown field", yaml: "listeners:\n  crashpager: {stable: 3s}\n",
-			wantErr: "field stable not found in type main.Config"},
+			wantErr: `line 2: unknown field "stable"`},
 		{name: "bad value", yaml: "listeners:\n  crashpager: {spree_window: 10ms}\n",
 			wantErr: "listeners.crashpager.spree_window: 10ms: want at least 1s"},
 		{name: "bad flag value", yaml: "host: h1\n", args: []string{"-include", "[x"},

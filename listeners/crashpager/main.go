@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"maps"
 	"os"
 	"slices"
 	"time"
+
+	"github.com/superguard/superguard/pkg/procmatch"
+	"github.com/superguard/superguard/pkg/supervisor"
 
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/alertmanager"
@@ -35,6 +40,21 @@ var spec = listener.Spec[Config]{
 			{Field: "listeners.crashpager.exclude", Patterns: c.Exclude},
 			{Field: "listeners.crashpager.listeners", Patterns: c.Listeners, Defaulted: true},
 		}
+	},
+	// A pattern of include or exclude that selects no process is a typo
+	// or a program gone: crashpager would watch less than the operator
+	// thinks (or exclude nothing).
+	Check: func(c *Config, procs []supervisor.ProcessInfo) error {
+		var errs []error
+		for _, f := range []struct {
+			field    string
+			patterns []string
+		}{{"include", c.Include}, {"exclude", c.Exclude}} {
+			for _, p := range procmatch.Unmatched(f.patterns, procs) {
+				errs = append(errs, fmt.Errorf("listeners.crashpager.%s: %q matches no program or group in supervisord", f.field, p))
+			}
+		}
+		return errors.Join(errs...)
 	},
 	New:   newListener,
 	Store: durable.Opener{Alerts: true},

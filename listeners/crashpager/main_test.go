@@ -33,7 +33,7 @@ func TestRunCommandLine(t *testing.T) {
 	t.Setenv("SUPERGUARD_CONFIG", good)
 	t.Setenv("SUPERGUARD_STATE", statePath)
 	testsupport.RunCLI(t, []testsupport.CLICase{
-		{Name: "check ok", Args: []string{"-check", "-config", good}, WantCode: 0, WantStdout: "crashpager: config " + good + ": OK (file only)"},
+		{Name: "check ok", Args: []string{"-check", "-config", good}, WantCode: 0, WantStdout: "crashpager: config " + good + ": OK (no supervisord configured"},
 		{Name: "check names the bad field", Args: []string{"-check", "-config", bad}, WantCode: 2,
 			WantStderr: "listeners.crashpager.spree_window: 1ms: want at least 1s"},
 		{Name: "check names the bad sink", Args: []string{"-check", "-config", badSink}, WantCode: 2,

@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"strings"
+
+	"github.com/superguard/superguard/pkg/eventlistener"
 
 	"github.com/superguard/superguard/pkg/procmatch"
 )
@@ -19,6 +22,9 @@ func (c Config) Validate() error {
 	for _, e := range c.Events {
 		if !validEventName(e) {
 			return fmt.Errorf("-events: %q is not an event name or prefix (A-Z, 0-9, _)", e)
+		}
+		if !eventlistener.MatchesEventType(e) {
+			return fmt.Errorf("-events: %q names no supervisord event type (%s, or a prefix of them ending before an underscore)", e, strings.Join(eventlistener.EventTypes, ", "))
 		}
 	}
 	for _, p := range c.Processes {

@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
+
+	"github.com/superguard/superguard/pkg/procmatch"
+	"github.com/superguard/superguard/pkg/supervisor"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
@@ -26,6 +31,15 @@ var spec = listener.Spec[Config]{
 	// selector syntax.
 	Selectors: func(c *Config) []listener.Selector {
 		return []listener.Selector{{Field: "-process", Patterns: c.Processes}}
+	},
+	// A -process pattern that selects no process logs nothing of what
+	// the operator meant.
+	Check: func(c *Config, procs []supervisor.ProcessInfo) error {
+		var errs []error
+		for _, p := range procmatch.Unmatched(c.Processes, procs) {
+			errs = append(errs, fmt.Errorf("-process: %q matches no program or group in supervisord", p))
+		}
+		return errors.Join(errs...)
 	},
 	New: func(_ context.Context, env *listener.Env, c Config) (eventlistener.Handler, error) {
 		return newTap(env, c), nil

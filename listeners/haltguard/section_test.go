@@ -34,7 +34,7 @@ func TestLoadSection(t *testing.T) {
 		{name: "unknown field", section: `
     critical: [risk_manager]
     targets: [trading]
-    trigger_on_exit: true`, wantErr: "field trigger_on_exit not found"},
+    trigger_on_exit: true`, wantErr: `line 6: unknown field "trigger_on_exit"`},
 		{name: "bare number duration", section: `
     critical: [risk_manager]
     targets: [trading]

@@ -109,6 +109,7 @@ type Config struct {
 	Warnings []string `yaml:"-" json:"-"`
 
 	secrets *secretSet // every secret resolved for this config, for Redact
+	raw     []byte     // the document parsed, for its line numbers
 }
 
 // Supervisor says how operator commands reach supervisord from a plain SSH
@@ -205,11 +206,12 @@ func parse(data []byte, resolve bool) (*Config, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-			return nil, err
+			return nil, yamlError(err)
 		}
+		c.raw = data
 	}
 	if err := c.validate(resolve); err != nil {
-		return nil, err
+		return nil, c.LocateError(err)
 	}
 	return c, nil
 }
@@ -358,20 +360,27 @@ func (c *Config) String() string {
 }
 
 // Listener decodes the listeners.<name> section into into, strictly. A
-// missing section leaves into unchanged (its defaults).
+// missing section leaves into unchanged (its defaults). Errors give the
+// file's line numbers and name no Go type.
 func (c *Config) Listener(name string, into any) error {
 	n, ok := c.Listeners[name]
 	if !ok {
 		return nil
 	}
-	b, err := yaml.Marshal(&n)
-	if err != nil {
-		return fmt.Errorf("listeners.%s: %w", name, err)
+	var err error
+	if c.raw != nil {
+		err = decodeListener(c.raw, name, into)
+	} else {
+		// Built in code rather than parsed: no lines to give.
+		var b []byte
+		if b, err = yaml.Marshal(&n); err == nil {
+			dec := yaml.NewDecoder(bytes.NewReader(b))
+			dec.KnownFields(true)
+			err = dec.Decode(into)
+		}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(into); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("listeners.%s: %w", name, err)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("listeners.%s: %w", name, yamlError(err))
 	}
 	return nil
 }

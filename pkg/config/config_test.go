@@ -152,46 +152,46 @@ func TestParseErrors(t *testing.T) {
 		{"inline supervisor password", `supervisor: {url: "http://127.0.0.1:9001", password: ` + canarySV + `}`,
 			[]string{"supervisor.password: secrets must not be written in the config file; use password_env or password_file"}},
 		{"sink not a mapping", "sinks: [log]", []string{"line 1: want a sink with name and type"}},
-		{"sink without type", "sinks: [{name: a}]", []string{"sinks[0].type: required"}},
-		{"unknown top-level field", "hosts: x", []string{"yaml: unmarshal errors:", "  line 1: field hosts not found in type config.Config"}},
-		{"duplicate sink", `sinks: [{name: a, type: log}, {name: a, type: log}]`, []string{`sinks[1].name: duplicate sink name "a"`}},
-		{"bad sink name", `sinks: [{name: "a b", type: log}]`, []string{`sinks[0].name: "a b": want letters, digits, '.', '_' or '-'`}},
-		{"negative rate", `sinks: [{name: a, type: log, rate: -1}]`, []string{"sinks[0].rate: must not be negative (0 means no limit)"}},
-		{"route to unknown sink", `{sinks: [{name: a, type: log}], routes: [{sinks: [a, b]}]}`, []string{`routes[0].sinks[1]: no sink named "b"`}},
-		{"route without sinks", `routes: [{match: {severity: info}}]`, []string{"routes[0].sinks: at least one sink is required"}},
-		{"bad glob", `routes: [{match: {program: "[a"}, sinks: [log]}]`, []string{`routes[0].match.program[0]: bad glob pattern "[a"`}},
+		{"sink without type", "sinks: [{name: a}]", []string{"line 1: sinks[0].type: required"}},
+		{"unknown top-level field", "hosts: x", []string{`line 1: unknown field "hosts"`}},
+		{"duplicate sink", `sinks: [{name: a, type: log}, {name: a, type: log}]`, []string{`line 1: sinks[1].name: duplicate sink name "a"`}},
+		{"bad sink name", `sinks: [{name: "a b", type: log}]`, []string{`line 1: sinks[0].name: "a b": want letters, digits, '.', '_' or '-'`}},
+		{"negative rate", `sinks: [{name: a, type: log, rate: -1}]`, []string{"line 1: sinks[0].rate: must not be negative (0 means no limit)"}},
+		{"route to unknown sink", `{sinks: [{name: a, type: log}], routes: [{sinks: [a, b]}]}`, []string{`line 1: routes[0].sinks[1]: no sink named "b"`}},
+		{"route without sinks", `routes: [{match: {severity: info}}]`, []string{"line 1: routes[0].sinks: at least one sink is required"}},
+		{"bad glob", `routes: [{match: {program: "[a"}, sinks: [log]}]`, []string{`line 1: routes[0].match.program[0]: bad glob pattern "[a"`}},
 		{"bad process pattern", `routes: [{match: {processes: ["a:b:c"]}, sinks: [log]}]`,
-			[]string{`routes[0].match.processes[0]: pattern "a:b:c": want name or group:name`}},
+			[]string{`line 1: routes[0].match.processes[0]: pattern "a:b:c": want name or group:name`}},
 		{"bad maintenance pattern", `maintenance: [{from: 2026-01-01T00:00:00Z, until: 2026-01-02T00:00:00Z, processes: [" "]}]`,
-			[]string{`maintenance[0].processes[0]: empty pattern`}},
+			[]string{`line 1: maintenance[0].processes[0]: empty pattern`}},
 		{"unknown condition", `routes: [{match: {condition: crashed}, sinks: [log]}]`,
-			[]string{`routes[0].match.condition[0]: unknown condition "crashed" (known: [exited spree fatal halt health stale heartbeat memory cpu budget listener])`}},
+			[]string{`line 1: routes[0].match.condition[0]: unknown condition "crashed" (known: [exited spree fatal halt health stale heartbeat memory cpu budget listener])`}},
 		{"bad severity", `routes: [{match: {severity: urgent}, sinks: [log]}]`,
 			[]string{`line 1: severity "urgent": want info, warning, error or critical`}},
 		{"bare number duration", "dedup: {window: 300}", []string{`line 1: duration "300": want a number with a unit, such as 90s, 5m or 1h`}},
-		{"reminder shorter than window", "dedup: {window: 10m, reminder: 5m}", []string{"dedup.reminder: 5m0s: must be 0 (off) or at least dedup.window"}},
-		{"flap changes 1", "dedup: {flap: {changes: 1}}", []string{"dedup.flap.changes: 1: must be 0 (off) or at least 2"}},
+		{"reminder shorter than window", "dedup: {window: 10m, reminder: 5m}", []string{"line 1: dedup.reminder: 5m0s: must be 0 (off) or at least dedup.window"}},
+		{"flap changes 1", "dedup: {flap: {changes: 1}}", []string{"line 1: dedup.flap.changes: 1: must be 0 (off) or at least 2"}},
 		{"bad time zone", `quiet_hours: {timezone: Mars/Olympus, windows: [{start: "18:00", end: "08:00"}]}`,
-			[]string{`quiet_hours.timezone: unknown time zone "Mars/Olympus"`}},
+			[]string{`line 1: quiet_hours.timezone: unknown time zone "Mars/Olympus"`}},
 		{"empty quiet window", `quiet_hours: {windows: [{start: "08:00", end: "08:00"}]}`,
-			[]string{"quiet_hours.windows[0]: start and end are both 08:00: the window is empty"}},
+			[]string{"line 1: quiet_hours.windows[0]: start and end are both 08:00: the window is empty"}},
 		{"bad time of day", `quiet_hours: {windows: [{start: "8am", end: "08:00"}]}`,
 			[]string{`line 1: time of day "8am": want HH:MM between 00:00 and 24:00`}},
 		{"bad day", `quiet_hours: {windows: [{days: funday, start: "01:00", end: "08:00"}]}`,
 			[]string{`line 1: day "funday": want mon, tue, wed, thu, fri, sat or sun`}},
 		{"maintenance both forms", `maintenance: [{from: 2026-01-01T00:00:00Z, until: 2026-01-02T00:00:00Z, start: "01:00", end: "02:00"}]`,
-			[]string{"maintenance[0]: set either from/until or days/start/end, not both"}},
+			[]string{"line 1: maintenance[0]: set either from/until or days/start/end, not both"}},
 		{"maintenance until before from", `maintenance: [{from: 2026-01-02T00:00:00Z, until: 2026-01-01T00:00:00Z}]`,
-			[]string{"maintenance[0].until: must be after from"}},
+			[]string{"line 1: maintenance[0].until: must be after from"}},
 		{"maintenance only from", `maintenance: [{from: 2026-01-02T00:00:00Z}]`,
-			[]string{"maintenance[0]: a one-off window needs both from and until"}},
+			[]string{"line 1: maintenance[0]: a one-off window needs both from and until"}},
 		{"maintenance empty", `maintenance: [{programs: [x]}]`,
-			[]string{"maintenance[0]: set from/until (one-off) or days/start/end (recurring)"}},
-		{"host with slash", `host: a/b`, []string{`host: "a/b" must not contain '/' or spaces (it is part of every alert key)`}},
-		{"supervisor url", `supervisor: {url: "ftp://x"}`, []string{"supervisor.url: want an absolute http or https URL"}},
+			[]string{"line 1: maintenance[0]: set from/until (one-off) or days/start/end (recurring)"}},
+		{"host with slash", `host: a/b`, []string{`line 1: host: "a/b" must not contain '/' or spaces (it is part of every alert key)`}},
+		{"supervisor url", `supervisor: {url: "ftp://x"}`, []string{"line 1: supervisor.url: want an absolute http or https URL"}},
 		{"several problems", `{sinks: [{name: pd, type: pagerduty, rate: -1}], dedup: {window: 0}}`, []string{
-			"sinks[0].rate: must not be negative (0 means no limit)",
-			"dedup.window: 0s: must be at least 1s",
+			"line 1: sinks[0].rate: must not be negative (0 means no limit)",
+			"line 1: dedup.window: 0s: must be at least 1s",
 		}},
 	}
 	for _, tc := range tests {
@@ -218,7 +218,7 @@ func TestLoadNamesFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Load(p)
-	want := "config " + p + ": sinks[0].rate: must not be negative (0 means no limit)"
+	want := "config " + p + ": line 1: sinks[0].rate: must not be negative (0 means no limit)"
 	if err == nil || err.Error() != want {
 		t.Errorf("Load = %v, want %q", err, want)
 	}
@@ -342,7 +342,7 @@ func TestListener(t *testing.T) {
 		Runbook string `yaml:"runbook"`
 	}
 	err = c.Listener("crashpager", &strict)
-	if err == nil || !strings.HasPrefix(err.Error(), "listeners.crashpager: ") || !strings.Contains(err.Error(), "field max not found") {
+	if err == nil || !strings.HasPrefix(err.Error(), "listeners.crashpager: ") || !strings.Contains(err.Error(), `line 42: unknown field "max"`) || strings.Contains(err.Error(), "struct") {
 		t.Errorf("strict Listener = %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -239,4 +240,32 @@ func withEvent(z *zerolog.Event, e *Event) *zerolog.Event {
 		z.Str("process", p)
 	}
 	return z
+}
+
+// EventTypes are the event type names supervisord 4 emits
+// (supervisor/events.py), the abstract ones included: a listener
+// subscribes to PROCESS_STATE to get every PROCESS_STATE_* event.
+var EventTypes = []string{
+	"EVENT",
+	"PROCESS_STATE", "PROCESS_STATE_STOPPED", "PROCESS_STATE_EXITED", "PROCESS_STATE_FATAL",
+	"PROCESS_STATE_RUNNING", "PROCESS_STATE_BACKOFF", "PROCESS_STATE_STOPPING",
+	"PROCESS_STATE_STARTING", "PROCESS_STATE_UNKNOWN",
+	"REMOTE_COMMUNICATION",
+	"PROCESS_LOG", "PROCESS_LOG_STDOUT", "PROCESS_LOG_STDERR",
+	"PROCESS_COMMUNICATION", "PROCESS_COMMUNICATION_STDOUT", "PROCESS_COMMUNICATION_STDERR",
+	"SUPERVISOR_STATE_CHANGE", "SUPERVISOR_STATE_CHANGE_RUNNING", "SUPERVISOR_STATE_CHANGE_STOPPING",
+	"TICK", "TICK_5", "TICK_60", "TICK_3600",
+	"PROCESS_GROUP", "PROCESS_GROUP_ADDED", "PROCESS_GROUP_REMOVED",
+}
+
+// MatchesEventType reports whether name or prefix selects at least one of
+// EventTypes: the name itself, or a prefix ending at an underscore
+// ("PROCESS_STATE" and "TICK" do, "PROCESS_STAT" and "TICK_6" do not).
+func MatchesEventType(prefix string) bool {
+	for _, t := range EventTypes {
+		if t == prefix || (strings.HasPrefix(t, prefix+"_")) {
+			return true
+		}
+	}
+	return false
 }

@@ -57,6 +57,7 @@ type cmdLine[S any] struct {
 	dialect     eventlistener.Dialect
 	eventsState string
 	check       bool
+	fileOnly    bool
 	version     bool
 	apply       func(*S)
 }
@@ -69,7 +70,8 @@ func (s *Spec[S]) flagSet(out io.Writer) (*flag.FlagSet, *cmdLine[S]) {
 	fs.TextVar(&cl.dialect, "dialect", cl.dialect, "supervisor4 (real supervisord: len counts characters) or gosupervisord (len counts bytes)")
 	fs.StringVar(&cl.eventsState, "events-state", "", "delivery-tracking file of the protocol loop, to recognise re-sent events and gaps across restarts (\"none\": memory only; costs an fsync per event)")
 	fs.StringVar(&cl.eventsState, "state-file", "", "the same as -events-state (eventlog's older name)")
-	fs.BoolVar(&cl.check, "check", false, "validate the config and exit (against supervisord when reachable)")
+	fs.BoolVar(&cl.check, "check", false, "validate the config and exit; also against supervisord's processes, which must be reachable unless -file-only")
+	fs.BoolVar(&cl.fileOnly, "file-only", false, "with -check: check the config alone, without supervisord")
 	fs.BoolVar(&cl.version, "version", false, "print the version and exit")
 	if s.Flags != nil {
 		cl.apply = s.Flags(fs)
@@ -131,7 +133,7 @@ func (s *Spec[S]) section(shared *config.Config, cl *cmdLine[S]) (S, error) {
 	}
 	if s.Prepare != nil {
 		if err := s.Prepare(&sec); err != nil {
-			return sec, err
+			return sec, shared.LocateError(err)
 		}
 	}
 	return sec, nil
@@ -153,28 +155,38 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 			name = "config " + path
 		}
 		var err error
+		if shared, err = config.LoadUnresolved(path); err != nil {
+			return fail(err)
+		}
 		if s.Store != nil {
 			err = s.Store.Check(path, io.Stderr)
 		} else {
 			_, err = CheckFile(path, io.Stderr)
 		}
 		if err != nil {
-			return fail(err)
-		}
-		if shared, err = config.LoadUnresolved(path); err != nil {
-			return fail(err)
+			return fail(shared.LocateError(err))
 		}
 	}
 	sec, err := s.section(shared, cl)
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("%s: %w", name, err))
+	}
+	if cl.fileOnly {
+		s.selectorNotes(&sec, nil, false, io)
+		fmt.Fprintf(io.Stdout, "%s: %s: OK (file only)\n", s.Name, name)
+		return ExitOK
 	}
 	procs, url, why, err := s.processes(ctx, shared)
 	s.selectorNotes(&sec, procs, why == "", io)
-	if why != "" {
-		fmt.Fprintf(io.Stderr, "%s: %s: supervisord %s (%v): checked the file only\n", s.Name, name, why, err)
-		fmt.Fprintf(io.Stdout, "%s: %s: OK (file only)\n", s.Name, name)
+	switch {
+	case why == "not configured" && s.Needs.Supervisor == SupervisorOptional:
+		// A listener that works without supervisord: nothing more to
+		// check against.
+		fmt.Fprintf(io.Stdout, "%s: %s: OK (no supervisord configured: names not checked against its processes)\n", s.Name, name)
 		return ExitOK
+	case why != "":
+		fmt.Fprintf(io.Stderr, "%s: %s: supervisord %s (%v); run with -file-only to check the file alone\n", s.Name, name, why, err)
+		return ExitFailed
 	}
 	if s.Check != nil {
 		if err := s.Check(&sec, procs); err != nil {
