@@ -143,7 +143,7 @@ func Run(ctx context.Context, r io.Reader, w io.Writer, h Handler, opts Options)
 		return fmt.Errorf("eventlistener: %w", err)
 	}
 	if err != nil {
-		l.log.Warn().Err(err).Msg("state file unreadable: starting without delivery history")
+		l.log.Warn().Err(err).Msg("state file not usable: starting without delivery history")
 	}
 	defer func() {
 		if err := t.close(); err != nil {

@@ -58,6 +58,13 @@ func newTracker(path, instance string) (*tracker, error) {
 		return t, err
 	}
 	if ok && last.Instance == instance {
+		// Trusted only if it can be kept current: a file that cannot be
+		// written now may be stale from a save that failed before this
+		// start, and a stale poolserial would make the next event look
+		// like dropped events.
+		if err := sf.save(last); err != nil {
+			return t, fmt.Errorf("%w: not trusted, since it cannot be kept current: re-sent events and gaps are not recognised across this restart", err)
+		}
 		t.last, t.have = last, true
 	}
 	return t, nil
@@ -83,11 +90,21 @@ func (t *tracker) observe(h Header) observation {
 }
 
 // save persists the last received identity (a no-op without a state file).
+//
+// A save that fails removes the file (removing needs no free space), so
+// that a restart starts afresh instead of from an older event, which
+// would look like a poolserial gap.
 func (t *tracker) save() error {
 	if t.state == nil {
 		return nil
 	}
-	return t.state.save(t.last)
+	err := t.state.save(t.last)
+	if err != nil {
+		if rerr := os.Remove(t.state.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = fmt.Errorf("%w (and the stale file could not be removed: %v)", err, rerr)
+		}
+	}
+	return err
 }
 
 func (t *tracker) close() error {

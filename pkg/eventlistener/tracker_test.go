@@ -125,6 +125,62 @@ func TestTrackerStateFileErrors(t *testing.T) {
 			t.Fatalf("save over a corrupt file: %v", err)
 		}
 	})
+	t.Run("a failed save leaves no stale file", func(t *testing.T) {
+		// A save that fails must not leave the file at an older event: after
+		// a restart the next event would look like dropped events.
+		path := filepath.Join(t.TempDir(), "state.json")
+		tr, err := newTracker(path, "i1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.observe(hdr("p", 1, 1))
+		if err := tr.save(); err != nil {
+			t.Fatal(err)
+		}
+		// The temporary file's name taken by a directory: the next save fails,
+		// as on a full disk.
+		if err := os.Mkdir(path+".tmp", 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for i := int64(2); i <= 5; i++ {
+			tr.observe(hdr("p", i, i))
+			if err := tr.save(); err == nil {
+				t.Fatal("save succeeded with its temporary file blocked")
+			}
+		}
+		tr.close()
+		restarted, err := newTracker(path, "i1")
+		if restarted == nil {
+			t.Fatal(err)
+		}
+		defer restarted.close()
+		if o := restarted.observe(hdr("p", 6, 6)); o.missed != 0 {
+			t.Errorf("after failed saves and a restart: observe = %+v, want no gap", o)
+		}
+	})
+	t.Run("a file that cannot be kept current is not trusted", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "state.json")
+		tr, err := newTracker(path, "i1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.observe(hdr("p", 1, 1))
+		if err := tr.save(); err != nil {
+			t.Fatal(err)
+		}
+		tr.close()
+		if err := os.Mkdir(path+".tmp", 0o700); err != nil {
+			t.Fatal(err)
+		}
+		restarted, err := newTracker(path, "i1")
+		if restarted == nil || err == nil || !strings.Contains(err.Error(), "not trusted") {
+			t.Fatalf("newTracker = %v, %v: want a usable tracker and an error saying the file is not trusted", restarted, err)
+		}
+		defer restarted.close()
+		if o := restarted.observe(hdr("p", 9, 9)); o.missed != 0 {
+			t.Errorf("observe = %+v, want no gap from a file that may be stale", o)
+		}
+	})
 	t.Run("missing directory", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "nope", "state.json")
 		if tr, err := newTracker(path, "i1"); tr != nil || err == nil {
