@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"time"
+	_ "time/tzdata" // quiet hours' and maintenance windows' time zones work on hosts without /usr/share/zoneinfo
 
 	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/supervisor"

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	_ "time/tzdata" // quiet hours' and maintenance windows' time zones work on hosts without /usr/share/zoneinfo
 
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/halt"

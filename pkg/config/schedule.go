@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-	_ "time/tzdata" // time zones work on hosts without /usr/share/zoneinfo
 
 	"github.com/superguard/superguard/pkg/procmatch"
 )
