@@ -10,6 +10,7 @@
 package backoff
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 )
@@ -44,3 +45,19 @@ func (b *Backoff) Next() time.Duration {
 
 // Reset makes the next wait min again.
 func (b *Backoff) Reset() { b.d = 0 }
+
+// Sleep waits d or until ctx ends, whichever comes first, and reports
+// whether d passed (false: ctx ended). A d of zero or less does not wait.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,6 +1,7 @@
 package backoff
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -41,5 +42,22 @@ func TestJitter(t *testing.T) {
 		if d := b.Next(); d < 100*time.Millisecond || d > 150*time.Millisecond {
 			t.Fatalf("wait %v outside [100ms, 150ms]", d)
 		}
+	}
+}
+
+func TestSleep(t *testing.T) {
+	if !Sleep(context.Background(), time.Millisecond) {
+		t.Error("Sleep(1ms) = false, want true: the wait passed")
+	}
+	if !Sleep(context.Background(), 0) {
+		t.Error("Sleep(0) = false, want true")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if Sleep(ctx, time.Hour) {
+		t.Error("Sleep on an ended context = true, want false")
+	}
+	if Sleep(ctx, 0) {
+		t.Error("Sleep(0) on an ended context = true, want false")
 	}
 }

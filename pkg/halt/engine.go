@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/backoff"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -228,7 +229,7 @@ func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, mode 
 		if attempt == 1 {
 			e.pager.Page(ctx, Report{Kind: ReportUnreachable, Record: rec, Time: e.now(), Err: unreachable})
 		}
-		if !sleepCtx(ctx, retry.Next()) {
+		if !backoff.Sleep(ctx, retry.Next()) {
 			res.StopErrors["*"] = fmt.Sprintf("supervisord unreachable: %v", unreachable)
 			return res
 		}
@@ -298,7 +299,7 @@ func (e *Engine) writeLatch(ctx context.Context, rec Record, onFirst func(error)
 				return
 			}
 			audit(e.log, zerolog.ErrorLevel, rec.TraceID, "latch_failed").Int("attempt", attempt).Err(err).Msg("audit")
-			if !e.isPending(rec.TraceID) || !sleepCtx(ctx, max(retry.Next(), 500*time.Millisecond)) {
+			if !e.isPending(rec.TraceID) || !backoff.Sleep(ctx, max(retry.Next(), 500*time.Millisecond)) {
 				return
 			}
 		}

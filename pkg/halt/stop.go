@@ -111,7 +111,7 @@ func (e *Engine) verify(ctx context.Context, rec Record, res *Result, deadline t
 	retry := newBackoff()
 	// The stops were just sent: give supervisord a moment to reap before
 	// loading it with a process list.
-	if !sleepCtx(ctx, verifyFirstPoll) {
+	if !backoff.Sleep(ctx, verifyFirstPoll) {
 		res.StopErrors["*"] = "verification interrupted"
 		return
 	}
@@ -123,7 +123,7 @@ func (e *Engine) verify(ctx context.Context, rec Record, res *Result, deadline t
 				return
 			}
 			audit(e.log, zerolog.ErrorLevel, rec.TraceID, "verify_retry").Err(err).Msg("audit")
-			if !sleepCtx(ctx, retry.Next()) {
+			if !backoff.Sleep(ctx, retry.Next()) {
 				res.StopErrors["*"] = fmt.Sprintf("verification interrupted: %v", err)
 				return
 			}
@@ -168,7 +168,7 @@ func (e *Engine) verify(ctx context.Context, rec Record, res *Result, deadline t
 			}
 			return
 		}
-		if !sleepCtx(ctx, min(interval, time.Until(deadline)+time.Millisecond)) {
+		if !backoff.Sleep(ctx, min(interval, time.Until(deadline)+time.Millisecond)) {
 			res.StopErrors["*"] = "verification interrupted"
 			return
 		}
@@ -225,21 +225,6 @@ func (e *Engine) ListProcesses(ctx context.Context) ([]supervisor.ProcessInfo, e
 	}
 	e.Learn(procs)
 	return procs, nil
-}
-
-// sleepCtx waits d or until ctx ends; it reports whether d passed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // newBackoff is the wait before retrying an unreachable supervisord.

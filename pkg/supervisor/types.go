@@ -119,11 +119,14 @@ type ProcessInfo struct {
 // FullName returns the name supervisord accepts for the process in every
 // call: "group:name". Go supervisord leaves Group empty in some replies; the
 // bare name is returned then.
-func (p ProcessInfo) FullName() string {
-	if p.Group == "" {
-		return p.Name
+func (p ProcessInfo) FullName() string { return FullName(p.Group, p.Name) }
+
+// FullName is "group:name", or name alone when group is empty.
+func FullName(group, name string) string {
+	if group == "" {
+		return name
 	}
-	return p.Group + ":" + p.Name
+	return group + ":" + name
 }
 
 // Uptime returns how long the process has been running according to the
@@ -148,12 +151,7 @@ type ProcessStatus struct {
 }
 
 // FullName returns "group:name".
-func (s ProcessStatus) FullName() string {
-	if s.Group == "" {
-		return s.Name
-	}
-	return s.Group + ":" + s.Name
-}
+func (s ProcessStatus) FullName() string { return FullName(s.Group, s.Name) }
 
 // Err returns nil when Status is FaultSuccess, and otherwise a *Fault built
 // from Status and Description (which holds the fault string, e.g.

@@ -10,6 +10,7 @@ import (
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/notify"
 	"github.com/superguard/superguard/pkg/alert/pipeline"
+	"github.com/superguard/superguard/pkg/backoff"
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/state"
 )
@@ -135,7 +136,7 @@ func (a *Alerts) Flush(ctx context.Context) {
 				due++
 			}
 		}
-		if due == 0 || !sleep(ctx, flushPoll) {
+		if due == 0 || !backoff.Sleep(ctx, flushPoll) {
 			return
 		}
 	}
@@ -156,16 +157,4 @@ func buildAlerts(shared *config.Config, store *Store, name string, log zerolog.L
 		a.Notifiers = notifiers
 	}
 	return a, err
-}
-
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
