@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/procmatch"
 )
 
@@ -73,14 +74,14 @@ func TestConfigValidate(t *testing.T) {
 			wantErr: `listeners.crashpager.deadman.method: "PUT": want GET or POST`},
 		{name: "deadman timeout", cfg: Config{DeadMan: DeadManConfig{Timeout: 2 * time.Minute}},
 			wantErr: "listeners.crashpager.deadman.timeout: 2m0s: want more than 0 and at most the interval"},
-		{name: "watchdog interval", cfg: Config{Watchdog: WatchdogConfig{Interval: time.Millisecond}},
+		{name: "watchdog interval", cfg: Config{Watchdog: sections.Watchdog{Interval: time.Millisecond}},
 			wantErr: "listeners.crashpager.watchdog.interval: 1ms: want at least 1s"},
 		{name: "late periods", cfg: Config{LatePeriods: -2},
 			wantErr: "listeners.crashpager.late_periods: -2: want at least 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.cfg.withDefaults().Validate()
+			err := tt.cfg.WithDefaults().Validate()
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("Validate: %v", err)
@@ -122,7 +123,7 @@ func TestDeadManResolve(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := tt.cfg
-			err := d.resolve(func(k string) string { return env[k] })
+			err := d.Resolve(func(k string) string { return env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
 					t.Fatalf("resolve = %v, want %q", err, tt.wantErr)
@@ -135,8 +136,8 @@ func TestDeadManResolve(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.url != tt.wantURL || d.enabled() != (tt.wantURL != "") {
-				t.Errorf("url %q enabled %v", d.url, d.enabled())
+			if d.URL != tt.wantURL || d.Enabled() != (tt.wantURL != "") {
+				t.Errorf("url %q enabled %v", d.URL, d.Enabled())
 			}
 		})
 	}

@@ -35,13 +35,13 @@ func newDeadMan(cfg DeadManConfig, client *http.Client, log zerolog.Logger) *dea
 		client = &http.Client{Timeout: cfg.Timeout}
 	}
 	return &deadMan{
-		url:      cfg.url,
+		url:      cfg.URL,
 		method:   cfg.Method,
 		interval: cfg.Interval,
 		timeout:  cfg.Timeout,
 		client:   client,
 		log:      log.With().Str("component", "deadman").Logger(),
-		secrets:  urlSecrets(cfg.url),
+		secrets:  urlSecrets(cfg.URL),
 	}
 }
 

@@ -59,7 +59,7 @@ func TestDeadManPing(t *testing.T) {
 			mu.Lock()
 			hits, status = nil, tt.status
 			mu.Unlock()
-			cfg := DeadManConfig{Method: tt.method, Interval: time.Minute, Timeout: 300 * time.Millisecond, url: tt.url}
+			cfg := DeadManConfig{Method: tt.method, Interval: time.Minute, Timeout: 300 * time.Millisecond, URL: tt.url}
 			d := newDeadMan(cfg, nil, zerolog.Nop())
 			err := d.ping(context.Background())
 			if tt.wantErr == "" {
@@ -97,7 +97,7 @@ func TestDeadManRunLogsWithoutSecret(t *testing.T) {
 	t.Cleanup(srv.Close)
 	var logs testsupport.SyncBuffer
 	cfg := DeadManConfig{Method: "GET", Interval: 20 * time.Millisecond, Timeout: time.Second,
-		url: srv.URL + "/" + deadManCanary}
+		URL: srv.URL + "/" + deadManCanary}
 	d := newDeadMan(cfg, nil, zerolog.New(&logs))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

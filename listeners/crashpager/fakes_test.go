@@ -266,7 +266,7 @@ type fixture struct {
 // nil sv to run without supervisord.
 func newFixture(t *testing.T, cfg Config, sv *fakeSupervisor) *fixture {
 	t.Helper()
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}

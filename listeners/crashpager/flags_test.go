@@ -37,7 +37,7 @@ func loadSection(path string, args []string, getenv func(string) string) (Config
 		return c, err
 	}
 	apply(&c)
-	return c, c.prepare(getenv)
+	return c, prepareConfig(&c, getenv)
 }
 
 func TestLoadConfig(t *testing.T) {
@@ -70,7 +70,7 @@ listeners:
 `, check: func(t *testing.T, c Config) {
 			if c.SpreeThreshold != 5 || c.SpreeWindow != 2*time.Minute || c.StableFor != 30*time.Second ||
 				len(c.Include) != 2 || c.Exclude[0] != "strat:backtest" || c.Listeners[0] != "haltguard" ||
-				!c.DeadMan.enabled() || c.DeadMan.Method != "POST" || c.Watchdog.Interval != 15*time.Second {
+				!c.DeadMan.Enabled() || c.DeadMan.Method != "POST" || c.Watchdog.Interval != 15*time.Second {
 				t.Errorf("config %+v", c)
 			}
 		}},

@@ -14,6 +14,7 @@ import (
 	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/supervisor"
 
+	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/alertmanager"
 	"github.com/superguard/superguard/pkg/eventlistener"
@@ -32,7 +33,7 @@ var spec = listener.Spec[Config]{
 	Name:    listenerName,
 	Summary: "superguard's crash and fatal alerter",
 	Flags:   flags,
-	Prepare: func(c *Config) error { return c.prepare(os.Getenv) },
+	Prepare: func(c *Config) error { return prepareConfig(c, os.Getenv) },
 	// A bare word in these was a program name only before the one
 	// selector syntax.
 	Selectors: func(c *Config) []listener.Selector {
@@ -57,8 +58,9 @@ var spec = listener.Spec[Config]{
 		}
 		return errors.Join(errs...)
 	},
-	New:   newListener,
-	Store: durable.Opener{Alerts: true},
+	Sections: sections.Check,
+	New:      newListener,
+	Store:    durable.Opener{Alerts: true},
 	Needs: listener.Needs{
 		// Calls made before an ack (exit status, log tail) have their own
 		// shorter deadline, tail_timeout.
@@ -115,7 +117,7 @@ func newListener(ctx context.Context, env *listener.Env, cfg Config) (eventliste
 			log.Info().Int("incidents", n).Msg("resuming open incidents")
 		}
 	}
-	if cfg.DeadMan.enabled() {
+	if cfg.DeadMan.Enabled() {
 		env.Go(newDeadMan(cfg.DeadMan, nil, log).run)
 	}
 	if targets := amTargets(parts.Alerts.Notifiers); len(targets) > 0 && !cfg.Watchdog.Disabled {

@@ -8,6 +8,7 @@ import (
 	"time"
 	_ "time/tzdata" // quiet hours' and maintenance windows' time zones work on hosts without /usr/share/zoneinfo
 
+	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/listener"
@@ -45,17 +46,18 @@ var parts = listener.Parts{
 var spec = listener.Spec[section]{
 	Name:    listenerName,
 	Summary: "superguard's kill switch",
-	Prepare: (*section).prepare,
+	Prepare: (*section).Validate,
 	Check: func(s *section, procs []supervisor.ProcessInfo) error {
-		hc, _, err := s.configs("")
-		if err == nil {
-			err = hc.Check(procs)
-		}
+		hc, err := s.HaltConfig("")
 		if err != nil {
-			return prefixLines("listeners."+listenerName+".", err)
+			return err
+		}
+		if err := hc.Check(procs); err != nil {
+			return sections.PrefixLines("listeners."+listenerName+".", err)
 		}
 		return nil
 	},
+	Sections: sections.Check,
 	New:      newListener,
 	Commands: []listener.Command{haltCmd, resumeCmd, statusCmd, gateCmd},
 	Needs:    parts.Needs,
@@ -81,7 +83,7 @@ func newListener(_ context.Context, env *listener.Env, s section) (eventlistener
 // newEngine builds the halt engine (supervisord, the latch in the store)
 // and the pages it reports through (the alert pipeline).
 func newEngine(env *listener.Env, s section) (*halt.Engine, *pages, error) {
-	hc, pc, err := s.configs(env.Config.Host)
+	hc, pc, err := configs(&s, env.Config.Host)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,7 +108,7 @@ func openSection(env *listener.Env) (section, error) {
 	if err := env.Config.Listener(listenerName, &s); err != nil {
 		return s, err
 	}
-	if err := s.prepare(); err != nil {
+	if err := s.Validate(); err != nil {
 		if env.ConfigPath != "" {
 			return s, fmt.Errorf("config %s: %w", env.ConfigPath, err)
 		}

@@ -55,7 +55,7 @@ func TestLoadSection(t *testing.T) {
 			var got halt.Config
 			var pc pageConfig
 			if err == nil {
-				got, pc, err = sec.configs(shared.Host)
+				got, pc, err = configs(&sec, shared.Host)
 			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

@@ -143,19 +143,33 @@ func (s *Spec[S]) section(shared *config.Config, cl *cmdLine[S]) (S, error) {
 // section, then the section against supervisord's processes when
 // supervisord can be reached.
 func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
+	path, name := "", "config"
+	// fail prints each problem of err on a line of its own, every line
+	// naming the binary and the file.
 	fail := func(err error) int {
-		fmt.Fprintf(io.Stderr, "%s: %v\n", s.Name, err)
+		for line := range strings.Lines(err.Error()) {
+			line = strings.TrimSuffix(line, "\n")
+			if !strings.HasPrefix(line, name+": ") {
+				line = name + ": " + line
+			}
+			fmt.Fprintf(io.Stderr, "%s: %s\n", s.Name, line)
+		}
 		return ExitUsage
 	}
-	path, name := "", "config"
 	shared := config.Default()
 	if !s.Needs.NoConfigFile {
 		path = config.Path(cl.common.Config)
 		if path != "" {
 			name = "config " + path
 		}
+		// The supervisor password is read only to check against
+		// supervisord.
+		load := config.Load
+		if cl.fileOnly {
+			load = config.LoadUnresolved
+		}
 		var err error
-		if shared, err = config.LoadUnresolved(path); err != nil {
+		if shared, err = load(path); err != nil {
 			return fail(err)
 		}
 		if s.Store != nil {
@@ -167,9 +181,14 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 			return fail(shared.LocateError(err))
 		}
 	}
+	// The listener's own section (with its flags) and every other one:
+	// all their problems at once.
 	sec, err := s.section(shared, cl)
+	if s.Sections != nil {
+		err = errors.Join(err, s.Sections(shared, s.Name))
+	}
 	if err != nil {
-		return fail(fmt.Errorf("%s: %w", name, err))
+		return fail(err)
 	}
 	if cl.fileOnly {
 		s.selectorNotes(&sec, nil, false, io)
@@ -190,7 +209,7 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 	}
 	if s.Check != nil {
 		if err := s.Check(&sec, procs); err != nil {
-			return fail(fmt.Errorf("%s: %w", name, err))
+			return fail(shared.LocateError(err))
 		}
 	}
 	fmt.Fprintf(io.Stdout, "%s: %s: OK (checked against supervisord at %s)\n", s.Name, name, url)

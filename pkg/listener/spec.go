@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -44,6 +45,11 @@ type Spec[S any] struct {
 	// supervisord's processes (e.g. patterns that match nothing). Nil:
 	// the file alone is checked.
 	Check func(sec *S, procs []supervisor.ProcessInfo) error
+	// Sections validates, for -check, the other listeners' sections of the
+	// shared file (all but the one named skip) and rejects unknown ones
+	// (package listeners/internal/sections does). Nil: only the
+	// listener's own section is checked.
+	Sections func(c *config.Config, skip string) error
 	// Selectors lists the section's fields of process patterns whose
 	// meaning widened with the one selector syntax, for -check's notes.
 	// Nil: none.
