@@ -41,7 +41,6 @@ const (
 //     and with priority=-1 (below the programs: supervisord then dispatches
 //     the EXITED event before it respawns the dead program, but a FATAL one
 //     loop turn later);
-//   - haltguard halting on FATAL only;
 //   - a minimal Python childutils listener halting on FATAL
 //     (testdata/halt_on_fatal.py, default listener priority).
 //
@@ -59,7 +58,7 @@ const (
 //	go test -run '^$' -bench BenchmarkHalt -timeout 20m ./integration/haltguard
 func BenchmarkHalt(b *testing.B) {
 	b.Run("floor=stopProcessGroup", benchFloor)
-	shipped := hgVariant{onExited: true, stopMode: "multicall", priority: 1000}
+	shipped := hgVariant{stopMode: "multicall", priority: 1000}
 	b.Run("haltguard=EXITED", func(b *testing.B) { benchHaltguard(b, shipped) })
 	noRespawn := shipped
 	noRespawn.noRespawn = true
@@ -70,15 +69,11 @@ func BenchmarkHalt(b *testing.B) {
 	low := shipped
 	low.priority = -1
 	b.Run("haltguard=EXITED,priority=-1", func(b *testing.B) { benchHaltguard(b, low) })
-	fatal := shipped
-	fatal.onExited = false
-	b.Run("haltguard=FATAL", func(b *testing.B) { benchHaltguard(b, fatal) })
 	b.Run("python=FATAL", benchPython)
 }
 
 // hgVariant is one haltguard configuration under benchmark.
 type hgVariant struct {
-	onExited  bool   // trigger_on_exited
 	stopMode  string // stop_mode
 	priority  int    // the listener's priority
 	noRespawn bool   // risk_manager has autorestart=false: supervisord does not respawn it during the halt
@@ -147,7 +142,6 @@ func benchHaltguard(b *testing.B, v hgVariant) {
 			b.Fatal("risk_manager's autorestart setting not found in benchSections")
 		}
 	}
-	onExited := v.onExited
 	s := harness.Start(b, harness.Options{
 		Sections: sections + haltguardBlock(v.priority),
 		Files: map[string]string{"superguard.yaml": fmt.Sprintf(`host: bench
@@ -158,9 +152,8 @@ listeners:
   haltguard:
     critical: [risk_manager]
     targets: [trading]
-    trigger_on_exited: %v
     stop_mode: %s
-`, v.onExited, v.stopMode)},
+`, v.stopMode)},
 		Env: []string{"SUPERGUARD_LOG_LEVEL=" + os.Getenv("HALTGUARD_BENCH_LOG_LEVEL")},
 	})
 	waitBenchTargets(b, s)
@@ -171,22 +164,12 @@ listeners:
 	var reactions []time.Duration
 	samples := sample(b, func(i int) time.Duration {
 		off := logSize(b, s)
-		if !onExited {
-			breakFile(b, s)
-		}
 		killRisk(b, s)
 		exited, last := waitStops(b, s, off, true)
 		reactions = append(reactions, haltStarted(b, s, i+1).Sub(exited))
 		// Reset: risk_manager back up, latch cleared, targets started.
-		if v.noRespawn && onExited {
+		if v.noRespawn {
 			s.WaitProcessState(b, "risk_manager:risk_manager", supervisor.ProcessExited, waitHalt)
-			if err := s.Client.StartProcess(ctxT(b), "risk_manager:risk_manager", true); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if !onExited {
-			fixFile(b, s)
-			s.WaitProcessState(b, "risk_manager:risk_manager", supervisor.ProcessFatal, waitHalt)
 			if err := s.Client.StartProcess(ctxT(b), "risk_manager:risk_manager", true); err != nil {
 				b.Fatal(err)
 			}

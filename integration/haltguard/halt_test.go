@@ -22,16 +22,16 @@ func TestFatalHaltsAndLatchHolds(t *testing.T) {
 	sc.waitTargets(t, supervisor.ProcessStopped, waitHalt)
 
 	l := sc.latch(t)
-	if !l.Latched || l.Process != riskName || l.ProcessState != "FATAL" || l.Actor != "haltguard" {
-		t.Fatalf("latch = %+v, want set by haltguard for %s FATAL", l, riskName)
+	if !l.Latched || l.Process != riskName || l.ProcessState != "EXITED" || l.Actor != "haltguard" {
+		t.Fatalf("latch = %+v, want set by haltguard for %s EXITED", l, riskName)
 	}
-	ev := sc.waitPage(t, fatalKey, "HALTED trading")
+	ev := sc.waitPage(t, haltKey, "HALTED trading")
 	if ev.Payload.Severity != "critical" {
 		t.Errorf("page severity %q", ev.Payload.Severity)
 	}
 	for name, want := range map[string]string{
 		"trigger":       riskName,
-		"trigger_state": "FATAL",
+		"trigger_state": "EXITED",
 		"stopped_count": "10",
 		"latch":         "recorded",
 		"trace_id":      l.TraceID,
@@ -75,8 +75,8 @@ func TestFatalHaltsAndLatchHolds(t *testing.T) {
 			t.Errorf("%s is %s while halted", p.FullName(), p.State)
 		}
 	}
-	if n := sc.pd.Triggers(fatalKey); n > 3 {
-		t.Errorf("%d triggers for %s: want one incident (the halt page and at most its updates)", n, fatalKey)
+	if n := sc.pd.Triggers(haltKey); n > 3 {
+		t.Errorf("%d triggers for %s: want one incident (the halt page and at most its updates)", n, haltKey)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,9 +32,13 @@ const (
 	riskName = "risk_manager:risk_manager"
 )
 
-// fatalKey is the dedup key the halt pages under when risk_manager's FATAL
-// caused it: the FATAL's own key.
-var fatalKey = host + "/" + riskName + "/fatal"
+// haltKey is the dedup key the halt pages under when risk_manager's exit
+// caused it.
+var haltKey = host + "/" + riskName + "/halt"
+
+// riskKeys matches (as a waitPage key) every key about risk_manager: a
+// check may find it EXITED, BACKOFF or FATAL.
+var riskKeys = host + "/" + riskName + "/"
 
 // scenario is a real supervisord running risk_manager, a trading group of
 // fakestrategy processes and haltguard, with a fake PagerDuty receiving the
@@ -61,11 +64,12 @@ type stack struct {
 	expect      []harness.Problem
 }
 
-// risk_manager runs until the file risk.broken exists and it is killed:
-// then it fails to start again (its stderr says why) and goes FATAL.
+// risk_manager runs until the file risk.broken exists: then it says why on
+// stderr and exits 3 (unexpected), and fails to start again the same way
+// until supervisord marks it FATAL.
 const riskSection = `
 [program:risk_manager]
-command=sh -c 'if [ -e {{.Dir}}/risk.broken ]; then echo "risk limits unavailable: broker session lost" >&2; exit 3; fi; exec sleep 100000'
+command=sh -c 'while [ ! -e {{.Dir}}/risk.broken ]; do sleep 0.1; done; echo "risk limits unavailable: broker session lost" >&2; exit 3'
 startsecs=1
 startretries=1
 autorestart=true
@@ -207,14 +211,13 @@ func (sc *scenario) waitTargets(t *testing.T, want supervisor.ProcessState, time
 	})
 }
 
-// breakRisk makes risk_manager fail for good: it is killed and its restarts
-// fail, so supervisord marks it FATAL.
+// breakRisk makes risk_manager fail for good: it exits (unexpectedly) and
+// its restarts fail, so supervisord marks it FATAL.
 func (sc *scenario) breakRisk(t *testing.T) {
 	t.Helper()
 	if err := os.WriteFile(sc.Path("risk.broken"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sc.Signal(t, riskName, syscall.SIGKILL)
 }
 
 // fixRisk lets risk_manager start again and starts it.
@@ -314,15 +317,16 @@ func (sc *scenario) waitTicks(t *testing.T, n int) {
 	})
 }
 
-// waitPage waits until the fake PagerDuty got a trigger for key whose
-// summary contains want, and returns it.
+// waitPage waits until the fake PagerDuty got a trigger for key (a key
+// ending in "/": any key it starts) whose summary contains want, and
+// returns it.
 func (sc *scenario) waitPage(t *testing.T, key, want string) alerttest.PagerDutyEvent {
 	t.Helper()
 	var ev alerttest.PagerDutyEvent
 	testsupport.Eventually(t, waitHalt, fmt.Sprintf("a page for %s with %q", key, want), func() (bool, string) {
 		var seen []string
 		for _, e := range sc.pd.Events() {
-			if e.DedupKey == key && e.Action == "trigger" && e.Payload != nil && strings.Contains(e.Payload.Summary, want) {
+			if (e.DedupKey == key || strings.HasSuffix(key, "/") && strings.HasPrefix(e.DedupKey, key)) && e.Action == "trigger" && e.Payload != nil && strings.Contains(e.Payload.Summary, want) {
 				ev = e
 				return true, ""
 			}

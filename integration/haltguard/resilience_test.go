@@ -48,7 +48,7 @@ func TestKilledMidHaltFinishesAfterRestart(t *testing.T) {
 	if l := sc.latch(t); l.Completed.IsZero() {
 		t.Error("halt not marked complete after the restart")
 	}
-	ev := sc.waitPage(t, fatalKey, "HALTED trading")
+	ev := sc.waitPage(t, haltKey, "HALTED trading")
 	if detail(ev, "trace_id") != l.TraceID {
 		t.Errorf("page trace %q, want %s", detail(ev, "trace_id"), l.TraceID)
 	}
@@ -67,7 +67,7 @@ func TestUnreachableSupervisordRetriesAndPages(t *testing.T) {
 	sc.breakRisk(t)
 	sc.WaitProcessState(t, riskName, supervisor.ProcessFatal, waitHalt)
 
-	sc.waitPage(t, fatalKey, "HALT NOT CARRIED OUT: "+riskName+" FATAL: supervisord unreachable, retrying")
+	sc.waitPage(t, haltKey, "HALT NOT CARRIED OUT: "+riskName+" EXITED: supervisord unreachable, retrying")
 	testsupport.Eventually(t, waitHalt, "several halt retries", func() (bool, string) {
 		n := len(sc.audits("halt_retry"))
 		return n >= 3, tail(sc.ReadListenerStderr("haltguard"), 2000)
@@ -80,7 +80,7 @@ func TestUnreachableSupervisordRetriesAndPages(t *testing.T) {
 
 	proxyUnix(t, sc.Path("proxy.sock"), sc.Socket)
 	sc.waitTargets(t, supervisor.ProcessStopped, waitHalt)
-	sc.waitPage(t, fatalKey, "HALTED trading")
+	sc.waitPage(t, haltKey, "HALTED trading")
 	done := sc.waitAudit(t, "halt_done", nil, waitHalt)
 	if survivors, _ := done["survivors"].([]any); len(survivors) != 0 {
 		t.Errorf("halt_done %v", done)

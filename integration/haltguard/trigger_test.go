@@ -65,7 +65,7 @@ priority=20
 		t.Errorf("kill audit %v: want trading:stubborn through signalProcess", kill)
 	}
 	sc.WaitProcessState(t, "trading:stubborn", supervisor.ProcessStopped, 10*time.Second)
-	ev := sc.waitPage(t, fatalKey, "SIGKILL sent to trading:stubborn")
+	ev := sc.waitPage(t, haltKey, "SIGKILL sent to trading:stubborn")
 	if got := detail(ev, "killed"); got != "trading:stubborn" {
 		t.Errorf("page detail killed = %q, want trading:stubborn", got)
 	}
@@ -90,7 +90,7 @@ func TestTickSafetyNetCatchesUnseenFatal(t *testing.T) {
 		t.Errorf("halt audit %v: want it found by the tick check", halt)
 	}
 	sc.waitTargets(t, supervisor.ProcessStopped, waitHalt)
-	sc.waitPage(t, fatalKey, "HALTED trading")
+	sc.waitPage(t, riskKeys, "HALTED trading")
 }
 
 // TestFatalLostToOverflowIsCaught: the FATAL is dropped from haltguard's
@@ -121,5 +121,5 @@ func TestFatalLostToOverflowIsCaught(t *testing.T) {
 		t.Errorf("halt audit %v: the FATAL event should have been dropped", halt)
 	}
 	sc.waitTargets(t, supervisor.ProcessStopped, waitHalt)
-	sc.waitPage(t, fatalKey, "HALTED trading")
+	sc.waitPage(t, riskKeys, "HALTED trading")
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,7 +62,26 @@ func haltOrEnforce(ctx context.Context, cl *cli, sio listener.IO, req halt.Reque
 	if !res.Done() {
 		return listener.ExitFailed
 	}
+	if err := targetsExist(ctx, cl.engine); err != nil {
+		fmt.Fprintf(sio.Stderr, "haltguard halt: %v\n", err)
+		return listener.ExitFailed
+	}
 	return listener.ExitOK
+}
+
+// targetsExist fails when the targets match no process at all: a halt
+// that can stop nothing is a mis-targeted kill switch, not a success (the
+// latch is set all the same).
+func targetsExist(ctx context.Context, e *halt.Engine) error {
+	procs, err := e.ListProcesses(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot tell whether the targets exist: %w", err)
+	}
+	cfg := e.Config()
+	if !slices.ContainsFunc(procs, cfg.IsTarget) {
+		return fmt.Errorf("targets %s match no process in supervisord: nothing could be stopped; fix listeners.haltguard.targets (haltguard -check shows what matches)", strings.Join(cfg.Targets, ", "))
+	}
+	return nil
 }
 
 // waitLatch waits, bounded by ctx, for a latch write being retried.

@@ -31,7 +31,7 @@
 //	  haltguard:
 //	    critical: [risk_manager]          # programs whose failure halts trading
 //	    targets: [trading]                # groups or programs a halt stops
-//	    trigger_on_exited: true           # halt on the first unexpected EXITED, not only FATAL
+//	    startup_grace: 60s                # a critical program must be RUNNING this long after supervisord starts
 //	    verify_timeout: 0s                # 0: the targets' largest stopwaitsecs + 2s, then SIGKILL
 //	    flatten:
 //	      command: [/opt/trading/bin/flatten-all]
@@ -45,7 +45,9 @@
 // priority is lower than the program that raised an event gets it one turn
 // later still (eventlisteners default to -1). So:
 //
-//   - trigger_on_exited: true halts on the first unexpected exit instead of
+//   - a critical program that leaves RUNNING for any reason (an exit, FATAL,
+//     BACKOFF, a stop by a person or a script, its removal from
+//     supervisord's configuration) halts, so the first exit halts instead of
 //     waiting for FATAL (measured: median 76 ms from "exited:" to the last
 //     of 20 targets stopped, against about 3 s for a childutils listener
 //     that halts on FATAL; see integration/haltguard's BenchmarkHalt);

@@ -11,6 +11,7 @@ import (
 
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -29,6 +30,7 @@ type Guard struct {
 	pages *pages
 	ctx   context.Context
 	log   zerolog.Logger
+	sup   stateGetter
 	watch *deathWatch
 
 	mu           sync.Mutex
@@ -39,6 +41,14 @@ type Guard struct {
 	refreshing   bool // a stopwaitsecs read is running
 	failures     int  // process-list failures in a row
 	blindPaged   bool
+	// bootUntil ends the start-up grace: until then a critical program
+	// that has not been RUNNING yet may still be starting.
+	bootUntil time.Time
+	// seenRunning are the critical programs seen RUNNING by this guard.
+	seenRunning map[string]bool
+	// absentSince is when a critical pattern was first found to match no
+	// process (removed from supervisord's configuration).
+	absentSince map[string]time.Time
 
 	wg sync.WaitGroup
 }
@@ -47,7 +57,19 @@ type Guard struct {
 // what only it sees (a supervisord it cannot read) through p, and nudges
 // sup when a critical program dies.
 func NewGuard(ctx context.Context, e *halt.Engine, sup stateGetter, p *pages, log zerolog.Logger) *Guard {
-	return &Guard{e: e, cfg: e.Config(), pages: p, ctx: ctx, log: log, watch: newDeathWatch(sup, log)}
+	return &Guard{e: e, cfg: e.Config(), pages: p, ctx: ctx, log: log, sup: sup, watch: newDeathWatch(sup, log),
+		seenRunning: map[string]bool{}, absentSince: map[string]time.Time{}}
+}
+
+// SetStartupGrace gives critical programs that have not been RUNNING yet
+// until bootUntil (supervisord's start plus the configured grace) to come
+// up: until then a critical program STOPPED, BACKOFF or EXITED on its way
+// up does not halt (FATAL does). After it, any critical program that is
+// not RUNNING halts.
+func (g *Guard) SetStartupGrace(bootUntil time.Time) {
+	g.mu.Lock()
+	g.bootUntil = bootUntil
+	g.mu.Unlock()
 }
 
 // Wait waits for the guard's background work (halts, checks, enforcement)
@@ -71,9 +93,12 @@ type StateChange struct {
 	Time     time.Time // when it was received
 }
 
-// OnState handles a state change. A critical program's FATAL (or, with
-// TriggerOnExited, its unexpected EXITED or BACKOFF) starts a halt; a
-// target starting while trading is halted is stopped again. When it starts
+// OnState handles a state change. A critical program that leaves RUNNING
+// for any reason (EXITED, FATAL, BACKOFF, STOPPING or STOPPED by a person
+// or a script) starts a halt, except on its way up during the start-up
+// grace and while supervisord itself is shutting down (it stops every
+// process then); a target starting while trading is halted is stopped
+// again. When it starts
 // a halt, OnState returns once the latch write has been attempted (the
 // stops are already on their way), so the caller acknowledges the event
 // only after the latch is durable; ctx bounds that wait.
@@ -84,12 +109,17 @@ func (g *Guard) OnState(ctx context.Context, ch StateChange) {
 	switch {
 	case cfg.IsCritical(p):
 		g.followCritical(ch.Process, ch.To, ch.PID)
-		if !g.triggers(ch) {
+		if !g.down(ctx, ch.Process, ch.To) {
 			return
 		}
 		how := "event"
-		if ch.To == supervisor.ProcessExited {
+		switch {
+		case ch.To == supervisor.ProcessExited && ch.Expected:
+			how = "exit, event"
+		case ch.To == supervisor.ProcessExited:
 			how = "unexpected exit, event"
+		case ch.To == supervisor.ProcessStopping || ch.To == supervisor.ProcessStopped:
+			how = "stopped by a request to supervisord, event"
 		}
 		g.trigger(ctx, halt.Request{
 			Reason:  triggerReason(ch.Process, ch.To, how),
@@ -113,30 +143,45 @@ func (g *Guard) followCritical(name string, s supervisor.ProcessState, pid int) 
 	}
 }
 
-// triggers reports whether a critical program's state change halts.
-func (g *Guard) triggers(ch StateChange) bool {
-	switch ch.To {
+// down reports whether a critical program found in state st must halt
+// trading: any state but RUNNING and STARTING, except
+//   - on its way up: a program this guard has not seen RUNNING, within the
+//     start-up grace, in STOPPED, BACKOFF or EXITED (supervisord is still
+//     starting it; FATAL and UNKNOWN halt at once);
+//   - STOPPING or STOPPED while supervisord is shutting down or restarting
+//     (it stops every process itself; the gate keeps strategies from
+//     starting before the risk manager when it comes back).
+//
+// A supervisord whose state cannot be read counts as running: halt.
+func (g *Guard) down(ctx context.Context, name string, st supervisor.ProcessState) bool {
+	g.mu.Lock()
+	if st == supervisor.ProcessRunning {
+		g.seenRunning[name] = true
+	}
+	booting := !g.seenRunning[name] && time.Now().Before(g.bootUntil)
+	g.mu.Unlock()
+	switch st {
+	case supervisor.ProcessRunning, supervisor.ProcessStarting:
+		return false
 	case supervisor.ProcessFatal, supervisor.ProcessUnknown:
 		return true
-	case supervisor.ProcessExited:
-		return g.cfg.TriggerOnExited && !ch.Expected
-	case supervisor.ProcessBackoff:
-		return g.cfg.TriggerOnExited
+	case supervisor.ProcessStopped, supervisor.ProcessBackoff, supervisor.ProcessExited:
+		if booting {
+			g.log.Info().Str("process", name).Str("state", st.String()).Time("grace_until", g.bootUntil).
+				Msg("critical program not up yet, within the start-up grace")
+			return false
+		}
 	}
-	return false
-}
-
-// downOnCheck reports whether a check that finds a critical program in
-// state s halts. With TriggerOnExited an EXITED program counts even when
-// its exit was expected: it is not running, and the check cannot tell.
-func (g *Guard) downOnCheck(s supervisor.ProcessState) bool {
-	switch s {
-	case supervisor.ProcessFatal, supervisor.ProcessUnknown:
-		return true
-	case supervisor.ProcessExited, supervisor.ProcessBackoff:
-		return g.cfg.TriggerOnExited
+	if st == supervisor.ProcessStopping || st == supervisor.ProcessStopped {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if sv, err := g.sup.GetState(ctx); err == nil && sv.Code != supervisor.SupervisorRunning {
+			g.log.Info().Str("process", name).Str("state", st.String()).Str("supervisord", sv.Name).
+				Msg("critical program stopped by supervisord's own shutdown: not halting")
+			return false
+		}
 	}
-	return false
+	return true
 }
 
 // Check reconciles with a fresh process list: source is "start" (haltguard
@@ -172,8 +217,11 @@ func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, sourc
 		}
 		return
 	}
+	if g.absentCritical(ctx, procs, st, source) {
+		return
+	}
 	for _, p := range procs {
-		if !g.cfg.IsCritical(p) || !g.downOnCheck(p.State) {
+		if !g.cfg.IsCritical(p) || !g.down(ctx, p.FullName(), p.State) {
 			continue
 		}
 		if !st.ResumedAt.IsZero() && !p.Stop.IsZero() && !p.Stop.After(st.ResumedAt) {
@@ -189,6 +237,37 @@ func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, sourc
 		})
 		return
 	}
+}
+
+// absentCritical halts when a critical pattern matches no process any more
+// (the program was removed from supervisord's configuration by an update),
+// unless a forced resume came after that was first seen. It reports
+// whether it halted.
+func (g *Guard) absentCritical(ctx context.Context, procs []supervisor.ProcessInfo, st halt.LatchState, source string) bool {
+	absent := procmatch.Unmatched(g.cfg.Critical, procs)
+	g.mu.Lock()
+	now := time.Now()
+	since := map[string]time.Time{}
+	for _, pat := range absent {
+		first, ok := g.absentSince[pat]
+		if !ok {
+			first = now
+		}
+		since[pat] = first
+	}
+	g.absentSince = since
+	g.mu.Unlock()
+	for _, pat := range absent {
+		if !st.ResumedAt.IsZero() && st.ResumedAt.After(since[pat]) {
+			continue // a person resumed trading without it
+		}
+		g.trigger(ctx, halt.Request{
+			Reason:  fmt.Sprintf("critical %s matches no process in supervisord (removed from its configuration?), found by the %s check", pat, source),
+			Trigger: halt.Trigger{Process: pat, State: supervisor.ProcessUnknown, Source: source},
+		})
+		return true
+	}
+	return false
 }
 
 // refreshStopWait re-reads the targets' stopwaitsecs in the background when

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,33 +40,47 @@ func newGuardRig(t *testing.T, cfg halt.Config) (*rig, *Guard) {
 }
 
 func TestGuardOnStateTriggers(t *testing.T) {
+	rm := "risk_manager:risk_manager"
 	tests := []struct {
 		name     string
-		onExited bool
 		change   StateChange
+		booting  bool             // within the start-up grace
+		running  bool             // seen RUNNING before the change
+		daemon   supervisor.State // supervisord's own state (default RUNNING)
 		wantHalt bool
 	}{
-		{name: "critical FATAL", change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessFatal}, wantHalt: true},
-		{name: "critical unexpected EXITED without the exited trigger",
-			change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessExited}},
-		{name: "critical unexpected EXITED with the exited trigger", onExited: true,
-			change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessExited}, wantHalt: true},
-		{name: "critical expected EXITED", onExited: true,
-			change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessExited, Expected: true}},
-		{name: "critical BACKOFF with the exited trigger", onExited: true,
-			change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessBackoff}, wantHalt: true},
-		{name: "critical STOPPED by a person", onExited: true,
-			change: StateChange{Process: "risk_manager:risk_manager", To: supervisor.ProcessStopped}},
+		{name: "critical FATAL", change: StateChange{Process: rm, To: supervisor.ProcessFatal}, wantHalt: true},
+		{name: "critical FATAL while booting", booting: true, change: StateChange{Process: rm, To: supervisor.ProcessFatal}, wantHalt: true},
+		{name: "critical unexpected EXITED", change: StateChange{Process: rm, To: supervisor.ProcessExited}, wantHalt: true},
+		{name: "critical expected EXITED", change: StateChange{Process: rm, To: supervisor.ProcessExited, Expected: true}, wantHalt: true},
+		{name: "critical BACKOFF", change: StateChange{Process: rm, To: supervisor.ProcessBackoff}, wantHalt: true},
+		{name: "critical STOPPING by a person", running: true, change: StateChange{Process: rm, From: "RUNNING", To: supervisor.ProcessStopping}, wantHalt: true},
+		{name: "critical STOPPED by a person", change: StateChange{Process: rm, To: supervisor.ProcessStopped}, wantHalt: true},
+		{name: "critical STOPPING while supervisord shuts down", running: true,
+			daemon: supervisor.State{Code: supervisor.SupervisorShutdown, Name: "SHUTDOWN"},
+			change: StateChange{Process: rm, To: supervisor.ProcessStopping}},
+		{name: "critical EXITED while supervisord shuts down", running: true,
+			daemon: supervisor.State{Code: supervisor.SupervisorShutdown, Name: "SHUTDOWN"},
+			change: StateChange{Process: rm, To: supervisor.ProcessExited}, wantHalt: true},
+		{name: "critical BACKOFF on its way up", booting: true, change: StateChange{Process: rm, From: "STARTING", To: supervisor.ProcessBackoff}},
+		{name: "critical EXITED on its way up", booting: true, change: StateChange{Process: rm, From: "STARTING", To: supervisor.ProcessExited}},
+		{name: "critical EXITED after it ran, within the grace", booting: true, running: true, change: StateChange{Process: rm, To: supervisor.ProcessExited}, wantHalt: true},
+		{name: "critical STARTING", change: StateChange{Process: rm, To: supervisor.ProcessStarting}},
 		{name: "target FATAL", change: StateChange{Process: "trading:strat_00", To: supervisor.ProcessFatal}},
 		{name: "unrelated FATAL", change: StateChange{Process: "other:other", To: supervisor.ProcessFatal}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := halttest.Config()
-			cfg.TriggerOnExited = tt.onExited
-			r, g := newGuardRig(t, cfg)
+			r, g := newGuardRig(t, halttest.Config())
 			targets := r.sup.AddStack(3)
 			r.sup.Add("other:other", supervisor.ProcessRunning)
+			r.sup.Daemon = tt.daemon
+			if tt.booting {
+				g.SetStartupGrace(time.Now().Add(time.Hour))
+			}
+			if tt.running {
+				g.OnState(context.Background(), StateChange{Process: rm, To: supervisor.ProcessRunning})
+			}
 
 			g.OnState(context.Background(), tt.change)
 			if tt.wantHalt {
@@ -135,28 +150,42 @@ func TestGuardEnforcesLatchOnTargetStart(t *testing.T) {
 func TestGuardCheckSafetyNet(t *testing.T) {
 	tests := []struct {
 		name      string
-		onExited  bool
 		riskState supervisor.ProcessState
+		removed   bool // the risk manager is gone from supervisord's config
+		booting   bool // within the start-up grace
 		resumed   bool // the risk manager went down before a forced resume
 		wantHalt  bool
 	}{
 		{name: "FATAL found by a check", riskState: supervisor.ProcessFatal, wantHalt: true},
 		{name: "RUNNING", riskState: supervisor.ProcessRunning},
-		{name: "EXITED without the exited trigger", riskState: supervisor.ProcessExited},
-		{name: "EXITED with the exited trigger", onExited: true, riskState: supervisor.ProcessExited, wantHalt: true},
+		{name: "EXITED", riskState: supervisor.ProcessExited, wantHalt: true},
+		{name: "STOPPED", riskState: supervisor.ProcessStopped, wantHalt: true},
+		{name: "BACKOFF", riskState: supervisor.ProcessBackoff, wantHalt: true},
+		{name: "STOPPED during the start-up grace", riskState: supervisor.ProcessStopped, booting: true},
+		{name: "BACKOFF during the start-up grace", riskState: supervisor.ProcessBackoff, booting: true},
+		{name: "FATAL during the start-up grace", riskState: supervisor.ProcessFatal, booting: true, wantHalt: true},
+		{name: "removed from supervisord's configuration", removed: true, wantHalt: true},
 		{name: "FATAL acknowledged by a forced resume", riskState: supervisor.ProcessFatal, resumed: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := halttest.Config()
-			cfg.TriggerOnExited = tt.onExited
 			r, g := newGuardRig(t, cfg)
 			targets := r.sup.AddStack(2)
-			r.sup.SetState("risk_manager:risk_manager", tt.riskState)
+			procs := r.sup.List(t)
+			if tt.removed {
+				procs = slices.DeleteFunc(procs, func(p supervisor.ProcessInfo) bool { return cfg.IsCritical(p) })
+			} else {
+				r.sup.SetState("risk_manager:risk_manager", tt.riskState)
+				procs = r.sup.List(t)
+			}
+			if tt.booting {
+				g.SetStartupGrace(time.Now().Add(time.Hour))
+			}
 			if tt.resumed {
 				r.latch.St = halt.LatchState{ResumedAt: time.Now().Add(time.Second), ResumedBy: "alice"}
 			}
-			g.Check(context.Background(), r.sup.List(t), "gap")
+			g.Check(context.Background(), procs, "gap")
 			g.Wait()
 			if got := r.latch.Current().Latched; got != tt.wantHalt {
 				t.Fatalf("latched = %v, want %v", got, tt.wantHalt)

@@ -8,6 +8,8 @@ import (
 	"time"
 	_ "time/tzdata" // quiet hours' and maintenance windows' time zones work on hosts without /usr/share/zoneinfo
 
+	"github.com/prometheus/procfs"
+
 	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/halt"
@@ -67,17 +69,59 @@ var spec = listener.Spec[section]{
 // newListener builds the engine and its guard on the skeleton's parts.
 // Halts, checks and enforcement run on the guard's goroutines, which live
 // on the background context for haltGrace after a SIGTERM.
-func newListener(_ context.Context, env *listener.Env, s section) (eventlistener.Handler, error) {
+func newListener(ctx context.Context, env *listener.Env, s section) (eventlistener.Handler, error) {
 	engine, pages, err := newEngine(env, s)
 	if err != nil {
 		return nil, err
 	}
-	g := NewGuard(env.Background(), engine, env.Supervisor, pages, env.Log)
 	cfg := engine.Config()
+	for _, w := range s.Warnings() {
+		env.Log.Warn().Msg(w)
+	}
+	// A kill switch whose critical programs or targets match nothing would
+	// run silently and stop nothing: refuse to run, so that supervisord
+	// marks it FATAL and crashpager pages. (A supervisord that cannot be
+	// read now is the guard's to handle: it retries, pages that it is
+	// blind, and halts once it can.)
+	if procs, err := env.Supervisor.GetAllProcessInfo(ctx); err != nil {
+		env.Log.Error().Err(err).Msg("read supervisord's processes: critical and targets not checked at start-up")
+	} else if err := cfg.Check(procs); err != nil {
+		return nil, sections.PrefixLines("listeners."+listenerName+".", err)
+	}
+	g := NewGuard(env.Background(), engine, env.Supervisor, pages, env.Log)
+	bootUntil := supervisordStart(ctx, env).Add(s.Grace())
+	g.SetStartupGrace(bootUntil)
 	env.Log.Info().Strs("critical", cfg.Critical).Strs("targets", cfg.Targets).
-		Bool("trigger_on_exited", cfg.TriggerOnExited).Str("supervisor", env.Supervisor.URL()).
+		Time("startup_grace_until", bootUntil).Str("supervisor", env.Supervisor.URL()).
 		Str("state", durable.Of(env).Store.Path()).Msg("haltguard starting")
 	return &handler{guard: g, log: env.Log}, nil
+}
+
+// supervisordStart is when supervisord started, from /proc (supervisord
+// runs on this host: haltguard is its child), or now when it cannot be
+// told: the start-up grace then runs from haltguard's own start.
+func supervisordStart(ctx context.Context, env *listener.Env) time.Time {
+	now := time.Now()
+	pid, err := env.Supervisor.GetPID(ctx)
+	if err == nil {
+		var fs procfs.FS
+		if fs, err = procfs.NewDefaultFS(); err == nil {
+			var p procfs.Proc
+			if p, err = fs.Proc(pid); err == nil {
+				var st procfs.ProcStat
+				if st, err = p.Stat(); err == nil {
+					var secs float64
+					if secs, err = st.StartTime(); err == nil {
+						if t := time.Unix(0, int64(secs*1e9)); t.Before(now) {
+							return t
+						}
+					}
+				}
+			}
+		}
+	}
+	env.Log.Info().Err(err).Msg("supervisord's start time unknown: the start-up grace runs from haltguard's start")
+	return now
 }
 
 // newEngine builds the halt engine (supervisord, the latch in the store)

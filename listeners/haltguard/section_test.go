@@ -13,7 +13,7 @@ func TestLoadSection(t *testing.T) {
 	tests := []struct {
 		name        string
 		section     string
-		want        halt.Config // checked fields: Critical, Targets, TriggerOnExited, VerifyTimeout, Flatten
+		want        halt.Config // checked fields: Critical, Targets, VerifyTimeout, Flatten
 		wantErr     string
 		wantRunbook string
 	}{
@@ -25,8 +25,12 @@ func TestLoadSection(t *testing.T) {
     flatten: {command: [/bin/flatten, --all], timeout: 10s}
     runbook: https://wiki/kill-switch`, wantRunbook: "https://wiki/kill-switch",
 			want: halt.Config{Critical: []string{"risk_manager"}, Targets: []string{"trading", "hedge:*"},
-				TriggerOnExited: true, VerifyTimeout: 2 * time.Second,
-				Flatten: halt.FlattenConfig{Command: []string{"/bin/flatten", "--all"}, Timeout: 10 * time.Second}}},
+				VerifyTimeout: 2 * time.Second,
+				Flatten:       halt.FlattenConfig{Command: []string{"/bin/flatten", "--all"}, Timeout: 10 * time.Second}}},
+		{name: "negative start-up grace", section: `
+    critical: [risk_manager]
+    targets: [trading]
+    startup_grace: -1s`, wantErr: "listeners.haltguard.startup_grace: must not be negative"},
 		{name: "empty target list", section: `
     critical: [risk_manager]
     targets: []`, wantErr: "listeners.haltguard.targets: empty target list"},
@@ -67,7 +71,7 @@ func TestLoadSection(t *testing.T) {
 				t.Fatal(err)
 			}
 			if pc.Host != "h1" || pc.Runbook != tt.wantRunbook || !equal(got.Critical, tt.want.Critical) || !equal(got.Targets, tt.want.Targets) ||
-				got.TriggerOnExited != tt.want.TriggerOnExited || got.VerifyTimeout != tt.want.VerifyTimeout ||
+				got.VerifyTimeout != tt.want.VerifyTimeout ||
 				!equal(got.Flatten.Command, tt.want.Flatten.Command) || got.Flatten.Timeout != tt.want.Flatten.Timeout {
 				t.Errorf("haltConfig = %+v, want %+v", got, tt.want)
 			}

@@ -48,12 +48,6 @@ type Config struct {
 	// Targets selects what a halt stops, e.g. ["trading"] (a whole group)
 	// or ["trading:*", "hedger"] (procmatch patterns).
 	Targets []string
-	// TriggerOnExited halts on the first unexpected EXITED of a critical
-	// program instead of waiting for supervisord's retries to end in FATAL
-	// (FATAL always halts). It is what makes the halt take milliseconds:
-	// supervisord spends at least one turn of its 1 s main loop between
-	// EXITED and FATAL.
-	TriggerOnExited bool
 	// VerifyTimeout is how long the targets get to stop before haltguard
 	// sends SIGKILL. Zero means the targets' largest stopwaitsecs (read
 	// from supervisord) plus VerifyMargin.

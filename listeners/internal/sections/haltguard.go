@@ -3,6 +3,7 @@ package sections
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/halt"
@@ -15,7 +16,7 @@ import (
 //	  haltguard:
 //	    critical: [risk_manager]          # programs whose failure halts trading
 //	    targets: [trading]                # groups or programs a halt stops
-//	    trigger_on_exited: true           # halt on the first unexpected EXITED, not only FATAL
+//	    startup_grace: 60s                # how long after supervisord starts a critical program may take to be RUNNING
 //	    verify_timeout: 0s                # 0: the targets' largest stopwaitsecs + 2s, then SIGKILL
 //	    flatten:
 //	      command: [/opt/trading/bin/flatten-all]
@@ -27,7 +28,14 @@ import (
 type Haltguard struct {
 	Critical        config.Patterns `yaml:"critical"`
 	Targets         config.Patterns `yaml:"targets"`
-	TriggerOnExited bool            `yaml:"trigger_on_exited"`
+	// StartupGrace is how long after supervisord's start a critical
+	// program that has not been RUNNING yet may take to come up before
+	// its absence halts (default 60s). A critical program that leaves
+	// RUNNING halts at once, whatever the reason.
+	StartupGrace config.Duration `yaml:"startup_grace"`
+	// TriggerOnExited is accepted for the configs written before a
+	// critical program's every exit halted, and ignored.
+	TriggerOnExited *bool `yaml:"trigger_on_exited"`
 	VerifyTimeout   config.Duration `yaml:"verify_timeout"`
 	Flatten         struct {
 		Command []string        `yaml:"command"`
@@ -51,16 +59,38 @@ func (s *Haltguard) HaltConfig(self string) (halt.Config, error) {
 	c := halt.Config{
 		Critical:        s.Critical,
 		Targets:         s.Targets,
-		TriggerOnExited: s.TriggerOnExited,
 		VerifyTimeout:   s.VerifyTimeout.Std(),
 		Flatten:         halt.FlattenConfig{Command: s.Flatten.Command, Timeout: s.Flatten.Timeout.Std()},
 		StopMode:        halt.StopMode(s.StopMode),
 		Self:            self,
 	}
-	if err := c.Validate(); err != nil {
+	err := c.Validate()
+	if s.StartupGrace < 0 {
+		err = errors.Join(err, errors.New("startup_grace: must not be negative"))
+	}
+	if err != nil {
 		return halt.Config{}, PrefixLines("listeners.haltguard.", err)
 	}
 	return c, nil
+}
+
+// DefaultStartupGrace is StartupGrace's default.
+const DefaultStartupGrace = time.Minute
+
+// Grace is StartupGrace with its default.
+func (s *Haltguard) Grace() time.Duration {
+	if s.StartupGrace == 0 {
+		return DefaultStartupGrace
+	}
+	return s.StartupGrace.Std()
+}
+
+// Warnings are deprecations in the section, one line each.
+func (s *Haltguard) Warnings() []string {
+	if s.TriggerOnExited != nil {
+		return []string{"listeners.haltguard.trigger_on_exited is ignored: a critical program that leaves RUNNING for any reason (an exit, FATAL, a stop) halts; remove it"}
+	}
+	return nil
 }
 
 // PrefixLines prefixes every line of err's message (errors.Join puts one
