@@ -26,8 +26,8 @@ import (
 //
 // critical and targets are procmatch patterns.
 type Haltguard struct {
-	Critical        config.Patterns `yaml:"critical"`
-	Targets         config.Patterns `yaml:"targets"`
+	Critical config.Patterns `yaml:"critical"`
+	Targets  config.Patterns `yaml:"targets"`
 	// StartupGrace is how long after supervisord's start a critical
 	// program that has not been RUNNING yet may take to come up before
 	// its absence halts (default 60s). A critical program that leaves
@@ -35,7 +35,7 @@ type Haltguard struct {
 	StartupGrace config.Duration `yaml:"startup_grace"`
 	// TriggerOnExited is accepted for the configs written before a
 	// critical program's every exit halted, and ignored.
-	TriggerOnExited *bool `yaml:"trigger_on_exited"`
+	TriggerOnExited *bool           `yaml:"trigger_on_exited"`
 	VerifyTimeout   config.Duration `yaml:"verify_timeout"`
 	Flatten         struct {
 		Command []string        `yaml:"command"`
@@ -57,12 +57,12 @@ func (s *Haltguard) Validate() error {
 // ("" outside it).
 func (s *Haltguard) HaltConfig(self string) (halt.Config, error) {
 	c := halt.Config{
-		Critical:        s.Critical,
-		Targets:         s.Targets,
-		VerifyTimeout:   s.VerifyTimeout.Std(),
-		Flatten:         halt.FlattenConfig{Command: s.Flatten.Command, Timeout: s.Flatten.Timeout.Std()},
-		StopMode:        halt.StopMode(s.StopMode),
-		Self:            self,
+		Critical:      s.Critical,
+		Targets:       s.Targets,
+		VerifyTimeout: s.VerifyTimeout.Std(),
+		Flatten:       halt.FlattenConfig{Command: s.Flatten.Command, Timeout: s.Flatten.Timeout.Std()},
+		StopMode:      halt.StopMode(s.StopMode),
+		Self:          self,
 	}
 	err := c.Validate()
 	if s.StartupGrace < 0 {
