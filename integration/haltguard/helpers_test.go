@@ -2,6 +2,7 @@ package haltguard
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -61,6 +62,7 @@ type stack struct {
 	extra       string // more conf sections
 	members     string // more programs of group trading (",name"), defined in extra
 	notReady    bool   // do not wait for haltguard's start-up check (it cannot reach supervisord)
+	statePath   string // state_path (default {{.Dir}}/state.db)
 	expect      []harness.Problem
 }
 
@@ -115,7 +117,7 @@ programs=strat%s`, st.targetArgs, st.targets, st.members) + harness.Listener{Nam
 		Events: st.events, BufferSize: st.bufferSize, Extra: env}.Section() + "\n" + st.extra
 
 	yaml := `host: ` + host + `
-state_path: {{.Dir}}/state.db
+state_path: ` + cmp.Or(st.statePath, "{{.Dir}}/state.db") + `
 supervisor:
   url: {{.URL}}
 sinks:
@@ -136,7 +138,8 @@ listeners:
 		Env:      []string{pdKeyEnv + "=" + pdKey, "SUPERGUARD_LOG_LEVEL=debug"},
 		Expect:   st.expect,
 	})
-	sc := &scenario{Supervisord: s, pd: pd, config: s.Path("superguard.yaml"), statePth: s.Path("state.db")}
+	sc := &scenario{Supervisord: s, pd: pd, config: s.Path("superguard.yaml"),
+		statePth: strings.ReplaceAll(cmp.Or(st.statePath, "{{.Dir}}/state.db"), "{{.Dir}}", s.Dir)}
 	for i := range st.targets {
 		s.WaitProcessState(t, fmt.Sprintf("trading:strat_%02d", i), supervisor.ProcessRunning, waitUp)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 	"time"
@@ -12,22 +13,28 @@ import (
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/listener"
-	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/state"
 )
 
 // gateCmd execs COMMAND unless trading is halted:
-// `haltguard gate -- COMMAND [ARGS...]`. Put it in front of a strategy's
-// command so that a strategy spawned before haltguard (after a reboot)
-// refuses to trade while the latch is set; supervisord then marks it FATAL
-// with the message in its stderr log. It fails closed: a config or a latch
-// that cannot be read refuses too.
-var gateCmd = listener.Command{Name: "gate", Synopsis: "[-config FILE] -- COMMAND [ARGS...]\texec COMMAND unless trading is halted", Run: runGate}
+// `haltguard gate [-latch FILE[,FILE]] -- COMMAND [ARGS...]`. Put it in
+// front of a strategy's command so that a strategy spawned before haltguard
+// (after a reboot) refuses to trade while the latch is set; supervisord then
+// marks it FATAL with the message in its stderr log. It reads only the
+// latch files (readable by the strategies' user, holding no secret), never
+// the state store, and never creates anything. It fails closed: a latch
+// file that is missing or cannot be read, or no way to find it (no -latch
+// and no readable config), refuses too.
+var gateCmd = listener.Command{Name: "gate", Synopsis: "[-latch FILE[,FILE] | -config FILE] -- COMMAND [ARGS...]\texec COMMAND unless trading is halted", Run: runGate}
 
 func runGate(ctx context.Context, args []string, sio listener.IO) int {
+	// Until it has decided, a stop (haltguard stopping a target started
+	// while halted) must not cut the gate's message short.
+	signal.Ignore(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	stderr := sio.Stderr
 	var c listener.CommonFlags
 	fs := newFlagSet("gate", &c, stderr)
+	latchFlag := fs.String("latch", "", "the halt latch files, comma-separated (default: listeners.haltguard.latch_file and latch_mirror of the config)")
 	if err := fs.Parse(args); err != nil {
 		return listener.ExitUsage
 	}
@@ -40,17 +47,16 @@ func runGate(ctx context.Context, args []string, sio listener.IO) int {
 		fmt.Fprintf(stderr, "haltguard gate: "+format+"; refusing to start %s\n", append(a, strings.Join(argv, " "))...)
 		return listener.ExitHalted
 	}
-	// The gate only reads the latch: it must not need the sinks' secrets,
-	// which a strategy's environment has no reason to carry.
-	shared, err := config.LoadUnresolved(config.Path(c.Config))
-	if err != nil {
-		return refuse("cannot read the config (%v), so cannot tell whether trading is halted", err)
+	paths := listener.SplitList(*latchFlag)
+	if len(paths) == 0 {
+		var err error
+		if paths, err = gateLatchPaths(c); err != nil {
+			return refuse("cannot find the halt latch (%v), so cannot tell whether trading is halted", err)
+		}
 	}
-	store := durable.NewStore(state.Path(c.State, shared.StatePath))
-	defer func() { _ = store.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, checkWithin)
 	defer cancel()
-	halted, r, err := halt.Halted(ctx, halt.NewStoreLatch(store.Get))
+	halted, r, err := halt.Halted(ctx, &halt.FileLatch{Paths: paths})
 	if err != nil {
 		return refuse("cannot read the halt latch (%v)", err)
 	}
@@ -63,10 +69,28 @@ func runGate(ctx context.Context, args []string, sio listener.IO) int {
 		fmt.Fprintf(stderr, "haltguard gate: %v\n", err)
 		return listener.ExitFailed
 	}
-	if err := store.Close(); err != nil {
-		fmt.Fprintf(stderr, "haltguard gate: close state store: %v\n", err)
-	}
+	signal.Reset(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	err = syscall.Exec(bin, argv, os.Environ())
 	fmt.Fprintf(stderr, "haltguard gate: exec %s: %v\n", bin, err)
 	return listener.ExitFailed
+}
+
+// gateLatchPaths finds the latch files from the config file: the flag's,
+// $SUPERGUARD_CONFIG's or the default one, which must exist and be
+// readable (a missing default is no answer: the gate cannot know where
+// haltguard keeps the latch).
+func gateLatchPaths(c listener.CommonFlags) ([]string, error) {
+	path := config.Path(c.Config)
+	if path == "" {
+		return nil, fmt.Errorf("no -latch, and no config file (%s does not exist)", config.DefaultPath)
+	}
+	shared, err := config.LoadUnresolved(path)
+	if err != nil {
+		return nil, err
+	}
+	var sec section
+	if err := shared.Listener(listenerName, &sec); err != nil {
+		return nil, err
+	}
+	return sec.LatchPaths(state.Path(c.State, shared.StatePath)), nil
 }

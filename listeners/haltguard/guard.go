@@ -126,9 +126,48 @@ func (g *Guard) OnState(ctx context.Context, ch StateChange) {
 			Trigger: halt.Trigger{Process: ch.Process, State: ch.To, FromState: ch.From, Expected: ch.Expected, PID: ch.PID, Source: "event"},
 			Time:    ch.Time,
 		})
-	case cfg.IsTarget(p) && halt.Live(ch.To):
+	case cfg.IsTarget(p) && ch.To == supervisor.ProcessRunning:
 		g.enforce([]string{ch.Process}, "event")
+	case cfg.IsTarget(p) && halt.Live(ch.To):
+		g.enforceUnlessRefused(ch.Process)
 	}
+}
+
+// gateWindow is how long a target starting (or backing off) while trading
+// is halted is given to be refused by `haltguard gate` on its own before
+// haltguard stops it: stopping it at once would SIGTERM the gate before it
+// could say why it refuses, and page a start that never ran.
+const gateWindow = 300 * time.Millisecond
+
+// enforceUnlessRefused stops name, after gateWindow, if trading is halted
+// and it is still starting or running then; one the gate refused (it
+// exited: BACKOFF, EXITED, FATAL) is left to supervisord, with an info line.
+func (g *Guard) enforceUnlessRefused(name string) {
+	g.wg.Go(func() {
+		t := time.NewTimer(gateWindow)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-g.ctx.Done():
+			return
+		}
+		st, err := g.e.Latched(g.ctx)
+		if err == nil && !st.Latched {
+			return
+		}
+		procs, lerr := g.e.ListProcesses(g.ctx)
+		for _, p := range procs {
+			if p.FullName() != name {
+				continue
+			}
+			if lerr == nil && p.State != supervisor.ProcessStarting && p.State != supervisor.ProcessRunning {
+				g.log.Info().Str("process", name).Str("state", p.State.String()).
+					Msg("start refused while halted (the gate): nothing to stop")
+				return
+			}
+		}
+		g.enforce([]string{name}, "event")
+	})
 }
 
 // followCritical keeps the pid watch of a critical program current: a new

@@ -16,7 +16,6 @@ import (
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/listener"
-	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -141,16 +140,19 @@ func TestGateRefuses(t *testing.T) {
 	t.Setenv("SUPERGUARD_CONFIG", emptyConfig)
 	t.Setenv("SUPERGUARD_STATE", "")
 
-	st, err := state.Open(context.Background(), statePath)
-	if err != nil {
+	latch := &halt.FileLatch{Paths: []string{filepath.Join(dir, "halt.latch")}}
+	if err := latch.Prepare(); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := st.SetHalt(context.Background(), state.Halt{Reason: "broker outage", Actor: "cli:alice", TraceID: "t1", Since: time.Now()}); err != nil {
+	if err := latch.Set(context.Background(), halt.Record{Reason: "broker outage", By: "cli:alice", TraceID: "t1", Since: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
 	badConfig := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(badConfig, []byte("nonsense: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	corrupt := filepath.Join(dir, "corrupt.latch")
+	if err := os.WriteFile(corrupt, []byte("superguard-halt-latch 1\n{\"latched\":false}\n00000000\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -169,10 +171,18 @@ func TestGateRefuses(t *testing.T) {
 	}{
 		{name: "latched", args: []string{"-state", statePath, "--", "/bin/true"},
 			want: "haltguard gate: trading is HALTED since"},
+		{name: "latched, by -latch", args: []string{"-latch", latch.Paths[0], "--", "/bin/true"},
+			want: "haltguard gate: trading is HALTED since"},
 		{name: "latched, sink secrets not in the environment", args: []string{"-config", noSecrets, "-state", statePath, "--", "/bin/true"},
 			want: "haltguard gate: trading is HALTED since"},
 		{name: "unreadable config fails closed", args: []string{"-config", badConfig, "-state", statePath, "--", "/bin/true"},
-			want: "cannot read the config"},
+			want: "cannot find the halt latch (config " + badConfig},
+		{name: "missing config fails closed", args: []string{"-config", filepath.Join(dir, "none.yaml"), "--", "/bin/true"},
+			want: "no such file"},
+		{name: "missing latch file fails closed", args: []string{"-latch", filepath.Join(dir, "none.latch"), "--", "/bin/true"},
+			want: "cannot read the halt latch"},
+		{name: "corrupt latch file fails closed", args: []string{"-latch", corrupt, "--", "/bin/true"},
+			want: "checksum mismatch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,5 +192,8 @@ func TestGateRefuses(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), listener.ExitHalted, tt.want)
 			}
 		})
+	}
+	if _, err := os.Stat(statePath); err == nil {
+		t.Error("the gate created a state store")
 	}
 }

@@ -88,6 +88,12 @@ func newListener(ctx context.Context, env *listener.Env, s section) (eventlisten
 	} else if err := cfg.Check(procs); err != nil {
 		return nil, sections.PrefixLines("listeners."+listenerName+".", err)
 	}
+	// The latch files exist from now on (written in place by a halt, so
+	// that a full disk cannot keep it from being recorded), holding any
+	// latch the store has.
+	if err := latches(env, s).SyncFiles(ctx); err != nil {
+		env.Log.Error().Err(err).Msg("halt latch files: a halt may not be recorded where the gate reads it")
+	}
 	g := NewGuard(env.Background(), engine, env.Supervisor, pages, env.Log)
 	bootUntil := supervisordStart(ctx, env).Add(s.Grace())
 	g.SetStartupGrace(bootUntil)
@@ -136,8 +142,19 @@ func newEngine(env *listener.Env, s section) (*halt.Engine, *pages, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := halt.New(hc, halt.Deps{Supervisor: env.Supervisor, Latch: halt.NewStoreLatch(d.Store.Get), Pager: p, Logger: env.Log})
+	e, err := halt.New(hc, halt.Deps{Supervisor: env.Supervisor, Latch: latches(env, s), Pager: p, Logger: env.Log})
 	return e, p, err
+}
+
+// latches is haltguard's latch: the latch files (what the gate reads,
+// written in place first) and the store's.
+func latches(env *listener.Env, s section) halt.Latches {
+	warn := func(err error) { env.Log.Error().Err(err).Msg("halt latch") }
+	return halt.Latches{
+		Files: &halt.FileLatch{Paths: s.LatchPaths(durable.Of(env).Store.Path()), Warn: warn},
+		Store: halt.NewStoreLatch(durable.Of(env).Store.Get),
+		Warn:  warn,
+	}
 }
 
 // eventStateFile is where the protocol loop keeps its delivery tracking:

@@ -2,6 +2,7 @@ package sections
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,6 +34,12 @@ type Haltguard struct {
 	// its absence halts (default 60s). A critical program that leaves
 	// RUNNING halts at once, whatever the reason.
 	StartupGrace config.Duration `yaml:"startup_grace"`
+	// LatchFile is the halt latch file the gate reads (default halt.latch
+	// next to the state store); LatchMirror an optional copy on another
+	// file system (e.g. /run/superguard/halt.latch), which still records a
+	// halt when the state store's file system is read-only.
+	LatchFile   string `yaml:"latch_file"`
+	LatchMirror string `yaml:"latch_mirror"`
 	// TriggerOnExited is accepted for the configs written before a
 	// critical program's every exit halted, and ignored.
 	TriggerOnExited *bool           `yaml:"trigger_on_exited"`
@@ -72,6 +79,20 @@ func (s *Haltguard) HaltConfig(self string) (halt.Config, error) {
 		return halt.Config{}, PrefixLines("listeners.haltguard.", err)
 	}
 	return c, nil
+}
+
+// LatchPaths are the latch files: LatchFile (default halt.latch in the
+// directory of statePath, the state store) then LatchMirror if set.
+func (s *Haltguard) LatchPaths(statePath string) []string {
+	primary := s.LatchFile
+	if primary == "" {
+		primary = filepath.Join(filepath.Dir(statePath), "halt.latch")
+	}
+	paths := []string{primary}
+	if s.LatchMirror != "" {
+		paths = append(paths, s.LatchMirror)
+	}
+	return paths
 }
 
 // DefaultStartupGrace is StartupGrace's default.
