@@ -17,7 +17,7 @@ import (
 // Bounds of the operator commands.
 const (
 	checkWithin   = 5 * time.Second  // reading supervisord or the latch
-	deliverWithin = 10 * time.Second // pushing the alerts a command committed
+	deliverWithin = 2 * time.Second // pushing the alerts a command committed, after its result is printed
 )
 
 // newFlagSet is a subcommand's flag set with the common flags.
@@ -95,6 +95,11 @@ func (c *cli) close() { c.env.Close() }
 
 // deliver gives the alert senders a moment to push what this command
 // committed; a running listener's senders deliver anything left.
+//
+// It runs after the command printed its result, and Ctrl-C ends it: the
+// alerts are in the outbox, and the listeners' senders deliver them with
+// their own secrets, so a shell without the sinks' secrets or a sink that
+// is down never holds the kill switch up.
 func (c *cli) deliver(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, deliverWithin)
 	defer cancel()

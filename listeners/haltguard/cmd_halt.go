@@ -57,16 +57,16 @@ func haltOrEnforce(ctx context.Context, cl *cli, sio listener.IO, req halt.Reque
 		res = cl.engine.Halt(ctx, req)
 	}
 	waitLatch(ctx, cl.engine)
-	cl.deliver(context.WithoutCancel(ctx))
 	printResult(sio.Stdout, res)
+	code := listener.ExitOK
 	if !res.Done() {
-		return listener.ExitFailed
-	}
-	if err := targetsExist(ctx, cl.engine); err != nil {
+		code = listener.ExitFailed
+	} else if err := targetsExist(ctx, cl.engine); err != nil {
 		fmt.Fprintf(sio.Stderr, "haltguard halt: %v\n", err)
-		return listener.ExitFailed
+		code = listener.ExitFailed
 	}
-	return listener.ExitOK
+	cl.deliver(ctx)
+	return code
 }
 
 // targetsExist fails when the targets match no process at all: a halt

@@ -44,7 +44,7 @@ func resume(ctx context.Context, cl *cli, sio listener.IO, opts halt.ResumeOptio
 		fmt.Fprintf(sio.Stderr, "haltguard resume: refused: %v\n", err)
 		return listener.ExitFailed
 	}
-	cl.deliver(ctx)
+	defer cl.deliver(ctx)
 	out := sio.Stdout
 	if res.Latch.Latched {
 		fmt.Fprintf(out, "resumed: halt latch cleared (was set %s by %s: %s)\n",

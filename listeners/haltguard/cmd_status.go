@@ -24,8 +24,10 @@ func runStatus(ctx context.Context, args []string, sio listener.IO) int {
 		run: func(ctx context.Context, cl *cli, sio listener.IO) int {
 			st, err := cl.engine.Status(ctx)
 			if err != nil {
-				fmt.Fprintf(sio.Stderr, "haltguard status: %v\n", err)
-				return listener.ExitFailed
+				// Fails closed, as the gate does: what cannot be read is
+				// treated as halted.
+				fmt.Fprintf(sio.Stdout, "HALTED (unknown: %v): treated as halted until the latch can be read\n", err)
+				return listener.ExitHalted
 			}
 			printStatus(sio.Stdout, st, time.Now())
 			if st.Latch.Latched {

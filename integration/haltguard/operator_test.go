@@ -1,0 +1,55 @@
+package haltguard
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// TestOperatorCommandsNeedNoSinkSecrets: the manual kill switch works from
+// a root shell that lacks the listeners' environment (no PagerDuty routing
+// key): halt, status and resume print their result and exit, and the pages
+// they queued are delivered by the running haltguard's senders.
+func TestOperatorCommandsNeedNoSinkSecrets(t *testing.T) {
+	t.Parallel()
+	sc := start(t, stack{targets: 2})
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, harness.Bin(t, "./listeners/haltguard"), args...)
+		cmd.Env = testsupport.CleanEnv("SUPERGUARD_CONFIG=" + sc.config) // no routing key
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		code := 0
+		if exit, ok := err.(*exec.ExitError); ok {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), pdKey) {
+			t.Errorf("output shows the routing key:\n%s", out.String())
+		}
+		return out.String(), code
+	}
+	if out, code := run("halt", "--reason", "operator drill", "--by", "carol"); code != 0 || !strings.Contains(out, "HALTED") {
+		t.Fatalf("halt without the sinks' secrets: exit %d\n%s", code, out)
+	}
+	sc.waitTargets(t, supervisor.ProcessStopped, waitHalt)
+	if out, code := run("status"); code != 3 || !strings.Contains(out, "operator drill") {
+		t.Errorf("status: exit %d\n%s", code, out)
+	}
+	sc.waitPage(t, host+"/-/halt", "HALTED trading")
+	if out, code := run("resume", "--start", "--by", "carol"); code != 0 || !strings.Contains(out, "resumed") {
+		t.Errorf("resume: exit %d\n%s", code, out)
+	}
+	sc.waitTargets(t, supervisor.ProcessRunning, waitHalt)
+}
