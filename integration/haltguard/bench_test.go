@@ -153,6 +153,7 @@ listeners:
     critical: [risk_manager]
     targets: [trading]
     stop_mode: %s
+    remote_resume: true # drainEvents' barrier
 `, v.stopMode)},
 		Env: []string{"SUPERGUARD_LOG_LEVEL=" + os.Getenv("HALTGUARD_BENCH_LOG_LEVEL")},
 	})

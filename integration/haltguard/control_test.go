@@ -89,7 +89,7 @@ func TestOperatorCommands(t *testing.T) {
 // sendRemoteCommEvent, and resumes the same way.
 func TestRemoteSwitch(t *testing.T) {
 	t.Parallel()
-	sc := start(t, stack{targets: 4})
+	sc := start(t, stack{targets: 4, haltguard: "remote_resume: true"})
 	if err := sc.Client.SendRemoteCommEvent(ctxT(t), "superguard.halt", `{"reason":"limits breached","by":"healthprobe"}`); err != nil {
 		t.Fatal(err)
 	}

@@ -53,3 +53,28 @@ func TestOperatorCommandsNeedNoSinkSecrets(t *testing.T) {
 	}
 	sc.waitTargets(t, supervisor.ProcessRunning, waitHalt)
 }
+
+// TestRemoteResumeOffByDefault: anything that can reach supervisord's API
+// (a strategy running as root, say) may halt trading with a
+// superguard.halt event, but a superguard.resume event, even with force,
+// resumes nothing unless remote_resume is on.
+func TestRemoteResumeOffByDefault(t *testing.T) {
+	t.Parallel()
+	sc := start(t, stack{targets: 2})
+	if err := sc.Client.SendRemoteCommEvent(ctxT(t), "superguard.halt", `{"reason":"drill","by":"rogue"}`); err != nil {
+		t.Fatal(err)
+	}
+	sc.waitTargets(t, supervisor.ProcessStopped, waitHalt)
+	if err := sc.Client.SendRemoteCommEvent(ctxT(t), "superguard.resume", `{"by":"rogue","start":true,"force":true}`); err != nil {
+		t.Fatal(err)
+	}
+	sc.waitLog(t, `remote resume refused: listeners.haltguard.remote_resume is off`, waitHalt)
+	if l := sc.latch(t); !l.Latched {
+		t.Fatalf("resumed by a remote event: %+v", l)
+	}
+	for _, p := range sc.targets(t) {
+		if p.State != supervisor.ProcessStopped {
+			t.Errorf("%s is %s after a refused remote resume", p.FullName(), p.State)
+		}
+	}
+}

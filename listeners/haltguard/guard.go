@@ -46,6 +46,8 @@ type Guard struct {
 	bootUntil time.Time
 	// seenRunning are the critical programs seen RUNNING by this guard.
 	seenRunning map[string]bool
+	// remoteResume: superguard.resume events may resume trading.
+	remoteResume bool
 	// absentSince is when a critical pattern was first found to match no
 	// process (removed from supervisord's configuration).
 	absentSince map[string]time.Time
@@ -60,6 +62,11 @@ func NewGuard(ctx context.Context, e *halt.Engine, sup stateGetter, p *pages, lo
 	return &Guard{e: e, cfg: e.Config(), pages: p, ctx: ctx, log: log, sup: sup, watch: newDeathWatch(sup, log),
 		seenRunning: map[string]bool{}, absentSince: map[string]time.Time{}}
 }
+
+// AllowRemoteResume lets superguard.resume REMOTE_COMMUNICATION events
+// resume trading (off by default: anyone who can call supervisord's
+// sendRemoteCommEvent may stop trading, only an operator may restart it).
+func (g *Guard) AllowRemoteResume(on bool) { g.remoteResume = on }
 
 // SetStartupGrace gives critical programs that have not been RUNNING yet
 // until bootUntil (supervisord's start plus the configured grace) to come
@@ -422,6 +429,11 @@ func (g *Guard) Remote(ctx context.Context, typ, data string) bool {
 		}
 		g.trigger(ctx, halt.Request{Reason: cmd.Reason, By: "remote:" + cmd.By, Trigger: halt.Trigger{Source: "remote"}})
 	case RemoteResume:
+		if !g.remoteResume {
+			g.log.Warn().Str("data", truncate(data, 200)).
+				Msg("remote resume refused: listeners.haltguard.remote_resume is off; resume with `haltguard resume`")
+			return true
+		}
 		cmd, err := ParseResumeCommand(data)
 		if err != nil {
 			// A garbled resume must not resume.

@@ -254,6 +254,13 @@ func TestGuardRemoteCommands(t *testing.T) {
 		t.Fatalf("pages %+v", p)
 	}
 
+	// Off by default: a remote resume resumes nothing.
+	g.Remote(context.Background(), RemoteResume, `{"by":"rogue","start":true,"force":true}`)
+	g.Wait()
+	if !r.latch.Current().Latched {
+		t.Fatal("a remote resume resumed while remote_resume is off")
+	}
+	g.AllowRemoteResume(true)
 	g.Remote(context.Background(), RemoteResume, `garbage`)
 	g.Wait()
 	if !r.latch.Current().Latched {

@@ -97,6 +97,7 @@ func newListener(ctx context.Context, env *listener.Env, s section) (eventlisten
 	g := NewGuard(env.Background(), engine, env.Supervisor, pages, env.Log)
 	bootUntil := supervisordStart(ctx, env).Add(s.Grace())
 	g.SetStartupGrace(bootUntil)
+	g.AllowRemoteResume(s.RemoteResume)
 	env.Log.Info().Strs("critical", cfg.Critical).Strs("targets", cfg.Targets).
 		Time("startup_grace_until", bootUntil).Str("supervisor", env.Supervisor.URL()).
 		Str("state", durable.Of(env).Store.Path()).Msg("haltguard starting")

@@ -40,6 +40,10 @@ type Haltguard struct {
 	// halt when the state store's file system is read-only.
 	LatchFile   string `yaml:"latch_file"`
 	LatchMirror string `yaml:"latch_mirror"`
+	// RemoteResume lets a superguard.resume REMOTE_COMMUNICATION event
+	// resume trading (default off: anything that can reach supervisord's
+	// API could then undo a halt; a halt by remote event is always on).
+	RemoteResume bool `yaml:"remote_resume"`
 	// TriggerOnExited is accepted for the configs written before a
 	// critical program's every exit halted, and ignored.
 	TriggerOnExited *bool           `yaml:"trigger_on_exited"`
