@@ -11,7 +11,7 @@
 //	stdout_logfile=NONE          ; stdout carries the protocol only
 //	stderr_logfile=/var/log/superguard/crashpager.log
 //	stderr_logfile_maxbytes=50MB
-//	environment=SUPERGUARD_STATE="/var/lib/superguard/state.db",SLACK_WEBHOOK_URL_FILE="/etc/superguard/slack.url"
+//	environment=SUPERGUARD_STATE="/var/lib/superguard/state.db"  ; sinks' secrets: the YAML's *_env or *_file fields
 //
 // What it reports (the `listeners: crashpager:` section of the shared YAML
 // config tunes every threshold; see Config):
