@@ -150,7 +150,7 @@ func (e *Engine) Halt(ctx context.Context, req Request) *Result {
 			}
 		}
 	}
-	res := e.carryOut(ctx, rec, nil, flattenAlways)
+	res := e.carryOut(ctx, rec, nil, flattenAlways, rec.Since)
 	res.LatchErr = <-latched
 	e.finish(ctx, res, ReportHalt)
 	return res
@@ -165,7 +165,7 @@ func (e *Engine) Halt(ctx context.Context, req Request) *Result {
 func (e *Engine) Finish(ctx context.Context, rec Record) *Result {
 	audit(e.log, zerolog.WarnLevel, rec.TraceID, "halt_resume_after_restart").Str("reason", rec.Reason).
 		Str("trigger", rec.Trigger).Time("since", rec.Since).Msg("audit")
-	res := e.carryOut(ctx, rec, nil, flattenIfStopped)
+	res := e.carryOut(ctx, rec, nil, flattenIfStopped, rec.Since)
 	e.finish(ctx, res, ReportFinish)
 	return res
 }
@@ -175,7 +175,8 @@ func (e *Engine) Finish(ctx context.Context, rec Record) *Result {
 // what it stopped. names are the live targets; nil means every target.
 func (e *Engine) Enforce(ctx context.Context, rec Record, names []string, source string) *Result {
 	audit(e.log, zerolog.WarnLevel, rec.TraceID, "enforce").Strs("processes", names).Str("source", source).Msg("audit")
-	res := e.carryOut(ctx, rec, names, flattenNever)
+	// Timed from now: the halt the latch records may be hours old.
+	res := e.carryOut(ctx, rec, names, flattenNever, e.now())
 	if len(res.Stopped)+len(res.Killed)+len(res.Survivors)+len(res.StopErrors) > 0 || res.SupervisorDown {
 		e.finish(ctx, res, ReportEnforce)
 	}
@@ -192,8 +193,9 @@ const (
 )
 
 // carryOut stops the targets (names, or all of them when nil), runs the
-// flatten command as mode says, and verifies.
-func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, mode flattenMode) *Result {
+// flatten command as mode says, and verifies; Result.Duration runs from
+// start.
+func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, mode flattenMode, start time.Time) *Result {
 	res := &Result{Record: rec, StopErrors: map[string]string{}}
 	if names == nil {
 		names = e.cachedTargets()
@@ -243,7 +245,7 @@ func (e *Engine) carryOut(ctx context.Context, rec Record, names []string, mode 
 		wg.Go(func() { res.Flatten = e.flatten(ctx, rec) })
 	}
 	e.verify(ctx, rec, res, e.now().Add(e.verifyTimeout(ctx)))
-	res.Duration = e.now().Sub(rec.Since)
+	res.Duration = e.now().Sub(start)
 	if rec.Trigger != "" {
 		// Only now: while the targets stop, supervisord has better things
 		// to do than read a log file for the page.

@@ -382,7 +382,8 @@ func TestVerifyTimeoutFromStopWaitSecs(t *testing.T) {
 func TestEnforceStopsTargetsStartedWhileLatched(t *testing.T) {
 	r := newRig(t, halttest.Config())
 	r.sup.AddStack(3)
-	rec := halt.Record{Reason: "test", TraceID: "trace-1", Since: time.Now(), By: "cli:alice"}
+	// Halted an hour ago: the enforcement's duration is its own.
+	rec := halt.Record{Reason: "test", TraceID: "trace-1", Since: time.Now().Add(-time.Hour), By: "cli:alice"}
 	r.latch.St = halt.LatchState{Latched: true, Record: rec}
 	r.sup.SetState("trading:strat_00", supervisor.ProcessStopped)
 	r.sup.SetState("trading:strat_02", supervisor.ProcessStopped)
@@ -390,6 +391,9 @@ func TestEnforceStopsTargetsStartedWhileLatched(t *testing.T) {
 	res := r.e.Enforce(context.Background(), rec, []string{"trading:strat_01"}, "event")
 	if !slices.Equal(res.Stopped, []string{"trading:strat_01"}) {
 		t.Errorf("Stopped = %v", res.Stopped)
+	}
+	if res.Duration >= time.Minute {
+		t.Errorf("Duration = %s: measured from the original halt, not the enforcement", res.Duration)
 	}
 	pages := r.pager.all()
 	if len(pages) != 1 || pages[0].Kind != halt.ReportEnforce || pages[0].Result != res || pages[0].Record.TraceID != "trace-1" {

@@ -140,7 +140,7 @@ type Result struct {
 	Flatten        *FlattenResult    // nil when no flatten command is configured
 	LatchErr       error             // the first latch write failed (a retry runs in the background)
 	Attempts       int               // rounds needed to reach supervisord
-	Duration       time.Duration     // from Request.Time until every target was verified stopped
+	Duration       time.Duration     // from Request.Time (an enforcement: from its start) until every target was verified stopped
 	SupervisorDown bool              // supervisord was shutting down: it stops everything itself
 	TriggerTail    string            // tail of the trigger's stderr log, for the page
 }
