@@ -48,6 +48,9 @@ type Guard struct {
 	seenRunning map[string]bool
 	// remoteResume: superguard.resume events may resume trading.
 	remoteResume bool
+	// syncLatch copies a latch one copy holds into the others (a halt the
+	// store could not take when it happened); run on every TICK.
+	syncLatch func(context.Context) error
 	// absentSince is when a critical pattern was first found to match no
 	// process (removed from supervisord's configuration).
 	absentSince map[string]time.Time
@@ -62,6 +65,10 @@ func NewGuard(ctx context.Context, e *halt.Engine, sup stateGetter, p *pages, lo
 	return &Guard{e: e, cfg: e.Config(), pages: p, ctx: ctx, log: log, sup: sup, watch: newDeathWatch(sup, log),
 		seenRunning: map[string]bool{}, absentSince: map[string]time.Time{}}
 }
+
+// SetLatchSync has every TICK run sync, which brings the latch's copies
+// (files and store) in line.
+func (g *Guard) SetLatchSync(sync func(context.Context) error) { g.syncLatch = sync }
 
 // AllowRemoteResume lets superguard.resume REMOTE_COMMUNICATION events
 // resume trading (off by default: anyone who can call supervisord's
@@ -359,6 +366,11 @@ func (g *Guard) Tick() {
 			g.checking = false
 			g.mu.Unlock()
 		}()
+		if g.syncLatch != nil {
+			if err := g.syncLatch(g.ctx); err != nil {
+				g.log.Warn().Err(err).Msg("halt latch: copies not in line yet")
+			}
+		}
 		procs, err := g.e.ListProcesses(g.ctx)
 		g.noteList(err)
 		if err != nil {

@@ -98,6 +98,7 @@ func newListener(ctx context.Context, env *listener.Env, s section) (eventlisten
 	bootUntil := supervisordStart(ctx, env).Add(s.Grace())
 	g.SetStartupGrace(bootUntil)
 	g.AllowRemoteResume(s.RemoteResume)
+	g.SetLatchSync(latches(env, s).SyncFiles)
 	env.Log.Info().Strs("critical", cfg.Critical).Strs("targets", cfg.Targets).
 		Time("startup_grace_until", bootUntil).Str("supervisor", env.Supervisor.URL()).
 		Str("state", durable.Of(env).Store.Path()).Msg("haltguard starting")

@@ -351,7 +351,10 @@ func (l Latches) SyncFiles(ctx context.Context) error {
 		return err
 	case sst.Latched && !st.Latched:
 		return l.Files.Set(ctx, sst.Record)
-	case st.Latched && !sst.Latched:
+	case st.Latched && !sst.Latched && !sst.ResumedAt.After(st.Record.Since):
+		// Not when the store was resumed after this halt: a resume clears
+		// the store first and the files next, and must not be undone in
+		// between.
 		return l.Store.Set(ctx, st.Record)
 	}
 	return nil

@@ -110,7 +110,7 @@ func TestLatchesStoreAndFiles(t *testing.T) {
 	}
 	// The store failing on halt: recorded in the files, the halt holds.
 	store.SetErr = errors.New("database or disk is full")
-	if err := l.Set(ctx, Record{Reason: "new", TraceID: "t1"}); err != nil {
+	if err := l.Set(ctx, Record{Reason: "new", TraceID: "t1", Since: time.Now()}); err != nil {
 		t.Fatalf("Set = %v, want recorded in the files", err)
 	}
 	store.GetErr = errors.New("database disk image is malformed")
@@ -119,6 +119,17 @@ func TestLatchesStoreAndFiles(t *testing.T) {
 	}
 	if len(warned) == 0 {
 		t.Error("the store's failures were not reported")
+	}
+	// Once the store works again, a sync copies the halt into it...
+	store.SetErr, store.GetErr = nil, nil
+	if err := l.SyncFiles(ctx); err != nil || !store.St.Latched || store.St.Record.TraceID != "t1" {
+		t.Fatalf("SyncFiles = %v, store %+v: want the halt copied", err, store.St)
+	}
+	// ...but not into a store resumed after it (a resume in progress:
+	// store cleared, files next).
+	store.St = LatchState{ResumedAt: time.Now(), ResumedBy: "bob"}
+	if err := l.SyncFiles(ctx); err != nil || store.St.Latched {
+		t.Fatalf("SyncFiles = %v, store %+v: a resume undone", err, store.St)
 	}
 }
 
