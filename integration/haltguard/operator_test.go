@@ -3,6 +3,7 @@ package haltguard
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -76,5 +77,26 @@ func TestRemoteResumeOffByDefault(t *testing.T) {
 		if p.State != supervisor.ProcessStopped {
 			t.Errorf("%s is %s after a refused remote resume", p.FullName(), p.State)
 		}
+	}
+}
+
+// TestEveryHaltAndResumePaged: two halts and their resumes inside one
+// dedup window (5m) are all paged: a safety page is never held by dedup or
+// flap damping, and a resume resolves its halt without erasing it.
+func TestEveryHaltAndResumePaged(t *testing.T) {
+	t.Parallel()
+	sc := start(t, stack{targets: 2})
+	for i, reason := range []string{"first drill", "second drill"} {
+		if out, errOut, code := sc.cli(t, "halt", "--reason", reason, "--by", "dave"); code != 0 {
+			t.Fatalf("halt %d: exit %d\n%s%s", i+1, code, out, errOut)
+		}
+		sc.waitPage(t, manualKey, reason)
+		if out, errOut, code := sc.cli(t, "resume", "--start", "--by", "dave"); code != 0 {
+			t.Fatalf("resume %d: exit %d\n%s%s", i+1, code, out, errOut)
+		}
+		testsupport.Eventually(t, waitHalt, fmt.Sprintf("resolve %d", i+1), func() (bool, string) {
+			return sc.pd.Resolves(manualKey) >= i+1, fmt.Sprintf("%d resolves", sc.pd.Resolves(manualKey))
+		})
+		sc.waitTargets(t, supervisor.ProcessRunning, waitHalt)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ var _ submitter = (*fakePager)(nil)
 type fakePager struct {
 	mu     sync.Mutex
 	alerts []*alert.Alert
+	fails  int // the next n Submits fail, as with a locked store
 }
 
 func (p *fakePager) Submit(_ context.Context, a *alert.Alert) error {
@@ -27,6 +29,10 @@ func (p *fakePager) Submit(_ context.Context, a *alert.Alert) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.fails > 0 {
+		p.fails--
+		return errors.New("state: begin: database is locked")
+	}
 	cp := *a
 	p.alerts = append(p.alerts, &cp)
 	return nil

@@ -91,6 +91,7 @@ func (g *Guard) SetStartupGrace(bootUntil time.Time) {
 func (g *Guard) Wait() {
 	g.wg.Wait()
 	g.e.Wait()
+	g.pages.Wait()
 }
 
 // WaitWatches waits for the pid watches of the critical programs, which end

@@ -9,11 +9,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/backoff"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -38,6 +40,7 @@ type pages struct {
 	runbook string // a link put in every page
 	sub     submitter
 	log     zerolog.Logger
+	retries sync.WaitGroup // pages whose commit is being retried
 }
 
 var _ halt.Pager = (*pages)(nil)
@@ -54,6 +57,10 @@ func newPages(host, runbook string, sub submitter, log zerolog.Logger) (*pages, 
 	return &pages{host: host, runbook: runbook, sub: sub, log: log}, nil
 }
 
+// Wait waits for the pages whose commit is being retried (each for at
+// most commitWithin).
+func (p *pages) Wait() { p.retries.Wait() }
+
 // Page implements halt.Pager.
 func (p *pages) Page(ctx context.Context, r halt.Report) {
 	var a *alert.Alert
@@ -68,19 +75,46 @@ func (p *pages) Page(ctx context.Context, r halt.Report) {
 	p.submit(ctx, a)
 }
 
+// commitWithin is how long a page whose commit failed (a locked or full
+// store) is retried in the background before it is given up, logged whole.
+const commitWithin = 10 * time.Minute
+
 // submit commits a to the alert pipeline. A failure is logged with the
-// whole alert, so the page is at least on stderr.
+// whole alert (so the page is at least on stderr) and retried in the
+// background with backoff until it is committed: a page of a safety action
+// is never lost to a store locked for a while.
 func (p *pages) submit(ctx context.Context, a *alert.Alert) {
+	if p.try(ctx, a, 1) {
+		return
+	}
+	p.retries.Go(func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitWithin)
+		defer cancel()
+		b := backoff.New(500*time.Millisecond, 30*time.Second, 0.2)
+		for attempt := 2; backoff.Sleep(ctx, b.Next()); attempt++ {
+			if p.try(ctx, a, attempt) {
+				return
+			}
+		}
+		audit(p.log, zerolog.ErrorLevel, a.TraceID, "page_lost").Str("key", a.Key).Msg("audit")
+	})
+}
+
+// try makes one attempt at committing a; the audit line says what
+// happened.
+func (p *pages) try(ctx context.Context, a *alert.Alert, attempt int) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), submitTimeout)
 	defer cancel()
 	err := p.sub.Submit(ctx, a)
 	if err == nil {
-		audit(p.log, zerolog.InfoLevel, a.TraceID, "page").Str("key", a.Key).Str("kind", string(a.Kind)).
-			Str("summary", a.Summary).Msg("audit")
-		return
+		audit(p.log, zerolog.InfoLevel, a.TraceID, "page_committed").Str("key", a.Key).Str("kind", string(a.Kind)).
+			Str("summary", a.Summary).Int("attempt", attempt).Msg("audit")
+		return true
 	}
 	body, _ := json.Marshal(a)
-	audit(p.log, zerolog.ErrorLevel, a.TraceID, "page_failed").Err(err).RawJSON("alert", body).Msg("audit")
+	audit(p.log, zerolog.ErrorLevel, a.TraceID, "page_failed").Err(err).Int("attempt", attempt).
+		RawJSON("alert", body).Msg("audit")
+	return false
 }
 
 // audit starts an audit line like the halt engine's: message "audit", the

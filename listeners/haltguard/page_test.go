@@ -11,6 +11,7 @@ import (
 
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/halt/halttest"
 )
 
 func TestPages(t *testing.T) {
@@ -86,5 +87,29 @@ func TestPages(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPageRetriedUntilCommitted: a page the store refused (locked) is
+// retried in the background until it is committed, never dropped.
+func TestPageRetriedUntilCommitted(t *testing.T) {
+	sub := &fakePager{fails: 2}
+	logs := &halttest.LogBuffer{}
+	p, err := newPages("host1", "", sub, zerolog.New(logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := halt.Record{Reason: "drill", TraceID: "t-9", Since: time.Now(), By: "cli:alice"}
+	p.Page(context.Background(), halt.Report{Kind: halt.ReportHalt, Record: rec,
+		Result: &halt.Result{Record: rec, Stopped: []string{"trading:a"}, StopErrors: map[string]string{}}})
+	p.Wait()
+	if n := len(sub.all()); n != 1 {
+		t.Fatalf("%d pages committed, want 1", n)
+	}
+	if got := len(logs.Audits(t, "page_failed")); got != 2 {
+		t.Errorf("%d page_failed lines, want 2", got)
+	}
+	if c := logs.Audits(t, "page_committed"); len(c) != 1 || c[0]["attempt"] != float64(3) {
+		t.Errorf("page_committed lines %v, want one at attempt 3", c)
 	}
 }

@@ -150,6 +150,19 @@ type Alert struct {
 	SourceID string `json:"source_id,omitempty"`
 }
 
+// Safety reports whether a is about the guard's own safety actions or
+// health: a halt or a resume (CondHalt), a spent restart budget
+// (CondBudget), a superguard listener down (CondListener). Their
+// notifications are never held by dedup or flap damping, never cancelled
+// by an early resolve, and go before lower severities on a sink.
+func (a *Alert) Safety() bool {
+	return a.Condition == CondHalt || a.Condition == CondBudget || a.Condition == CondListener
+}
+
+// Urgent reports whether a must reach its sinks as soon as possible and
+// never be cancelled unsent: a safety alert, or a critical one.
+func (a *Alert) Urgent() bool { return a.Safety() || a.Severity == Critical }
+
 // Process returns "group:program" (or "" when neither is set).
 func (a *Alert) Process() string {
 	switch {

@@ -177,8 +177,8 @@ func (t *Tx) Cancel(id int64, reason string, now time.Time) (bool, error) {
 }
 
 // Head returns the sink's oldest unfinished row (pending, or sending left by
-// a sender that died), or nil when the sink's queue is empty. Senders
-// deliver strictly in this order, so a resolve never overtakes its trigger.
+// a sender that died), or nil when the sink's queue is empty. (Senders take
+// their next row with Next.)
 func (t *Tx) Head(sink string) (*Delivery, error) {
 	d, err := scanDelivery(t.queryRow(`SELECT `+deliveryColumns+` FROM outbox
 		WHERE sink = ? AND status IN ('pending', 'sending') ORDER BY id LIMIT 1`, sink))
@@ -189,6 +189,39 @@ func (t *Tx) Head(sink string) (*Delivery, error) {
 		return nil, fmt.Errorf("head of %s: %w", sink, err)
 	}
 	return d, nil
+}
+
+// Next returns the row a sink's sender delivers next at now, or nil, and
+// when the earliest row not yet due becomes due (zero: none waits). Rows of
+// one incident go strictly in order (a resolve never overtakes its
+// trigger, an update never its first notification), but an incident's rows
+// never wait behind another incident's: a row in retry backoff holds up
+// only its own incident. Among the incidents whose next row is due, urgent
+// ones (a halt, a spent budget, a listener down, or anything critical) go
+// first, then the oldest.
+func (t *Tx) Next(sink string, now time.Time) (*Delivery, time.Time, error) {
+	const heads = `FROM outbox o WHERE o.sink = ? AND o.status IN ('pending', 'sending')
+		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.sink = o.sink AND e.incident_id = o.incident_id
+			AND e.status IN ('pending', 'sending') AND e.id < o.id)`
+	d, err := scanDelivery(t.queryRow(`SELECT `+deliveryColumns+` `+heads+` AND o.next_attempt_at <= ?
+		ORDER BY CASE WHEN json_extract(o.notification, '$.severity') = 'critical'
+			OR json_extract(o.notification, '$.condition') IN ('halt', 'budget', 'listener') THEN 0 ELSE 1 END, o.id
+		LIMIT 1`, sink, nanos(now)))
+	if errors.Is(err, sql.ErrNoRows) {
+		d, err = nil, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("next of %s: %w", sink, err)
+	}
+	var wait sql.NullInt64
+	if err := t.queryRow(`SELECT MIN(o.next_attempt_at) `+heads+` AND o.next_attempt_at > ?`, sink, nanos(now)).Scan(&wait); err != nil {
+		return nil, time.Time{}, fmt.Errorf("next of %s: %w", sink, err)
+	}
+	var until time.Time
+	if wait.Valid {
+		until = time.Unix(0, wait.Int64)
+	}
+	return d, until, nil
 }
 
 // Claim marks row id sending and counts the attempt, provided owner still

@@ -479,3 +479,49 @@ func TestRetryRevivesDeadResolve(t *testing.T) {
 		})
 	}
 }
+
+// TestNextUrgentFirstAndPerIncidentOrder: a warning's trigger in retry
+// backoff holds up only its own incident (its resolve waits behind it); a
+// halt queued later goes first, then the older error.
+func TestNextUrgentFirstAndPerIncidentOrder(t *testing.T) {
+	s := openTest(t)
+	warn := putIncident(t, s, "inc-w", "h/a:a/exited")
+	warnTrigger := enqueue(t, s, warn, "pd", PurposeTrigger, t0)
+	enqueue(t, s, warn, "pd", PurposeResolve, t0)
+	other := putIncident(t, s, "inc-e", "h/b:b/exited")
+	errTrigger := enqueue(t, s, other, "pd", PurposeTrigger, t0)
+	halt := putIncident(t, s, "inc-h", "h/-/halt")
+	halt.Alert.Condition = alert.CondHalt
+	haltTrigger := enqueue(t, s, halt, "pd", PurposeTrigger, t0)
+	// The warning's trigger failed once: PagerDuty said 429, retry in 2m.
+	update(t, s, func(tx *Tx) error {
+		_, err := tx.exec(`UPDATE outbox SET attempts = 1, next_attempt_at = ? WHERE id = ?`, nanos(t0.Add(2*time.Minute)), warnTrigger)
+		return err
+	})
+
+	next := func() (int64, time.Time) {
+		t.Helper()
+		var d *Delivery
+		var until time.Time
+		update(t, s, func(tx *Tx) error {
+			var err error
+			d, until, err = tx.Next("pd", t0)
+			return err
+		})
+		if d == nil {
+			return 0, until
+		}
+		return d.ID, until
+	}
+	if id, until := next(); id != haltTrigger || !until.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("Next = %d (until %s), want the halt %d first", id, until, haltTrigger)
+	}
+	update(t, s, func(tx *Tx) error { return tx.MarkSent(haltTrigger, "", t0) })
+	if id, _ := next(); id != errTrigger {
+		t.Fatalf("Next = %d, want the error's trigger %d", id, errTrigger)
+	}
+	update(t, s, func(tx *Tx) error { return tx.MarkSent(errTrigger, "", t0) })
+	if id, until := next(); id != 0 || !until.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("Next = %d (until %s): want nothing due (the warning's resolve waits behind its trigger) until %s", id, until, t0.Add(2*time.Minute))
+	}
+}

@@ -64,9 +64,11 @@
 // # Delivery
 //
 // Run starts one sender per sink. For the whole host, one process at a time
-// holds a sink's lease (in the store) and drains its queue strictly in
-// order, so a resolve never overtakes its trigger and the sink's rate limit
-// is global; a lease whose holder died (its pid is gone) is taken over at
+// holds a sink's lease (in the store) and drains its queue (state.Tx.Next):
+// each incident's rows strictly in order, so a resolve never overtakes its
+// trigger, while a row in retry backoff holds up only its own incident, and
+// urgent incidents (halt, budget, listener, or critical) go before the
+// others; the sink's rate limit is global; a lease whose holder died (its pid is gone) is taken over at
 // once, otherwise when it expires. Rows another process's sender left
 // "sending" are resumed. Senders wake at once on a Submit in the same
 // process and poll the store every Options.PollInterval for rows written by

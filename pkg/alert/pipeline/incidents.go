@@ -58,8 +58,12 @@ func (p *Pipeline) recordChange(ks *state.KeyState, now time.Time) {
 	ks.Changes = keep
 }
 
-// hold is how long after a trigger notification the key's next one waits.
-func (p *Pipeline) hold(ks *state.KeyState) time.Duration {
+// hold is how long after a trigger notification the key's next one waits:
+// none for a safety alert (every halt, every resume is sent).
+func (p *Pipeline) hold(ks *state.KeyState, a *alert.Alert) time.Duration {
+	if a != nil && a.Safety() {
+		return 0
+	}
 	d := p.cfg.Dedup.Window.Std()
 	if p.flapping(ks) && p.cfg.Dedup.Flap.Window.Std() > d {
 		d = p.cfg.Dedup.Flap.Window.Std()
@@ -93,7 +97,7 @@ func (p *Pipeline) trigger(tx *state.Tx, a *alert.Alert, now time.Time) (bool, e
 	// A report that adds no occurrence (another listener seeing the same
 	// one) is only worth a notification when it raises the severity or
 	// brings a new action.
-	due := ks.Unreported > 0 && (ks.LastTriggerAt.IsZero() || now.Sub(ks.LastTriggerAt) >= p.hold(&ks))
+	due := ks.Unreported > 0 && (ks.LastTriggerAt.IsZero() || now.Sub(ks.LastTriggerAt) >= p.hold(&ks, a))
 	notify := due || upgrade || (newAction && !opened) || (opened && inc.Severity > ks.LastSeverity)
 	// A safety report is never held, even when it joins an incident that
 	// another condition opened: a halt caused by a FATAL shares the FATAL's
@@ -366,6 +370,12 @@ func (p *Pipeline) resolveOnSink(tx *state.Tx, inc *state.Incident, ks *state.Ke
 	r.Kind = alert.Resolve
 	res := &state.Delivery{Sink: sink, Purpose: state.PurposeResolve, Notification: r, CreatedAt: now}
 	reason := "superseded: the incident resolved"
+	if !reached && last.Notification.Urgent() {
+		// A safety or critical trigger is delivered even when its
+		// condition cleared first (a halt and its resume, a FATAL fixed
+		// while PagerDuty rate-limited us): the resolve follows it.
+		reached = true
+	}
 	if !reached {
 		reason = "cancelled: the incident resolved before its trigger was sent"
 		res.Status, res.LastError = state.Cancelled, reason

@@ -75,24 +75,25 @@ func (s *sender) step(ctx context.Context) (until time.Time, idle bool) {
 	if !ok {
 		return poll, true
 	}
-	var head *state.Delivery
+	var next *state.Delivery
+	var due time.Time
 	err = s.p.store.View(ctx, func(tx *state.Tx) error {
 		var err error
-		head, err = tx.Head(s.name)
+		next, due, err = tx.Next(s.name, now)
 		return err
 	})
 	switch {
 	case err != nil:
 		s.logStoreError(ctx, err, "read queue")
 		return now.Add(errorPause), true
-	case head == nil:
+	case next == nil && !due.IsZero():
+		return earliest(due, poll), true
+	case next == nil:
 		return poll, true
-	case head.NextAttemptAt.After(now):
-		return earliest(head.NextAttemptAt, poll), true
 	case s.next.After(now):
 		return earliest(s.next, poll), true
 	}
-	s.deliver(ctx, head, now)
+	s.deliver(ctx, next, now)
 	return time.Time{}, false
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/state"
 )
 
@@ -72,12 +73,16 @@ func (p *Pipeline) sweepTx(tx *state.Tx, now time.Time, dryRun bool) (bool, erro
 	}
 	for i := range keys {
 		ks := &keys[i]
-		if now.Sub(ks.LastTriggerAt) < p.hold(ks) {
-			continue
-		}
 		inc, err := tx.Incident(ks.LastIncidentID)
 		if err != nil {
 			return false, err
+		}
+		var a *alert.Alert
+		if inc != nil {
+			a = &inc.Alert
+		}
+		if now.Sub(ks.LastTriggerAt) < p.hold(ks, a) {
+			continue
 		}
 		if inc == nil { // pruned: nothing left to report against
 			if dryRun {
