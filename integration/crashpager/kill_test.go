@@ -1,6 +1,8 @@
 package crashpager_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
@@ -144,4 +146,37 @@ stderr_logfile={{.Dir}}/once.err
 	if n := len(e.slack.Messages()); n != 1 {
 		t.Errorf("slack got %d messages, want 1", n)
 	}
+}
+
+// TestSpreeCountSurvivesRestarts: the restart spree (threshold 3) pages at
+// the 4th unexpected exit even though crashpager itself was killed after
+// the 2nd and after the 3rd: it counts the exits from the ledger, not from
+// its memory.
+func TestSpreeCountSurvivesRestarts(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Crashpager: "stable_for: 10m\nspree_threshold: 3\nspree_window: 5m", Programs: `[program:pricer]
+command=sleep 100000
+startsecs=0
+autorestart=true
+stopwaitsecs=2
+`})
+	exited, spree := key("pricer", alert.CondExited), key("pricer", alert.CondSpree)
+	st := e.openStore(t)
+	for n := 1; n <= 4; n++ {
+		info := e.s.WaitProcessState(t, "pricer", supervisor.ProcessRunning, 30*time.Second)
+		if err := syscall.Kill(info.PID, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		testsupport.Eventually(t, 30*time.Second, fmt.Sprintf("exit %d in the ledger", n), func() (bool, string) {
+			rows, err := st.ProcessedSince(context.Background(), exited, time.Time{})
+			return err == nil && len(rows) >= n, fmt.Sprintf("%d rows, %v", len(rows), err)
+		})
+		if n < 4 && e.pd.Triggers(spree) > 0 {
+			t.Fatalf("spree paged at exit %d, want at the 4th", n)
+		}
+		if n == 2 || n == 3 {
+			e.killCrashpager(t)
+		}
+	}
+	e.waitPD(t, 30*time.Second, "the spree page at the 4th exit", func() bool { return e.pd.Triggers(spree) > 0 })
 }

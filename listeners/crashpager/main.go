@@ -113,8 +113,17 @@ func newListener(ctx context.Context, env *listener.Env, cfg Config) (eventliste
 	if store, err := parts.Store.Get(ctx); err == nil {
 		if incs, err := store.OpenIncidents(ctx); err != nil {
 			log.Error().Err(err).Msg("open incidents not read: a crash from before this start will not resolve by itself")
-		} else if n := c.restoreOpen(incs); n > 0 {
-			log.Info().Int("incidents", n).Msg("resuming open incidents")
+		} else {
+			if n := c.restoreOpen(incs); n > 0 {
+				log.Info().Int("incidents", n).Msg("resuming open incidents")
+			}
+			n, err := c.restoreExits(ctx, store, incs, time.Now())
+			if err != nil {
+				log.Error().Err(err).Msg("recent exits not read: a restart spree counts from this start")
+			}
+			if n > 0 {
+				log.Info().Int("exits", n).Msg("restart spree windows restored from the ledger")
+			}
 		}
 	}
 	if cfg.DeadMan.Enabled() {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -181,4 +183,52 @@ func (c *crashes) restoreOpen(incs []*state.Incident) int {
 		n++
 	}
 	return n
+}
+
+// restoreExits refills the spree windows of the programs whose exited
+// incident is still open from the ledger (every unexpected exit is recorded
+// there under its event's id), so that a restart of crashpager does not
+// start every spree count from zero: the spree still pages at the exit
+// that crosses the threshold. Exits already part of an open spree incident
+// stay counted in it.
+func (c *crashes) restoreExits(ctx context.Context, store *state.Store, incs []*state.Incident, now time.Time) (int, error) {
+	var errs []error
+	n := 0
+	for _, inc := range incs {
+		a := inc.Alert
+		if inc.Status != state.IncidentOpen || a.Condition != alert.CondExited || a.Host != c.host || a.Program == "" {
+			continue
+		}
+		since := now.Add(-c.cfg.SpreeWindow)
+		if inc.FirstSeen.After(since) {
+			since = inc.FirstSeen.Add(-time.Nanosecond)
+		}
+		exits, err := store.ProcessedSince(ctx, inc.Key, since)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		group := a.Group
+		if group == "" {
+			group = a.Program
+		}
+		spreeKey := alert.Key(c.host, group+":"+a.Program, alert.CondSpree)
+		inSpree, err := store.ProcessedSince(ctx, spreeKey, since)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.mu.Lock()
+		p := c.proc(group, a.Program)
+		for _, e := range exits {
+			p.exits.add(e.SourceID, e.At, c.cfg.SpreeWindow)
+		}
+		p.exits.prune(now, c.cfg.SpreeWindow)
+		for i := range p.exits.exits {
+			m := &p.exits.exits[i]
+			m.inSpree = slices.ContainsFunc(inSpree, func(s state.Processed) bool { return s.SourceID == m.source })
+		}
+		n += len(p.exits.exits)
+		c.mu.Unlock()
+	}
+	return n, errors.Join(errs...)
 }

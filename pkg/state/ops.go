@@ -186,3 +186,38 @@ func (s *Store) Drop(ctx context.Context, id int64, now time.Time) error {
 		return nil
 	})
 }
+
+// Processed is one alert the ledger recorded as handled: its SourceID (for
+// an event, the event's identity) and when.
+type Processed struct {
+	SourceID string
+	At       time.Time
+}
+
+// ProcessedSince returns the alerts of key recorded after since, oldest
+// first: e.g. the exits of a program a restarted crashpager still counts
+// toward a restart spree.
+func (s *Store) ProcessedSince(ctx context.Context, key string, since time.Time) ([]Processed, error) {
+	var out []Processed
+	err := s.View(ctx, func(tx *Tx) error {
+		rows, err := tx.query(`SELECT source_id, at FROM processed WHERE key = ? AND at > ? ORDER BY at`, key, nanos(since))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p Processed
+			var at int64
+			if err := rows.Scan(&p.SourceID, &at); err != nil {
+				return err
+			}
+			p.At = fromNanos(at)
+			out = append(out, p)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("processed %s: %w", key, err)
+	}
+	return out, nil
+}
