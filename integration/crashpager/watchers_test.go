@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/superguard/superguard/integration/eventrecord"
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/alerttest"
 	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -172,4 +174,41 @@ func TestDeadManPingsArrive(t *testing.T) {
 	if log := e.s.ReadListenerStderr("crashpager"); strings.Contains(log, canaryDeadMan) {
 		t.Errorf("crashpager's log shows the dead-man URL")
 	}
+}
+
+// TestDeadManSilentWhileNothingDelivers: when every sink has failed for
+// longer than watchdog.degraded_after (PagerDuty down, an alert waiting),
+// the dead-man pings stop, so the external monitor sees the host unhealthy
+// instead of "alive"; they come back once alerts are delivered again.
+func TestDeadManSilentWhileNothingDelivers(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	e := start(t, scenario{
+		Crashpager: "deadman: {url_env: DM_URL, interval: 1s, timeout: 1s}\nwatchdog: {degraded_after: 2s}",
+		Sinks:      "  - {name: pd, type: pagerduty, routing_key_env: PD_KEY, events_url: \"{{.Vars.pd}}\", timeout: 1s}\n",
+		Routes:     "  - sinks: [pd]\n",
+		Env:        []string{"DM_URL=" + srv.URL + "/ping"},
+		Programs: `[program:quoter]
+command=sleep 100000
+startsecs=0
+autorestart=true
+`,
+		NoSlackWebhook: true,
+	})
+	testsupport.Eventually(t, 30*time.Second, "dead-man pings", func() (bool, string) { return hits.Load() >= 2, "" })
+	e.pd.FailAll(alerttest.Fault{Status: 503})
+	info := e.info(t, "quoter")
+	if err := syscall.Kill(info.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	e.s.WaitListenerLog(t, "crashpager", `dead-man ping withheld: alerts cannot be stored or delivered`, 30*time.Second)
+	silent := hits.Load()
+	e.s.WaitListenerLogCount(t, "crashpager", `dead-man ping still withheld`, 2, 30*time.Second)
+	if n := hits.Load() - silent; n > 1 { // one may have been in flight
+		t.Errorf("%d pings while nothing could be delivered", n)
+	}
+	e.pd.Heal()
+	e.s.WaitListenerLog(t, "crashpager", `dead-man ping resumed`, 60*time.Second)
 }

@@ -136,8 +136,8 @@ listeners:
 }
 
 // runCheck runs bin with args and env (and nothing of the test's own
-// SUPERVISOR_* or SUPERGUARD_* variables), returning stdout and stderr
-// together, and the exit code.
+// SUPERVISOR_* or SUPERGUARD_* variables), as an operator's shell would,
+// returning stdout and stderr together, and the exit code.
 func runCheck(t *testing.T, bin string, env []string, args ...string) (string, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

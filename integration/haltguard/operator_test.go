@@ -1,13 +1,9 @@
 package haltguard
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/superguard/superguard/integration/harness"
 	"github.com/superguard/superguard/internal/testsupport"
@@ -23,23 +19,11 @@ func TestOperatorCommandsNeedNoSinkSecrets(t *testing.T) {
 	sc := start(t, stack{targets: 2})
 	run := func(args ...string) (string, int) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, harness.Bin(t, "./listeners/haltguard"), args...)
-		cmd.Env = testsupport.CleanEnv("SUPERGUARD_CONFIG=" + sc.config) // no routing key
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		code := 0
-		if exit, ok := err.(*exec.ExitError); ok {
-			code = exit.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
+		out, code := runCheck(t, harness.Bin(t, "./listeners/haltguard"), []string{"SUPERGUARD_CONFIG=" + sc.config}, args...) // no routing key
+		if strings.Contains(out, pdKey) {
+			t.Errorf("output shows the routing key:\n%s", out)
 		}
-		if strings.Contains(out.String(), pdKey) {
-			t.Errorf("output shows the routing key:\n%s", out.String())
-		}
-		return out.String(), code
+		return out, code
 	}
 	if out, code := run("halt", "--reason", "operator drill", "--by", "carol"); code != 0 || !strings.Contains(out, "HALTED") {
 		t.Fatalf("halt without the sinks' secrets: exit %d\n%s", code, out)

@@ -72,33 +72,6 @@ func urlSecrets(raw string) []string {
 	return s
 }
 
-// run pings at once, then every interval until ctx ends.
-func (d *deadMan) run(ctx context.Context) {
-	t := time.NewTicker(d.interval)
-	defer t.Stop()
-	failures := 0
-	for {
-		err := d.ping(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			failures++
-			d.log.Warn().Err(err).Int("consecutive_failures", failures).Msg("dead-man ping failed")
-		case failures > 0:
-			d.log.Info().Int("after_failures", failures).Msg("dead-man ping recovered")
-			failures = 0
-		default:
-			d.log.Debug().Msg("dead-man ping sent")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // ping makes one request with a deadline. Its error never carries the URL.
 func (d *deadMan) ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)

@@ -101,7 +101,10 @@ func TestDeadManRunLogsWithoutSecret(t *testing.T) {
 	d := newDeadMan(cfg, nil, zerolog.New(&logs))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { d.run(ctx); close(done) }()
+	go func() {
+		beacon{name: "dead-man ping", interval: d.interval, send: d.ping, log: zerolog.New(&logs)}.run(ctx)
+		close(done)
+	}()
 	testsupport.WaitFor(t, 10*time.Second, "three pings", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -110,7 +113,7 @@ func TestDeadManRunLogsWithoutSecret(t *testing.T) {
 	cancel()
 	<-done
 	out := logs.String()
-	for _, want := range []string{`"message":"dead-man ping failed"`, `"consecutive_failures":1`, `"message":"dead-man ping recovered"`} {
+	for _, want := range []string{`"message":"dead-man ping not sent"`, `"consecutive_failures":1`, `"message":"dead-man ping sent again"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)
 		}

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 	"time"
 	_ "time/tzdata" // quiet hours' and maintenance windows' time zones work on hosts without /usr/share/zoneinfo
 
@@ -15,8 +13,6 @@ import (
 	"github.com/superguard/superguard/pkg/supervisor"
 
 	"github.com/superguard/superguard/listeners/internal/sections"
-	"github.com/superguard/superguard/pkg/alert"
-	"github.com/superguard/superguard/pkg/alert/alertmanager"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/listener/durable"
@@ -126,27 +122,27 @@ func newListener(ctx context.Context, env *listener.Env, cfg Config) (eventliste
 			}
 		}
 	}
-	if cfg.DeadMan.Enabled() {
-		env.Go(newDeadMan(cfg.DeadMan, nil, log).run)
+	// The liveness signals go silent while alerts cannot be stored or
+	// delivered, so that the external monitor sees the host unhealthy.
+	healthy := func(ctx context.Context) error {
+		store, err := parts.Store.Get(ctx)
+		if err != nil {
+			return err
+		}
+		return store.DeliveryHealth(ctx, time.Now(), cfg.Watchdog.DegradedAfter)
 	}
-	if targets := amTargets(parts.Alerts.Notifiers); len(targets) > 0 && !cfg.Watchdog.Disabled {
-		env.Go(newWatchdog(targets, env.Config.Host, cfg.Watchdog.Interval, log).run)
+	if cfg.DeadMan.Enabled() {
+		d := newDeadMan(cfg.DeadMan, nil, log)
+		env.Go(beacon{name: "dead-man ping", interval: d.interval, send: d.ping, healthy: healthy,
+			log: log.With().Str("component", "deadman").Logger()}.run)
+	}
+	if sinks := amSinks(parts.Alerts.Notifiers); len(sinks) > 0 && !cfg.Watchdog.Disabled {
+		w := newWatchdog(sinks, env.Config.Host, cfg.Watchdog.Interval)
+		env.Go(beacon{name: "watchdog alert", interval: w.interval, send: w.post, healthy: healthy,
+			log: log.With().Str("component", "watchdog").Logger()}.run)
 	}
 	log.Info().Str("state", parts.Store.Path()).Str("host", env.Config.Host).Int("sinks", len(env.Config.Sinks)).
 		Dur("stable_for", cfg.StableFor).Int("spree_threshold", cfg.SpreeThreshold).Dur("spree_window", cfg.SpreeWindow).
 		Msg("crashpager started")
 	return c, nil
-}
-
-// amTargets lists the Alertmanager sinks, for the Watchdog.
-func amTargets(notifiers map[string]alert.Notifier) []amTarget {
-	var out []amTarget
-	for _, name := range slices.Sorted(maps.Keys(notifiers)) {
-		if am, ok := notifiers[name].(*alertmanager.Notifier); ok {
-			t := amTarget{Sink: name}
-			t.URLs, t.Username, t.Password, t.Timeout = am.Cluster()
-			out = append(out, t)
-		}
-	}
-	return out
 }

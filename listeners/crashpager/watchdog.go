@@ -1,114 +1,61 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/alert/alertmanager"
 )
 
-// amTarget is one Alertmanager cluster (an alertmanager sink of the config).
-type amTarget struct {
-	Sink     string   // sink name, for logs
-	URLs     []string // base URL of every replica
-	Username string
-	Password string // secret
-	Timeout  time.Duration
+// amSink is one Alertmanager cluster (an alertmanager sink of the config).
+type amSink struct {
+	name string
+	n    *alertmanager.Notifier
+}
+
+// amSinks lists the Alertmanager sinks, for the Watchdog.
+func amSinks(notifiers map[string]alert.Notifier) []amSink {
+	var out []amSink
+	for name, n := range notifiers {
+		if am, ok := n.(*alertmanager.Notifier); ok {
+			out = append(out, amSink{name: name, n: am})
+		}
+	}
+	return out
 }
 
 // watchdog keeps an always-firing "Watchdog" alert alive in every
 // Alertmanager cluster, the pattern of Prometheus' own Watchdog: an
 // external receiver (a dead man's snitch behind an Alertmanager route with
 // a short repeat_interval) pages when its notifications stop, which covers
-// a dead host, a dead supervisord or a dead superguard. Each post carries
-// endsAt = now + 3 intervals, so the alert resolves on its own soon after
-// crashpager stops posting it. It runs in its own goroutine; failures are
-// logged, never fatal. It bypasses the outbox on purpose: a Watchdog that
-// was not delivered live has no value later.
+// a dead host, a dead supervisord or a dead superguard — and, since it
+// stops posting while alerts cannot be stored or delivered (see beacon), a
+// guard that can no longer tell anyone anything. Each post carries endsAt
+// = now + 3 intervals, so the alert resolves on its own soon after
+// crashpager stops posting it. It bypasses the outbox on purpose: a
+// Watchdog that was not delivered live has no value later.
 type watchdog struct {
-	targets  []amTarget
+	sinks    []amSink
 	host     string
 	interval time.Duration
-	client   *http.Client
 	started  time.Time
 	now      func() time.Time
-	log      zerolog.Logger
 }
 
 // watchdogAlertName is the alertname label of the Watchdog alert.
 const watchdogAlertName = "Watchdog"
 
-func newWatchdog(targets []amTarget, host string, interval time.Duration, log zerolog.Logger) *watchdog {
-	timeout := 10 * time.Second
-	for _, t := range targets {
-		if t.Timeout > 0 && t.Timeout < timeout {
-			timeout = t.Timeout
-		}
-	}
-	return &watchdog{
-		targets:  targets,
-		host:     host,
-		interval: interval,
-		client:   &http.Client{Timeout: timeout},
-		started:  time.Now(),
-		now:      time.Now,
-		log:      log.With().Str("component", "watchdog").Logger(),
-	}
+func newWatchdog(sinks []amSink, host string, interval time.Duration) *watchdog {
+	return &watchdog{sinks: sinks, host: host, interval: interval, started: time.Now(), now: time.Now}
 }
 
-// run posts at once, then every interval until ctx ends.
-func (w *watchdog) run(ctx context.Context) {
-	t := time.NewTicker(w.interval)
-	defer t.Stop()
-	failing := map[string]int{}
-	for {
-		for _, tg := range w.targets {
-			err := w.post(ctx, tg)
-			switch {
-			case ctx.Err() != nil:
-				return
-			case err != nil:
-				failing[tg.Sink]++
-				w.log.Warn().Err(err).Str("sink", tg.Sink).Int("consecutive_failures", failing[tg.Sink]).
-					Msg("watchdog alert not posted")
-			case failing[tg.Sink] > 0:
-				w.log.Info().Str("sink", tg.Sink).Int("after_failures", failing[tg.Sink]).Msg("watchdog alert posted again")
-				failing[tg.Sink] = 0
-			default:
-				w.log.Debug().Str("sink", tg.Sink).Msg("watchdog alert posted")
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// postableAlert is Alertmanager API v2's postableAlert.
-type postableAlert struct {
-	Labels       map[string]string `json:"labels"`
-	Annotations  map[string]string `json:"annotations,omitempty"`
-	StartsAt     string            `json:"startsAt,omitempty"`
-	EndsAt       string            `json:"endsAt,omitempty"`
-	GeneratorURL string            `json:"generatorURL,omitempty"`
-}
-
-// payload is the body posted on each round.
-func (w *watchdog) payload() ([]byte, error) {
-	now := w.now()
-	return json.Marshal([]postableAlert{{
+// alerts is what each round posts.
+func (w *watchdog) alerts() []alertmanager.PostableAlert {
+	return []alertmanager.PostableAlert{{
 		Labels: map[string]string{
 			"alertname": watchdogAlertName,
 			"host":      w.host,
@@ -120,48 +67,77 @@ func (w *watchdog) payload() ([]byte, error) {
 			"summary": "superguard on " + w.host + " is alive: this alert always fires; page when it stops",
 		},
 		StartsAt: w.started.UTC().Format(time.RFC3339Nano),
-		EndsAt:   now.Add(3 * w.interval).UTC().Format(time.RFC3339Nano),
-	}})
+		EndsAt:   w.now().Add(3 * w.interval).UTC().Format(time.RFC3339Nano),
+	}}
 }
 
-// post sends the Watchdog to every replica of tg and returns the failures
-// joined. Errors never carry the password.
-func (w *watchdog) post(ctx context.Context, tg amTarget) error {
-	body, err := w.payload()
-	if err != nil {
-		return fmt.Errorf("watchdog: encode: %w", err)
-	}
+// post sends the Watchdog to every replica of every cluster; the failures
+// are joined, each naming its replica and never the password.
+func (w *watchdog) post(ctx context.Context) error {
+	alerts := w.alerts()
 	var errs []error
-	for _, base := range tg.URLs {
-		if err := w.postOne(ctx, tg, base, body); err != nil {
-			errs = append(errs, alert.RedactError(err, tg.Password))
+	for _, s := range w.sinks {
+		if err := s.n.Post(ctx, alerts); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (w *watchdog) postOne(ctx context.Context, tg amTarget, base string, body []byte) error {
-	endpoint := strings.TrimRight(base, "/") + "/api/v2/alerts"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%s: %w", base, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if tg.Username != "" {
-		req.SetBasicAuth(tg.Username, tg.Password)
-	}
-	resp, err := w.client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
+// beacon sends a liveness signal (the Watchdog, the dead-man ping) at once
+// and then every interval until ctx ends, but only while healthy says that
+// alerts can be stored and delivered: while they cannot, it stays silent,
+// so that the external monitor sees the host as unhealthy instead of being
+// told "alive" by a guard that can page no one. Failures are logged, never
+// fatal; state changes are logged once.
+type beacon struct {
+	name     string
+	interval time.Duration
+	send     func(context.Context) error
+	healthy  func(context.Context) error // nil: always
+	log      zerolog.Logger
+}
+
+func (b beacon) run(ctx context.Context) {
+	t := time.NewTicker(b.interval)
+	defer t.Stop()
+	failures, silent := 0, false
+	for {
+		var err error
+		if b.healthy != nil {
+			err = b.healthy(ctx)
 		}
-		return fmt.Errorf("%s: %w", base, err)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil && !silent:
+			silent = true
+			b.log.Error().Err(err).Msg(b.name + " withheld: alerts cannot be stored or delivered")
+		case err != nil:
+			b.log.Debug().Err(err).Msg(b.name + " still withheld")
+		default:
+			if silent {
+				silent = false
+				b.log.Info().Msg(b.name + " resumed: alerts can be delivered again")
+			}
+			err := b.send(ctx)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				failures++
+				b.log.Warn().Err(err).Int("consecutive_failures", failures).Msg(b.name + " not sent")
+			case failures > 0:
+				b.log.Info().Int("after_failures", failures).Msg(b.name + " sent again")
+				failures = 0
+			default:
+				b.log.Debug().Msg(b.name + " sent")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%s: status %d: %s", base, resp.StatusCode, strings.TrimSpace(string(msg)))
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -220,4 +221,34 @@ func (s *Store) ProcessedSince(ctx context.Context, key string, since time.Time)
 		return nil, fmt.Errorf("processed %s: %w", key, err)
 	}
 	return out, nil
+}
+
+// DeliveryHealth tells whether alerts can be stored and delivered now: it
+// fails when the store cannot take a write (read-only, corrupt, locked past
+// ctx), or when the oldest undelivered row has waited longer than stuck
+// and no row at all was delivered in that time (every sink failing). A
+// Watchdog or dead-man ping must not say "alive" then.
+func (s *Store) DeliveryHealth(ctx context.Context, now time.Time, stuck time.Duration) error {
+	return s.Update(ctx, func(tx *Tx) error {
+		// A write that changes nothing, but takes the write lock and makes
+		// SQLite touch the file: it fails on a read-only or corrupt store.
+		if _, err := tx.exec(`UPDATE sender_leases SET expires_at = expires_at WHERE sink = ''`); err != nil {
+			return fmt.Errorf("the state store cannot be written: %w", err)
+		}
+		var oldest, lastSent sql.NullInt64
+		if err := tx.queryRow(`SELECT MIN(created_at) FROM outbox WHERE status IN ('pending', 'sending')`).Scan(&oldest); err != nil {
+			return fmt.Errorf("read the outbox: %w", err)
+		}
+		if !oldest.Valid || now.Sub(fromNanos(oldest.Int64)) <= stuck {
+			return nil
+		}
+		if err := tx.queryRow(`SELECT MAX(sent_at) FROM outbox WHERE status = 'sent'`).Scan(&lastSent); err != nil {
+			return fmt.Errorf("read the outbox: %w", err)
+		}
+		if lastSent.Valid && now.Sub(fromNanos(lastSent.Int64)) <= stuck {
+			return nil
+		}
+		return fmt.Errorf("nothing delivered for more than %s: the oldest undelivered alert was queued at %s", stuck,
+			fromNanos(oldest.Int64).UTC().Format(time.RFC3339))
+	})
 }

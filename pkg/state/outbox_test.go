@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -523,5 +524,28 @@ func TestNextUrgentFirstAndPerIncidentOrder(t *testing.T) {
 	update(t, s, func(tx *Tx) error { return tx.MarkSent(errTrigger, "", t0) })
 	if id, until := next(); id != 0 || !until.Equal(t0.Add(2*time.Minute)) {
 		t.Fatalf("Next = %d (until %s): want nothing due (the warning's resolve waits behind its trigger) until %s", id, until, t0.Add(2*time.Minute))
+	}
+}
+
+func TestDeliveryHealth(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if err := s.DeliveryHealth(ctx, t0, time.Minute); err != nil {
+		t.Fatalf("empty outbox: %v", err)
+	}
+	inc := putIncident(t, s, "inc-1", "h/a:a/exited")
+	enqueue(t, s, inc, "pd", PurposeTrigger, t0)
+	if err := s.DeliveryHealth(ctx, t0.Add(30*time.Second), time.Minute); err != nil {
+		t.Fatalf("a row waiting 30s: %v", err)
+	}
+	if err := s.DeliveryHealth(ctx, t0.Add(2*time.Minute), time.Minute); err == nil || !strings.Contains(err.Error(), "nothing delivered for more than 1m0s") {
+		t.Fatalf("a row waiting 2m, nothing sent: %v", err)
+	}
+	// Another row delivered recently: a sink works, the stuck one is its own problem.
+	other := putIncident(t, s, "inc-2", "h/b:b/exited")
+	sent := enqueue(t, s, other, "slack", PurposeTrigger, t0)
+	update(t, s, func(tx *Tx) error { return tx.MarkSent(sent, "", t0.Add(110*time.Second)) })
+	if err := s.DeliveryHealth(ctx, t0.Add(2*time.Minute), time.Minute); err != nil {
+		t.Fatalf("one sink delivering: %v", err)
 	}
 }

@@ -81,6 +81,11 @@ type DeadMan struct {
 type Watchdog struct {
 	Disabled bool          `yaml:"disabled"`
 	Interval time.Duration `yaml:"interval"` // default 1m
+	// DegradedAfter: the Watchdog and the dead-man ping stop while the
+	// state store cannot be written, or while undelivered alerts have
+	// waited longer than this with nothing delivered meanwhile (every sink
+	// failing). Default 10m.
+	DegradedAfter time.Duration `yaml:"degraded_after"`
 }
 
 // Defaults used by WithDefaults.
@@ -95,6 +100,7 @@ const (
 	defaultDeadManInterval = time.Minute
 	defaultDeadManTimeout  = 10 * time.Second
 	defaultWatchdogEvery   = time.Minute
+	defaultDegradedAfter   = 10 * time.Minute
 	maxTailBytes           = 64 << 10
 )
 
@@ -139,6 +145,9 @@ func (c Crashpager) WithDefaults() Crashpager {
 	}
 	if c.Watchdog.Interval == 0 {
 		c.Watchdog.Interval = defaultWatchdogEvery
+	}
+	if c.Watchdog.DegradedAfter == 0 {
+		c.Watchdog.DegradedAfter = defaultDegradedAfter
 	}
 	return c
 }
@@ -186,6 +195,9 @@ func (c Crashpager) validate() error {
 	}
 	if c.Watchdog.Interval < time.Second {
 		return fmt.Errorf("watchdog.interval: %s: want at least 1s", c.Watchdog.Interval)
+	}
+	if c.Watchdog.DegradedAfter < time.Second {
+		return fmt.Errorf("watchdog.degraded_after: %s: want at least 1s", c.Watchdog.DegradedAfter)
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ package alertmanager
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -104,7 +105,6 @@ func (c Config) Validate() error {
 // Notifier delivers notifications to every replica of one Alertmanager
 // cluster. It is safe for concurrent use.
 type Notifier struct {
-	urls           []string // base URL of every replica
 	endpoints      []string // .../api/v2/alerts of every replica
 	client         *http.Client
 	timeout        time.Duration
@@ -141,18 +141,10 @@ func New(cfg Config) (*Notifier, error) {
 	if n.client == nil {
 		n.client = sinkhttp.NewClient(n.timeout)
 	}
-	n.urls = cfg.URLs
 	for _, u := range cfg.URLs {
 		n.endpoints = append(n.endpoints, strings.TrimRight(u, "/")+"/api/v2/alerts")
 	}
 	return n, nil
-}
-
-// Cluster returns what a caller posting to the same cluster itself needs
-// (crashpager's Watchdog): every replica's base URL, the basic-auth
-// credentials (the password is a secret) and the attempt deadline.
-func (a *Notifier) Cluster() (urls []string, username, password string, timeout time.Duration) {
-	return a.urls, a.user, a.pass, a.timeout
 }
 
 // RefreshInterval returns how often the pipeline must re-post the trigger
@@ -169,6 +161,22 @@ func (a *Notifier) Notify(ctx context.Context, n *alert.Notification) (alert.Rec
 	if err != nil {
 		return alert.Receipt{}, alert.Permanent(fmt.Errorf("alertmanager: %w", err))
 	}
+	return alert.Receipt{}, a.postAll(ctx, body)
+}
+
+// Post posts alerts built by the caller (crashpager's Watchdog) to every
+// replica at once, as Notify does: one attempt each, bounded by ctx and
+// the configured timeout; errors never carry the password.
+func (a *Notifier) Post(ctx context.Context, alerts []PostableAlert) error {
+	body, err := json.Marshal(alerts)
+	if err != nil {
+		return alert.Permanent(fmt.Errorf("alertmanager: %w", err))
+	}
+	return a.postAll(ctx, body)
+}
+
+// postAll posts body to every replica at once and combines the results.
+func (a *Notifier) postAll(ctx context.Context, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	errs := make([]error, len(a.endpoints))
@@ -182,5 +190,5 @@ func (a *Notifier) Notify(ctx context.Context, n *alert.Notification) (alert.Rec
 	for range a.endpoints {
 		<-done
 	}
-	return alert.Receipt{}, a.combine(errs)
+	return a.combine(errs)
 }

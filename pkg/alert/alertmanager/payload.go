@@ -15,8 +15,8 @@ import (
 // maxLogTail caps the log_tail annotation (the newest bytes are kept).
 const maxLogTail = 8 << 10
 
-// postableAlert is one element of the API v2 postableAlerts body.
-type postableAlert struct {
+// PostableAlert is one element of the API v2 PostableAlerts body.
+type PostableAlert struct {
 	Labels       map[string]string `json:"labels"`
 	Annotations  map[string]string `json:"annotations,omitempty"`
 	StartsAt     string            `json:"startsAt,omitempty"`
@@ -26,7 +26,7 @@ type postableAlert struct {
 
 var severities = []alert.Severity{alert.Info, alert.Warning, alert.Error, alert.Critical}
 
-// body encodes the postableAlerts for n: the alert itself, then the same
+// body encodes the PostableAlerts for n: the alert itself, then the same
 // alert resolved at every other severity.
 func (a *Notifier) body(n *alert.Notification) ([]byte, error) {
 	now := a.now().UTC()
@@ -45,9 +45,9 @@ func (a *Notifier) body(n *alert.Notification) ([]byte, error) {
 		}
 	}
 	annotations := Annotations(n)
-	alerts := make([]postableAlert, 0, len(severities))
+	alerts := make([]PostableAlert, 0, len(severities))
 	for _, sev := range append([]alert.Severity{n.Severity}, others(n.Severity)...) {
-		pa := postableAlert{
+		pa := PostableAlert{
 			Labels:       Labels(n, sev),
 			Annotations:  annotations,
 			StartsAt:     starts.UTC().Format(time.RFC3339Nano),
