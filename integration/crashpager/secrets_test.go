@@ -70,8 +70,8 @@ watchdog: {interval: 1s}`,
 	})
 	testsupport.Eventually(t, 30*time.Second, "dead-man pings and Watchdog failures", func() (bool, string) {
 		log := e.s.ReadListenerStderr("crashpager")
-		return pings.Load() >= 2 && strings.Contains(log, "dead-man ping failed") &&
-			strings.Contains(log, "watchdog alert not posted"), log
+		return pings.Load() >= 2 && strings.Contains(log, "dead-man ping not sent") &&
+			strings.Contains(log, "watchdog alert not sent"), log
 	})
 	// The failures happened the way that would leak: a refused connection
 	// (whose *url.Error quotes the webhook URL), and errors were scrubbed.
