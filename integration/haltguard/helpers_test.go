@@ -66,12 +66,13 @@ type stack struct {
 	expect      []harness.Problem
 }
 
-// risk_manager runs until the file risk.broken exists: then it says why on
-// stderr and exits 3 (unexpected), and fails to start again the same way
+// risk_manager runs until the file risk.broken exists: then it dumps its
+// SUPERGUARD_* environment (secrets included, as a careless strategy
+// might) and says why on stderr, and exits 3 (unexpected), and fails to start again the same way
 // until supervisord marks it FATAL.
 const riskSection = `
 [program:risk_manager]
-command=sh -c 'while [ ! -e {{.Dir}}/risk.broken ]; do sleep 0.1; done; echo "risk limits unavailable: broker session lost" >&2; exit 3'
+command=sh -c 'while [ ! -e {{.Dir}}/risk.broken ]; do sleep 0.1; done; env | grep SUPERGUARD >&2; echo "risk limits unavailable: broker session lost" >&2; exit 3'
 startsecs=1
 startretries=1
 autorestart=true

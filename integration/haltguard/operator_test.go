@@ -1,7 +1,9 @@
 package haltguard
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -82,5 +84,50 @@ func TestEveryHaltAndResumePaged(t *testing.T) {
 			return sc.pd.Resolves(manualKey) >= i+1, fmt.Sprintf("%d resolves", sc.pd.Resolves(manualKey))
 		})
 		sc.waitTargets(t, supervisor.ProcessRunning, waitHalt)
+	}
+}
+
+// TestNoSecretInPagesLogsOrStore: a secret the config resolves (the
+// PagerDuty routing key, which supervisord's environment hands to every
+// child) printed by the risk manager as it dies, and present in
+// haltguard's environment when the flatten command runs, reaches neither
+// the page, haltguard's log, nor the state store: the tail is scrubbed and
+// the flatten command gets a minimal environment.
+func TestNoSecretInPagesLogsOrStore(t *testing.T) {
+	t.Parallel()
+	sc := start(t, stack{targets: 2, haltguard: "flatten: {command: [sh, -c, 'env; echo flattened'], timeout: 5s}"})
+	sc.breakRisk(t)
+	sc.waitTargets(t, supervisor.ProcessStopped, waitHalt)
+	ev := sc.waitPage(t, riskKeys, "HALTED trading")
+	sc.waitAudit(t, "flatten", nil, waitHalt)
+	if tail := detail(ev, "log_tail"); !strings.Contains(tail, "risk limits unavailable") || !strings.Contains(tail, pdKeyEnv+"=") {
+		t.Errorf("page's log tail %q: want the risk manager's dump, scrubbed", tail)
+	}
+	if out := detail(ev, "flatten_output"); !strings.Contains(out, "flattened") || strings.Contains(out, pdKeyEnv) {
+		t.Errorf("flatten output %q: want the command's own minimal environment", out)
+	}
+	// What the pages say (the routing key itself is, rightly, in every
+	// request's routing_key field).
+	var payloads []any
+	for _, e := range sc.pd.Events() {
+		payloads = append(payloads, e.Payload)
+	}
+	pages, err := json.Marshal(payloads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := os.ReadFile(sc.statePth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal, _ := os.ReadFile(sc.statePth + "-wal")
+	for where, text := range map[string]string{
+		"the pages":       string(pages),
+		"haltguard's log": sc.ReadListenerStderr("haltguard"),
+		"the state store": string(store) + string(wal),
+	} {
+		if strings.Contains(text, pdKey) {
+			t.Errorf("%s hold the routing key", where)
+		}
 	}
 }

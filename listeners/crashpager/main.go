@@ -132,6 +132,14 @@ func newListener(ctx context.Context, env *listener.Env, cfg Config) (eventliste
 		return store.DeliveryHealth(ctx, time.Now(), cfg.Watchdog.DegradedAfter)
 	}
 	if cfg.DeadMan.Enabled() {
+		// Scrubbed from everything captured, as the sinks' secrets are (the
+		// URL, and the parts of it long enough to be a token: a path like
+		// "ping" must not blank out every "ping" in an alert).
+		for i, sec := range urlSecrets(cfg.DeadMan.URL) {
+			if i == 0 || len(sec) >= 12 {
+				env.Config.AddSecret(sec)
+			}
+		}
 		d := newDeadMan(cfg.DeadMan, nil, log)
 		env.Go(beacon{name: "dead-man ping", interval: d.interval, send: d.ping, healthy: healthy,
 			log: log.With().Str("component", "deadman").Logger()}.run)

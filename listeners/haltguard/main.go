@@ -144,7 +144,8 @@ func newEngine(env *listener.Env, s section) (*halt.Engine, *pages, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := halt.New(hc, halt.Deps{Supervisor: env.Supervisor, Latch: latches(env, s), Pager: p, Logger: env.Log})
+	e, err := halt.New(hc, halt.Deps{Supervisor: env.Supervisor, Latch: latches(env, s), Pager: p, Logger: env.Log,
+		Redact: env.Config.Redact})
 	return e, p, err
 }
 

@@ -136,3 +136,15 @@ func secretValues(s Secret) []string {
 	}
 	return out
 }
+
+// AddSecret records a secret a listener resolved itself (crashpager's
+// dead-man URL), so that Redact removes it too.
+func (c *Config) AddSecret(value string) {
+	if value == "" {
+		return
+	}
+	if c.secrets == nil {
+		c.secrets = &secretSet{}
+	}
+	c.secrets.add(Secret{v: value})
+}

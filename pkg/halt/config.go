@@ -68,6 +68,11 @@ type Config struct {
 type FlattenConfig struct {
 	Command []string      // argv; empty disables flattening
 	Timeout time.Duration // default DefaultFlattenTimeout
+	// PassEnv names the variables of haltguard's environment the command
+	// gets besides PATH, HOME, LANG, TZ and the SUPERGUARD_HALT_* ones
+	// (e.g. BROKER_API_KEY_FILE). Nothing else of haltguard's environment
+	// (sink secrets, the RPC password) reaches it.
+	PassEnv []string
 }
 
 // Validate checks the configuration on its own; Check compares it with a

@@ -25,6 +25,10 @@ type Deps struct {
 	Pager      Pager
 	Logger     zerolog.Logger
 	Now        func() time.Time // default time.Now
+	// Redact removes every secret the listener knows of from a text
+	// captured from outside (the flatten command's output) before it is
+	// logged or paged. Nil: texts are kept as they are.
+	Redact func(string) string
 }
 
 // Engine carries out halts, keeps the latch enforced and resumes, against
@@ -34,9 +38,10 @@ type Engine struct {
 	sup   Supervisor
 	latch Latch
 	pager Pager
-	log   zerolog.Logger
-	now   func() time.Time
-	fan   *supervisor.Fanout
+	log    zerolog.Logger
+	now    func() time.Time
+	fan    *supervisor.Fanout
+	redact func(string) string
 
 	mu         sync.Mutex
 	targets    []string      // target names from the last process list (nil: unknown)
@@ -59,8 +64,12 @@ func New(cfg Config, d Deps) (*Engine, error) {
 	if now == nil {
 		now = time.Now
 	}
+	redact := d.Redact
+	if redact == nil {
+		redact = func(s string) string { return s }
+	}
 	return &Engine{cfg: cfg, sup: d.Supervisor, latch: d.Latch, pager: d.Pager, log: d.Logger, now: now,
-		fan: supervisor.NewFanout(d.Supervisor, callTimeout, d.Logger)}, nil
+		fan: supervisor.NewFanout(d.Supervisor, callTimeout, d.Logger), redact: redact}, nil
 }
 
 // Config returns the engine's configuration.
@@ -338,6 +347,7 @@ func (e *Engine) flatten(ctx context.Context, rec Record) *FlattenResult {
 		"SUPERGUARD_TRACE_ID=" + rec.TraceID,
 	}
 	r := runFlatten(ctx, e.cfg.Flatten, e.cfg.flattenTimeout(), env)
+	r.Output, r.Err = e.redact(r.Output), e.redact(r.Err)
 	lvl := zerolog.InfoLevel
 	if !r.OK() {
 		lvl = zerolog.ErrorLevel

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,8 +30,28 @@ type FlattenResult struct {
 // OK reports whether the command exited 0 in time.
 func (r *FlattenResult) OK() bool { return r.Err == "" }
 
-// runFlatten runs cfg.Command with env added to haltguard's environment,
-// bounded by cfg's timeout. Its stdout never reaches haltguard's stdout
+// flattenBaseEnv are the variables of haltguard's environment every flatten
+// command gets.
+var flattenBaseEnv = []string{"PATH", "HOME", "LANG", "TZ"}
+
+// flattenEnv is the flatten command's environment: flattenBaseEnv and
+// pass, from getenv; PATH has a default.
+func flattenEnv(getenv func(string) string, pass []string) []string {
+	var out []string
+	for _, name := range append(slices.Clone(flattenBaseEnv), pass...) {
+		v := getenv(name)
+		if name == "PATH" && v == "" {
+			v = "/usr/local/bin:/usr/bin:/bin"
+		}
+		if v != "" {
+			out = append(out, name+"="+v)
+		}
+	}
+	return out
+}
+
+// runFlatten runs cfg.Command with a minimal environment (flattenEnv) and
+// env, bounded by cfg's timeout. Its stdout never reaches haltguard's stdout
 // (the supervisord protocol): both streams are captured. On timeout the
 // whole process group is killed.
 func runFlatten(ctx context.Context, cfg FlattenConfig, timeout time.Duration, env []string) *FlattenResult {
@@ -41,7 +62,7 @@ func runFlatten(ctx context.Context, cfg FlattenConfig, timeout time.Duration, e
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cfg.Command[0], cfg.Command[1:]...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(flattenEnv(os.Getenv, cfg.PassEnv), env...)
 	out := &tailBuffer{max: flattenTailBytes}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -51,6 +51,9 @@ type Haltguard struct {
 	Flatten         struct {
 		Command []string        `yaml:"command"`
 		Timeout config.Duration `yaml:"timeout"`
+		// PassEnv names variables of haltguard's environment the command
+		// gets (it has PATH, HOME, LANG, TZ and SUPERGUARD_HALT_* only).
+		PassEnv []string `yaml:"pass_env"`
 	} `yaml:"flatten"`
 	Runbook  string `yaml:"runbook"`
 	StopMode string `yaml:"stop_mode"`

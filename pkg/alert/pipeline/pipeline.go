@@ -192,12 +192,19 @@ func (p *Pipeline) Submit(ctx context.Context, in *alert.Alert) error {
 	return nil
 }
 
-// normalize returns a copy of in with the pipeline's defaults filled in.
+// normalize returns a copy of in with the pipeline's defaults filled in and
+// every configured secret scrubbed from what it captured from outside (a
+// process's log tail, a command's output, error texts in details), before
+// it is stored, logged or sent.
 func (p *Pipeline) normalize(in *alert.Alert) alert.Alert {
 	a := *in
 	if a.Details != nil {
 		a.Details = cloneMap(a.Details)
+		for k, v := range a.Details {
+			a.Details[k] = p.redact(v)
+		}
 	}
+	a.Summary, a.Action, a.LogTail = p.redact(a.Summary), p.redact(a.Action), p.redact(a.LogTail)
 	if a.Host == "" {
 		a.Host = p.cfg.Host
 	}
