@@ -1,6 +1,7 @@
 package eventlog
 
 import (
+	"context"
 	"bytes"
 	"errors"
 	"os"
@@ -14,12 +15,27 @@ import (
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-// Canary values for the secrets supervisor-conf/superguard.yaml names by
-// *_env. They are shaped to pass validation (a PagerDuty routing key is 32
-// letters or digits) and must never show up in any output.
+// Canary values for the secret files supervisor-conf/superguard.yaml names
+// by *_file (relative to /etc/superguard, the scenario directory). They are
+// shaped to pass validation (a PagerDuty routing key is 32 letters or
+// digits) and must never show up in any output.
 var sampleSecrets = map[string]string{
-	"PD_ROUTING_KEY":  "pdCANARY0123456789abcdef01234567",
-	"SLACK_BOT_TOKEN": "xoxb-CANARY-slack-bot-token",
+	"secrets/pagerduty.key":   "pdCANARY0123456789abcdef01234567",
+	"secrets/slack-bot.token": "xoxb-CANARY-slack-bot-token",
+}
+
+// writeSecrets writes sampleSecrets under dir, mode 0600.
+func writeSecrets(t *testing.T, dir string) {
+	t.Helper()
+	for rel, v := range sampleSecrets {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(v+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 const (
@@ -70,32 +86,15 @@ func runBin(t *testing.T, bin string, env []string, args ...string) (int, string
 	return code, stdout.String(), stderr.String()
 }
 
-// envWithout returns harness.CleanEnv without the named variables.
-func envWithout(names ...string) []string {
-	var out []string
-	for _, kv := range testsupport.CleanEnv() {
-		name, _, _ := strings.Cut(kv, "=")
-		drop := false
-		for _, n := range names {
-			drop = drop || name == n
-		}
-		if !drop {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
 
 // TestShippedSampleConfigChecks runs each listener's -check on the shipped
-// supervisor-conf/superguard.yaml: it passes once the variables it names
-// are set, and fails naming the variable when one is not. With no
-// supervisord reachable, -check fails (exit 1) unless -file-only asks for
-// the file alone.
+// supervisor-conf/superguard.yaml: it passes once the secret files it names
+// exist, and fails naming the file when one does not. With no supervisord
+// reachable, -check fails (exit 1) unless -file-only asks for the file
+// alone.
 func TestShippedSampleConfigChecks(t *testing.T) {
-	for name, v := range sampleSecrets {
-		t.Setenv(name, v)
-	}
 	cfg := sampleConfig(t)
+	writeSecrets(t, filepath.Dir(cfg))
 	crashpager, haltguard := harness.Bin(t, crashpagerPkg), harness.Bin(t, haltguardPkg)
 	tests := []struct {
 		name       string
@@ -109,13 +108,39 @@ func TestShippedSampleConfigChecks(t *testing.T) {
 		{"haltguard without supervisord", haltguard, nil, 1, "", "run with -file-only to check the file alone"},
 		{"crashpager, the file only", crashpager, nil, 0, "crashpager: config " + cfg + ": OK (file only)", ""},
 		{"haltguard, the file only", haltguard, nil, 0, "haltguard: config " + cfg + ": OK (file only)", ""},
-		{"crashpager without the routing key", crashpager, envWithout("PD_ROUTING_KEY"), 2,
-			"", "sinks[0].routing_key_env: variable PD_ROUTING_KEY is not set"},
-		{"haltguard without the slack token", haltguard, envWithout("SLACK_BOT_TOKEN"), 2,
-			"", "sinks[1].token_env: variable SLACK_BOT_TOKEN is not set"},
+		{"crashpager without the routing key", crashpager, nil, 2,
+			"", "sinks[0].routing_key_file: stat " + filepath.Join(filepath.Dir(cfg), "secrets/pagerduty.key")},
+		{"haltguard without the slack token", haltguard, nil, 2,
+			"", "sinks[1].token_file: stat " + filepath.Join(filepath.Dir(cfg), "secrets/slack-bot.token")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if strings.Contains(tc.name, "without the") {
+				// A config of its own, the secret file missing.
+				dir := t.TempDir()
+				writeSecrets(t, dir)
+				secret := "secrets/pagerduty.key"
+				if strings.Contains(tc.name, "slack") {
+					secret = "secrets/slack-bot.token"
+				}
+				if err := os.Remove(filepath.Join(dir, secret)); err != nil {
+					t.Fatal(err)
+				}
+				b, err := os.ReadFile(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				own := filepath.Join(dir, "superguard.yaml")
+				if err := os.WriteFile(own, []byte(strings.ReplaceAll(string(b), filepath.Dir(cfg), dir)), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				tc.wantStderr = strings.ReplaceAll(tc.wantStderr, filepath.Dir(cfg), dir)
+				code, _, stderr := runBin(t, tc.bin, nil, "-check", "-file-only", "-config", own)
+				if code != tc.wantCode || !strings.Contains(stderr, tc.wantStderr) {
+					t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.wantCode, tc.wantStderr)
+				}
+				return
+			}
 			args := []string{"-check", "-config", cfg}
 			if strings.Contains(tc.name, "file only") {
 				args = append(args, "-file-only")
@@ -138,10 +163,6 @@ func TestShippedSampleConfigChecks(t *testing.T) {
 // against this supervisord.
 func TestShippedSuite(t *testing.T) {
 	t.Parallel()
-	var env []string
-	for name, v := range sampleSecrets {
-		env = append(env, name+"="+v)
-	}
 	files := map[string]string{
 		"superguard.yaml": harness.ShippedConf(t, "superguard.yaml"),
 		"lib/.keep":       "",
@@ -163,10 +184,12 @@ programs=strat_a
 	for _, f := range shippedListenerConfs(t) {
 		files[f] = harness.ShippedConf(t, f)
 	}
+	for rel, v := range sampleSecrets {
+		files[rel] = v + "\n"
+	}
 	s := harness.Start(t, harness.Options{
 		ConfTemplate: harness.ShippedConf(t, "supervisord.conf"),
 		Files:        files,
-		Env:          env,
 	})
 	for _, name := range []string{"eventlog", "crashpager", "haltguard", "risk_manager"} {
 		s.WaitProcessState(t, name, supervisor.ProcessRunning, wait)
@@ -177,8 +200,7 @@ programs=strat_a
 			t.Errorf("%s stderr log = %q, %v; want the shipped /var/log/superguard/%s.log", name, path, err, name)
 		}
 	}
-	code, stdout, stderr := runBin(t, harness.Bin(t, haltguardPkg), testsupport.CleanEnv(env...),
-		"-check", "-config", s.Path("superguard.yaml"))
+	code, stdout, stderr := runBin(t, harness.Bin(t, haltguardPkg), nil, "-check", "-config", s.Path("superguard.yaml"))
 	if code != 0 || !strings.Contains(stdout, "OK (checked against supervisord at "+s.URL+")") {
 		t.Errorf("haltguard -check against the suite: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -201,4 +223,95 @@ func shippedListenerConfs(t *testing.T) []string {
 		out[i] = filepath.Join("conf.d", filepath.Base(p))
 	}
 	return out
+}
+
+// TestStrategyUserLearnsNoSecret runs the shipped confs (secrets in files,
+// directories with the shipped modes) with a rogue program run as user
+// nobody, as strategies run, that dumps its environment, tries to read
+// every superguard file and to reach supervisord's API (to resume trading
+// after a halt). It learns no secret, reads nothing but the halt latch, and
+// resumes nothing.
+func TestStrategyUserLearnsNoSecret(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("runs a program as user nobody: needs root")
+	}
+	files := map[string]string{
+		"superguard.yaml": harness.ShippedConf(t, "superguard.yaml"),
+		"lib/.keep":       "",
+		"conf.d/trading.conf": `
+[program:risk_manager]
+command={{bin "` + fakePkg + `"}}
+startsecs=0
+autorestart=true
+
+[program:strat_a]
+command={{bin "` + haltguardPkg + `"}} gate -config {{.Dir}}/superguard.yaml -- {{bin "` + fakePkg + `"}}
+startsecs=1
+autorestart=true
+
+[group:trading]
+programs=strat_a
+
+[program:rogue]
+command=sh -c 'env; for f in {{.Dir}}/superguard.yaml {{.Dir}}/secrets/pagerduty.key {{.Dir}}/secrets/slack-bot.token {{.Dir}}/supervisord.conf {{.Dir}}/lib/state.db {{.Dir}}/lib/halt.latch {{.Dir}}/log/haltguard.log; do if cat "$f" >/dev/null 2>&1; then echo "READ $f"; else echo "DENIED $f"; fi; done; if python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" {{.Dir}}/run/supervisor.sock 2>/dev/null; then echo "CONNECTED"; else echo "DENIED socket"; fi; echo DONE'
+user=nobody
+autostart=false
+autorestart=false
+startsecs=0
+stdout_logfile={{.Dir}}/rogue.out
+`,
+	}
+	for _, f := range shippedListenerConfs(t) {
+		files[f] = harness.ShippedConf(t, f)
+	}
+	for rel, v := range sampleSecrets {
+		files[rel] = v + "\n"
+	}
+	s := harness.Start(t, harness.Options{ConfTemplate: harness.ShippedConf(t, "supervisord.conf"), Files: files})
+	for _, name := range []string{"crashpager", "haltguard", "risk_manager"} {
+		s.WaitProcessState(t, name, supervisor.ProcessRunning, wait)
+	}
+	// The modes of the shipped install (README, superguard.service); the
+	// test's own temporary directory above the scenario stands for /.
+	if err := os.Chmod(filepath.Dir(s.Dir), 0o711); err != nil {
+		t.Fatal(err)
+	}
+	for rel, mode := range map[string]os.FileMode{".": 0o755, "secrets": 0o700, "lib": 0o711, "run": 0o711, "log": 0o750} {
+		if err := os.Chmod(s.Path(rel), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := runBin(t, harness.Bin(t, haltguardPkg), nil, "halt", "--reason", "rogue drill", "-config", s.Path("superguard.yaml"))
+	if code != 0 {
+		t.Fatalf("halt: exit %d\n%s%s", code, out, errOut)
+	}
+	if err := s.Client.StartProcess(context.Background(), "rogue", false); err != nil {
+		t.Fatal(err)
+	}
+	var dump string
+	testsupport.Eventually(t, wait, "the rogue's report", func() (bool, string) {
+		b, _ := os.ReadFile(s.Path("rogue.out"))
+		dump = string(b)
+		return strings.Contains(dump, "DONE"), dump
+	})
+	for name, v := range sampleSecrets {
+		if strings.Contains(dump, strings.TrimSpace(v)) {
+			t.Errorf("the rogue learnt %s", name)
+		}
+	}
+	for _, rel := range []string{"superguard.yaml", "secrets/pagerduty.key", "secrets/slack-bot.token", "supervisord.conf", "lib/state.db", "log/haltguard.log"} {
+		if !strings.Contains(dump, "DENIED "+s.Path(rel)) {
+			t.Errorf("the rogue could read %s", rel)
+		}
+	}
+	if !strings.Contains(dump, "READ "+s.Path("lib/halt.latch")) {
+		t.Errorf("the rogue (a strategy's gate) cannot read the halt latch:\n%s", dump)
+	}
+	if strings.Contains(dump, "CONNECTED") {
+		t.Error("the rogue reached supervisord's API: it could resume trading")
+	}
+	if code, out, _ := runBin(t, harness.Bin(t, haltguardPkg), nil, "status", "-config", s.Path("superguard.yaml")); code != 3 {
+		t.Errorf("status after the rogue: exit %d, want 3 (halted)\n%s", code, out)
+	}
 }

@@ -23,7 +23,7 @@
 //	stopwaitsecs=15
 //	stdout_logfile=NONE
 //	stderr_logfile=/var/log/superguard/haltguard.log
-//	environment=SUPERVISOR_USERNAME="superguard",SUPERVISOR_PASSWORD_FILE="/etc/superguard/supervisor.pass"
+//	environment=SUPERVISOR_USERNAME="superguard",SUPERVISOR_PASSWORD_FILE="/etc/superguard/secrets/supervisor.pass"
 //
 // and in the shared YAML config:
 //
