@@ -1,8 +1,8 @@
 package eventlog
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -86,7 +86,6 @@ func runBin(t *testing.T, bin string, env []string, args ...string) (int, string
 	return code, stdout.String(), stderr.String()
 }
 
-
 // TestShippedSampleConfigChecks runs each listener's -check on the shipped
 // supervisor-conf/superguard.yaml: it passes once the secret files it names
 // exist, and fails naming the file when one does not. With no supervisord
@@ -163,33 +162,9 @@ func TestShippedSampleConfigChecks(t *testing.T) {
 // against this supervisord.
 func TestShippedSuite(t *testing.T) {
 	t.Parallel()
-	files := map[string]string{
-		"superguard.yaml": harness.ShippedConf(t, "superguard.yaml"),
-		"lib/.keep":       "",
-		"conf.d/trading.conf": `
-[program:risk_manager]
-command={{bin "` + fakePkg + `"}}
-startsecs=0
-autorestart=true
-
-[program:strat_a]
-command={{bin "` + haltguardPkg + `"}} gate -config {{.Dir}}/superguard.yaml -- {{bin "` + fakePkg + `"}}
-startsecs=1
-autorestart=true
-
-[group:trading]
-programs=strat_a
-`,
-	}
-	for _, f := range shippedListenerConfs(t) {
-		files[f] = harness.ShippedConf(t, f)
-	}
-	for rel, v := range sampleSecrets {
-		files[rel] = v + "\n"
-	}
 	s := harness.Start(t, harness.Options{
 		ConfTemplate: harness.ShippedConf(t, "supervisord.conf"),
-		Files:        files,
+		Files:        shippedFiles(t, ""),
 	})
 	for _, name := range []string{"eventlog", "crashpager", "haltguard", "risk_manager"} {
 		s.WaitProcessState(t, name, supervisor.ProcessRunning, wait)
@@ -236,23 +211,7 @@ func TestStrategyUserLearnsNoSecret(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("runs a program as user nobody: needs root")
 	}
-	files := map[string]string{
-		"superguard.yaml": harness.ShippedConf(t, "superguard.yaml"),
-		"lib/.keep":       "",
-		"conf.d/trading.conf": `
-[program:risk_manager]
-command={{bin "` + fakePkg + `"}}
-startsecs=0
-autorestart=true
-
-[program:strat_a]
-command={{bin "` + haltguardPkg + `"}} gate -config {{.Dir}}/superguard.yaml -- {{bin "` + fakePkg + `"}}
-startsecs=1
-autorestart=true
-
-[group:trading]
-programs=strat_a
-
+	rogue := `
 [program:rogue]
 command=sh -c 'env; for f in {{.Dir}}/superguard.yaml {{.Dir}}/secrets/pagerduty.key {{.Dir}}/secrets/slack-bot.token {{.Dir}}/supervisord.conf {{.Dir}}/lib/state.db {{.Dir}}/lib/halt.latch {{.Dir}}/log/haltguard.log; do if cat "$f" >/dev/null 2>&1; then echo "READ $f"; else echo "DENIED $f"; fi; done; if python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" {{.Dir}}/run/supervisor.sock 2>/dev/null; then echo "CONNECTED"; else echo "DENIED socket"; fi; echo DONE'
 user=nobody
@@ -260,15 +219,8 @@ autostart=false
 autorestart=false
 startsecs=0
 stdout_logfile={{.Dir}}/rogue.out
-`,
-	}
-	for _, f := range shippedListenerConfs(t) {
-		files[f] = harness.ShippedConf(t, f)
-	}
-	for rel, v := range sampleSecrets {
-		files[rel] = v + "\n"
-	}
-	s := harness.Start(t, harness.Options{ConfTemplate: harness.ShippedConf(t, "supervisord.conf"), Files: files})
+`
+	s := harness.Start(t, harness.Options{ConfTemplate: harness.ShippedConf(t, "supervisord.conf"), Files: shippedFiles(t, rogue)})
 	for _, name := range []string{"crashpager", "haltguard", "risk_manager"} {
 		s.WaitProcessState(t, name, supervisor.ProcessRunning, wait)
 	}
@@ -314,4 +266,37 @@ stdout_logfile={{.Dir}}/rogue.out
 	if code, out, _ := runBin(t, harness.Bin(t, haltguardPkg), nil, "status", "-config", s.Path("superguard.yaml")); code != 3 {
 		t.Errorf("status after the rogue: exit %d, want 3 (halted)\n%s", code, out)
 	}
+}
+
+// shippedFiles are the scenario files of a shipped install: superguard.yaml,
+// every conf.d listener, the secret files, and conf.d/trading.conf with a
+// risk_manager and a trading group whose strategy starts through
+// `haltguard gate`, followed by extra.
+func shippedFiles(t *testing.T, extra string) map[string]string {
+	t.Helper()
+	files := map[string]string{
+		"superguard.yaml": harness.ShippedConf(t, "superguard.yaml"),
+		"lib/.keep":       "",
+		"conf.d/trading.conf": `
+[program:risk_manager]
+command={{bin "` + fakePkg + `"}}
+startsecs=0
+autorestart=true
+
+[program:strat_a]
+command={{bin "` + haltguardPkg + `"}} gate -config {{.Dir}}/superguard.yaml -- {{bin "` + fakePkg + `"}}
+startsecs=1
+autorestart=true
+
+[group:trading]
+programs=strat_a
+` + extra,
+	}
+	for _, f := range shippedListenerConfs(t) {
+		files[f] = harness.ShippedConf(t, f)
+	}
+	for rel, v := range sampleSecrets {
+		files[rel] = v + "\n"
+	}
+	return files
 }

@@ -128,20 +128,7 @@ func TestTrackerStateFileErrors(t *testing.T) {
 	t.Run("a failed save leaves no stale file", func(t *testing.T) {
 		// A save that fails must not leave the file at an older event: after
 		// a restart the next event would look like dropped events.
-		path := filepath.Join(t.TempDir(), "state.json")
-		tr, err := newTracker(path, "i1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.observe(hdr("p", 1, 1))
-		if err := tr.save(); err != nil {
-			t.Fatal(err)
-		}
-		// The temporary file's name taken by a directory: the next save fails,
-		// as on a full disk.
-		if err := os.Mkdir(path+".tmp", 0o700); err != nil {
-			t.Fatal(err)
-		}
+		path, tr := savedThenBlocked(t)
 		for i := int64(2); i <= 5; i++ {
 			tr.observe(hdr("p", i, i))
 			if err := tr.save(); err == nil {
@@ -159,19 +146,8 @@ func TestTrackerStateFileErrors(t *testing.T) {
 		}
 	})
 	t.Run("a file that cannot be kept current is not trusted", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "state.json")
-		tr, err := newTracker(path, "i1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.observe(hdr("p", 1, 1))
-		if err := tr.save(); err != nil {
-			t.Fatal(err)
-		}
+		path, tr := savedThenBlocked(t)
 		tr.close()
-		if err := os.Mkdir(path+".tmp", 0o700); err != nil {
-			t.Fatal(err)
-		}
 		restarted, err := newTracker(path, "i1")
 		if restarted == nil || err == nil || !strings.Contains(err.Error(), "not trusted") {
 			t.Fatalf("newTracker = %v, %v: want a usable tracker and an error saying the file is not trusted", restarted, err)
@@ -264,4 +240,24 @@ func TestFailBackoff(t *testing.T) {
 	if MaxFailDelay >= time.Second/2 {
 		t.Errorf("MaxFailDelay %v: must stay well under a second", MaxFailDelay)
 	}
+}
+
+// savedThenBlocked returns a tracker that saved event 1 to its state file,
+// whose later saves fail: the temporary file's name is taken by a
+// directory, as a full disk would make them fail.
+func savedThenBlocked(t *testing.T) (string, *tracker) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "state.json")
+	tr, err := newTracker(path, "i1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.observe(hdr("p", 1, 1))
+	if err := tr.save(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path+".tmp", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return path, tr
 }
