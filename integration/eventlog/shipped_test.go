@@ -1,7 +1,10 @@
 package eventlog
 
 import (
+	"crypto/sha1"
+	"fmt"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -108,5 +111,43 @@ func TestShippedSystemdUnit(t *testing.T) {
 	// verify exits 0 on unknown keys and bad values: any output is a finding.
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestShippedReloadWithSocketAuth turns on the socket's credentials as the
+// shipped supervisord.conf documents (username, a {SHA} password, and the
+// same credentials in [supervisorctl]) and runs the systemd unit's
+// ExecReload command line: it must reach supervisord, not fail with 401.
+func TestShippedReloadWithSocketAuth(t *testing.T) {
+	t.Parallel()
+	const password = "reload-pw-4c1a"
+	conf := harness.ShippedConf(t, "supervisord.conf")
+	for old, new := range map[string]string{
+		";username=superguard": "username=superguard",
+		";password={SHA}<sha1 of the password in " + "{{.Dir}}/secrets/supervisor.pass>": fmt.Sprintf("password={SHA}%x", sha1.Sum([]byte(password))),
+		";password=<the password in {{.Dir}}/secrets/supervisor.pass>":                   "password=" + password,
+	} {
+		if !strings.Contains(conf, old) {
+			t.Fatalf("the shipped supervisord.conf lacks %q", old)
+		}
+		conf = strings.ReplaceAll(conf, old, new)
+	}
+	s := harness.Start(t, harness.Options{ConfTemplate: conf, Username: "superguard", Password: password, UnixAuth: true,
+		Files: map[string]string{"conf.d/none.conf": "; no programs\n"}})
+	unit := harness.ShippedConf(t, "superguard.service")
+	var reload string
+	for line := range strings.Lines(unit) {
+		if v, ok := strings.CutPrefix(line, "ExecReload="); ok {
+			reload = strings.TrimSpace(v)
+		}
+	}
+	argv := strings.Fields(strings.ReplaceAll(reload, "{{.Dir}}", s.Dir))
+	if len(argv) < 2 || filepath.Base(argv[0]) != "supervisorctl" {
+		t.Fatalf("ExecReload = %q, want supervisorctl ...", reload)
+	}
+	argv[0] = filepath.Join(filepath.Dir(harness.SupervisordPath(t)), "supervisorctl")
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if err != nil || strings.Contains(string(out), "401") {
+		t.Errorf("ExecReload (%s): %v\n%s", strings.Join(argv, " "), err, out)
 	}
 }
