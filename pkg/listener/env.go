@@ -125,6 +125,9 @@ func Open(ctx context.Context, parts Parts, flags CommonFlags, role Role, stderr
 		if e.Supervisor, err = supervisor.New(sc); err != nil {
 			return nil, usageError{fmt.Errorf("supervisord client: %w", err)}
 		}
+		// The RPC password, wherever it came from, is scrubbed like the
+		// sinks' secrets from what the listener captures.
+		e.Config.AddSecret(sc.Secret())
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.bg, e.cancel = bg, cancel

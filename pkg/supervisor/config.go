@@ -67,6 +67,14 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// Secret returns the password the client uses (PasswordFile's content
+// when set, else Password; "" when none or unreadable), for a caller that
+// scrubs secrets from what it captures.
+func (c Config) Secret() string {
+	pw, _ := c.password()
+	return pw
+}
+
 // password returns the password to use: PasswordFile's content when set,
 // else Password.
 func (c Config) password() (string, error) {
