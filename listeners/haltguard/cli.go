@@ -73,6 +73,7 @@ func (op operation) Run(ctx context.Context, args []string, sio listener.IO) int
 type cli struct {
 	env    *listener.Env
 	engine *halt.Engine
+	pages  *pages
 }
 
 func openCLI(ctx context.Context, flags listener.CommonFlags, stderr io.Writer) (*cli, error) {
@@ -83,8 +84,9 @@ func openCLI(ctx context.Context, flags listener.CommonFlags, stderr io.Writer) 
 	s, err := openSection(env)
 	if err == nil {
 		var engine *halt.Engine
-		if engine, _, err = newEngine(env, s); err == nil {
-			return &cli{env: env, engine: engine}, nil
+		var p *pages
+		if engine, p, err = newEngine(env, s); err == nil {
+			return &cli{env: env, engine: engine, pages: p}, nil
 		}
 	}
 	env.Close()
@@ -101,9 +103,30 @@ func (c *cli) close() { c.env.Close() }
 // their own secrets, so a shell without the sinks' secrets or a sink that
 // is down never holds the kill switch up.
 func (c *cli) deliver(ctx context.Context) {
+	c.commitPages(ctx)
 	ctx, cancel := context.WithTimeout(ctx, deliverWithin)
 	defer cancel()
 	durable.Of(c.env).Alerts.Flush(ctx)
+}
+
+// commitWithinCLI bounds how long a command waits for a page the store
+// refused (locked) to be committed on a retry.
+const commitWithinCLI = 30 * time.Second
+
+// commitPages waits, at most commitWithinCLI and until Ctrl-C, for the
+// pages whose commit is being retried; one still not committed then is
+// in the command's log, whole.
+func (c *cli) commitPages(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		c.pages.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	case <-time.After(commitWithinCLI):
+	}
 }
 
 // operator names who runs a command: "cli:user@host", or "cli:NAME" with --by.
