@@ -259,3 +259,23 @@ func TestHaltHoldsWhileStoreLocked(t *testing.T) {
 		return l.Latched, fmt.Sprintf("%+v", l)
 	})
 }
+
+// TestCorruptLatchHalts: a latch file that cannot be read (here
+// overwritten with garbage) is treated as set: the next check halts, with
+// the reason, and writes a fresh latch; the gate refuses meanwhile.
+func TestCorruptLatchHalts(t *testing.T) {
+	t.Parallel()
+	sc := start(t, stack{targets: 2})
+	sc.waitTicks(t, 1)
+	if err := os.WriteFile(sc.Path("halt.latch"), []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc.waitTargets(t, supervisor.ProcessStopped, waitHalt)
+	halt := sc.waitAudit(t, "halt", nil, waitHalt)
+	if reason, _ := halt["reason"].(string); !strings.Contains(reason, "the halt latch cannot be read") {
+		t.Errorf("halt audit %v: want the unreadable latch as reason", halt)
+	}
+	if out, _, code := sc.cli(t, "status"); code != 3 || !strings.Contains(out, "HALTED") {
+		t.Errorf("status: exit %d\n%s", code, out)
+	}
+}

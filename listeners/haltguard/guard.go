@@ -48,6 +48,8 @@ type Guard struct {
 	seenRunning map[string]bool
 	// remoteResume: superguard.resume events may resume trading.
 	remoteResume bool
+	// latchUnknown: the last check could not read the latch (and halted).
+	latchUnknown bool
 	// syncLatch copies a latch one copy holds into the others (a halt the
 	// store could not take when it happened); run on every TICK.
 	syncLatch func(context.Context) error
@@ -253,8 +255,25 @@ func (g *Guard) Check(ctx context.Context, procs []supervisor.ProcessInfo, sourc
 	}
 	st, err := g.e.Latched(ctx)
 	if err != nil {
-		g.log.Error().Err(err).Msg("read halt latch: checking the critical programs only")
+		// Fail closed: a latch that cannot be read (corrupt, unreadable)
+		// is treated as set. Halting once writes a fresh latch record and
+		// pages; later checks do not halt again for the same failure.
+		g.mu.Lock()
+		first := !g.latchUnknown
+		g.latchUnknown = true
+		g.mu.Unlock()
+		g.log.Error().Err(err).Bool("halting", first).Msg("read halt latch: trading is treated as halted")
+		if first {
+			g.trigger(ctx, halt.Request{
+				Reason:  fmt.Sprintf("the halt latch cannot be read (%v): trading is treated as halted", err),
+				Trigger: halt.Trigger{Source: source},
+			})
+		}
+		return
 	}
+	g.mu.Lock()
+	g.latchUnknown = false
+	g.mu.Unlock()
 	if st.Latched {
 		if source == "start" && st.Record.Completed.IsZero() {
 			g.finish(st.Record)

@@ -323,3 +323,23 @@ func TestGuardCachesStopWaitBeforeAHalt(t *testing.T) {
 		t.Errorf("%d reads: a fresh cache was read again", r.sup.ConfigReads)
 	}
 }
+
+// TestGuardHaltsWhenLatchUnreadable: a latch that cannot be read is treated
+// as set: the first check halts (rewriting the latch), later ones do not
+// halt again for the same failure.
+func TestGuardHaltsWhenLatchUnreadable(t *testing.T) {
+	r, g := newGuardRig(t, halttest.Config())
+	targets := r.sup.AddStack(2)
+	r.latch.GetErr = errors.New("halt latch /var/lib/superguard/halt.latch: checksum mismatch")
+	g.Check(context.Background(), r.sup.List(t), "tick")
+	halttest.Eventually(t, "every target stopped", func() bool { return r.sup.AllStopped(targets) })
+	g.Wait()
+	g.Check(context.Background(), r.sup.List(t), "tick")
+	g.Wait()
+	if n := len(r.logs.Audits(t, "halt")); n != 1 {
+		t.Errorf("%d halts, want 1", n)
+	}
+	if !strings.Contains(r.logs.String(), "trading is treated as halted") {
+		t.Errorf("log does not say why:\n%s", r.logs)
+	}
+}

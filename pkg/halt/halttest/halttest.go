@@ -341,6 +341,7 @@ func (f *Supervisor) StopCalls() []string {
 type Latch struct {
 	mu        sync.Mutex
 	St        halt.LatchState
+	GetErr    error         // Get fails with it when not nil
 	SetErrs   int           // the next n Sets fail
 	Block     chan struct{} // Set waits for it to close when not nil
 	Sets      int
@@ -351,6 +352,9 @@ type Latch struct {
 func (l *Latch) Get(context.Context) (halt.LatchState, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.GetErr != nil {
+		return halt.LatchState{}, l.GetErr
+	}
 	return l.St, nil
 }
 
