@@ -66,8 +66,8 @@
 //     the event stream shows a gap, haltguard reads every process's state
 //     and halts if a critical program is down, so a dropped event never
 //     means a missed halt; buffer_size=1024 keeps drops rare;
-//   - REMOTE_COMMUNICATION carries the remote switch (superguard.halt,
-//     superguard.resume: see pkg/halt);
+//   - REMOTE_COMMUNICATION carries the remote switch (superguard.halt;
+//     superguard.resume only with remote_resume: true, see remote.go);
 //   - stdout_logfile=NONE: stdout is the protocol; logs (JSON, with an
 //     "audit" line per action) go to stderr;
 //   - the credentials come from environment= (supervisord does not pass its
