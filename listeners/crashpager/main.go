@@ -54,9 +54,9 @@ var spec = listener.Spec[Config]{
 		}
 		return errors.Join(errs...)
 	},
-	Sections: sections.Check,
-	New:      newListener,
-	Store:    durable.Opener{Alerts: true},
+	File:  sections.File,
+	New:   newListener,
+	Store: durable.Opener{Alerts: true},
 	Needs: listener.Needs{
 		// Calls made before an ack (exit status, log tail) have their own
 		// shorter deadline, tail_timeout.

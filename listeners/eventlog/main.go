@@ -19,8 +19,8 @@ func main() {
 	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
 }
 
-// spec is eventlog on the listener skeleton: configured by flags alone, no
-// state store, supervisord optional (it reconciles on gaps when
+// spec is eventlog on the listener skeleton: configured by flags alone (no
+// File, so it links no YAML), no state store, supervisord optional (it reconciles on gaps when
 // $SUPERVISOR_SERVER_URL is set).
 var spec = listener.Spec[Config]{
 	Name:    "eventlog",
@@ -44,7 +44,6 @@ var spec = listener.Spec[Config]{
 	New: func(_ context.Context, env *listener.Env, c Config) (eventlistener.Handler, error) {
 		return newTap(env, c), nil
 	},
-	Needs: listener.Needs{NoConfigFile: true},
 }
 
 // flags registers eventlog's filters.

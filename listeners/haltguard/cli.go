@@ -16,7 +16,7 @@ import (
 
 // Bounds of the operator commands.
 const (
-	checkWithin   = 5 * time.Second  // reading supervisord or the latch
+	checkWithin   = 5 * time.Second // reading supervisord or the latch
 	deliverWithin = 2 * time.Second // pushing the alerts a command committed, after its result is printed
 )
 

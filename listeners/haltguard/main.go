@@ -41,6 +41,7 @@ var parts = listener.Parts{
 		Grace:            haltGrace,
 		EventsState:      eventStateFile,
 	},
+	File:  sections.File,
 	Store: durable.Opener{Alerts: true},
 }
 
@@ -59,7 +60,7 @@ var spec = listener.Spec[section]{
 		}
 		return nil
 	},
-	Sections: sections.Check,
+	File:     parts.File,
 	New:      newListener,
 	Commands: []listener.Command{haltCmd, resumeCmd, statusCmd, gateCmd},
 	Needs:    parts.Needs,

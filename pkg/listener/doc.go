@@ -76,7 +76,8 @@
 //		New: func(_ context.Context, env *listener.Env, c Config) (eventlistener.Handler, error) {
 //			return &exitLog{env: env, cfg: c}, nil
 //		},
-//		Needs: listener.Needs{Store: true},
+//		File:  configfile.File{},             // its section of the shared YAML file
+//		Store: durable.Opener{Alerts: true},  // the state store and the alert pipeline
 //	}
 //
 //	func main() { os.Exit(listener.Run(spec, os.Args[1:], stdio)) }
@@ -84,9 +85,12 @@
 // with stdio the process's standard streams as a listener.IO (see
 // listeners/eventlog/main.go)
 //
-// Needs asks for the parts it uses: Store and Alerts for a listener that
-// pages (Env.Alerts.Submit commits an alert durably before the event is
-// acknowledged; senders deliver it later), SupervisorRequired for one that
+// File reads the listener's section from the shared YAML file (without
+// it, flags alone configure the listener and no YAML is linked); Store
+// opens the state store and, with Alerts, the alert pipeline for a
+// listener that pages (durable.Of(env).Alerts.Submit commits an alert
+// durably before the event is acknowledged; senders deliver it later).
+// Needs asks for the rest: SupervisorRequired for one that
 // acts on processes (Env.Supervisor), ReconcileOnStart and a Reconcile
 // method for one that must not miss a state (events dropped by supervisord
 // are reconciled from getAllProcessInfo). Flags override fields of the

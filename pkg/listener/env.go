@@ -21,7 +21,7 @@ type Env struct {
 	Name string
 	// Log is the JSON logger on stderr, safe for concurrent goroutines.
 	Log zerolog.Logger
-	// Config is the shared YAML config (its defaults with NoConfigFile).
+	// Config is the shared YAML config (its defaults without a File).
 	Config *config.Config
 	// ConfigPath is the file Config came from ("" for none).
 	ConfigPath string
@@ -97,6 +97,7 @@ const (
 type Parts struct {
 	Name  string
 	Needs Needs
+	File  ConfigFile
 	Store StoreOpener
 }
 
@@ -110,9 +111,9 @@ func Open(ctx context.Context, parts Parts, flags CommonFlags, role Role, stderr
 		return nil, usageError{err}
 	}
 	e := &Env{Name: name, Log: log, Config: config.Default()}
-	if !needs.NoConfigFile {
+	if parts.File != nil {
 		e.ConfigPath = config.Path(flags.Config)
-		if e.Config, err = config.Load(e.ConfigPath); err != nil {
+		if e.Config, err = parts.File.Load(e.ConfigPath, true); err != nil {
 			return nil, usageError{err}
 		}
 	}

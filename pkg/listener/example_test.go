@@ -37,7 +37,6 @@ func Example() {
 		New: func(_ context.Context, env *listener.Env, c Config) (eventlistener.Handler, error) {
 			return &exitLog{env: env, cfg: c}, nil
 		},
-		Needs: listener.Needs{NoConfigFile: true},
 	}
 	payload := "processname:a groupname:g from_state:RUNNING expected:0 pid:7"
 	stdin := fmt.Sprintf("ver:3.0 server:supervisor serial:1 pool:exitlog poolserial:1 eventname:PROCESS_STATE_EXITED len:%d\n%s",

@@ -14,6 +14,7 @@ import (
 
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/listener/configfile"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -95,6 +96,7 @@ func testSpec(needs Needs, got *recorder) Spec[section] {
 		},
 		Commands: []Command{echoCmd},
 		Needs:    needs,
+		File:     configfile.File{},
 	}
 }
 

@@ -19,7 +19,9 @@ import (
 )
 
 // parts are what Open builds for this listener.
-func (s *Spec[S]) parts() Parts { return Parts{Name: s.Name, Needs: s.Needs, Store: s.Store} }
+func (s *Spec[S]) parts() Parts {
+	return Parts{Name: s.Name, Needs: s.Needs, File: s.File, Store: s.Store}
+}
 
 // checkWithin bounds -check's call to supervisord.
 const checkWithin = 5 * time.Second
@@ -66,7 +68,7 @@ func (s *Spec[S]) flagSet(out io.Writer) (*flag.FlagSet, *cmdLine[S]) {
 	cl := &cmdLine[S]{dialect: eventlistener.Supervisor4}
 	fs := flag.NewFlagSet(s.Name, flag.ContinueOnError)
 	fs.SetOutput(out)
-	cl.common.Register(fs, s.Needs.NoConfigFile)
+	cl.common.Register(fs, s.File == nil)
 	fs.TextVar(&cl.dialect, "dialect", cl.dialect, "supervisor4 (real supervisord: len counts characters) or gosupervisord (len counts bytes)")
 	fs.StringVar(&cl.eventsState, "events-state", "", "delivery-tracking file of the protocol loop, to recognise re-sent events and gaps across restarts (\"none\": memory only; costs an fsync per event)")
 	fs.StringVar(&cl.eventsState, "state-file", "", "the same as -events-state (eventlog's older name)")
@@ -123,8 +125,8 @@ func (s *Spec[S]) listen(ctx context.Context, args []string, io IO) int {
 // it, and prepares it.
 func (s *Spec[S]) section(shared *config.Config, cl *cmdLine[S]) (S, error) {
 	var sec S
-	if !s.Needs.NoConfigFile {
-		if err := shared.Listener(s.Name, &sec); err != nil {
+	if s.File != nil {
+		if err := s.File.Section(shared, s.Name, &sec); err != nil {
 			return sec, err
 		}
 	}
@@ -133,10 +135,18 @@ func (s *Spec[S]) section(shared *config.Config, cl *cmdLine[S]) (S, error) {
 	}
 	if s.Prepare != nil {
 		if err := s.Prepare(&sec); err != nil {
-			return sec, shared.LocateError(err)
+			return sec, s.locate(shared, err)
 		}
 	}
 	return sec, nil
+}
+
+// locate adds the config file's line to err where it names a YAML path.
+func (s *Spec[S]) locate(shared *config.Config, err error) error {
+	if s.File == nil {
+		return err
+	}
+	return s.File.Locate(shared, err)
 }
 
 // runCheck is -check: the file with its sinks' secrets, the listener's
@@ -157,35 +167,31 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 		return ExitUsage
 	}
 	shared := config.Default()
-	if !s.Needs.NoConfigFile {
+	if s.File != nil {
 		path = config.Path(cl.common.Config)
 		if path != "" {
 			name = "config " + path
 		}
 		// The supervisor password is read only to check against
 		// supervisord.
-		load := config.Load
-		if cl.fileOnly {
-			load = config.LoadUnresolved
-		}
 		var err error
-		if shared, err = load(path); err != nil {
+		if shared, err = s.File.Load(path, !cl.fileOnly); err != nil {
 			return fail(err)
 		}
 		if s.Store != nil {
 			err = s.Store.Check(path, io.Stderr)
 		} else {
-			_, err = CheckFile(path, io.Stderr)
+			err = s.File.Check(path, io.Stderr)
 		}
 		if err != nil {
-			return fail(shared.LocateError(err))
+			return fail(s.File.Locate(shared, err))
 		}
 	}
 	// The listener's own section (with its flags) and every other one:
 	// all their problems at once.
 	sec, err := s.section(shared, cl)
-	if s.Sections != nil {
-		err = errors.Join(err, s.Sections(shared, s.Name))
+	if s.File != nil {
+		err = errors.Join(err, s.File.Others(shared, s.Name))
 	}
 	if err != nil {
 		return fail(err)
@@ -209,7 +215,7 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 	}
 	if s.Check != nil {
 		if err := s.Check(&sec, procs); err != nil {
-			return fail(shared.LocateError(err))
+			return fail(s.locate(shared, err))
 		}
 	}
 	fmt.Fprintf(io.Stdout, "%s: %s: OK (checked against supervisord at %s)\n", s.Name, name, url)
@@ -261,21 +267,4 @@ func (s *Spec[S]) selectorNotes(sec *S, procs []supervisor.ProcessInfo, known bo
 			fmt.Fprintf(io.Stderr, "%s: note: %s\n", s.Name, n)
 		}
 	}
-}
-
-// CheckFile loads the config file at path for -check and writes its
-// deprecation warnings to warn, one line each.
-func CheckFile(path string, warn io.Writer) (*config.Config, error) {
-	cfg, err := config.LoadUnresolved(path)
-	if err != nil {
-		return nil, err
-	}
-	name := "config"
-	if path != "" {
-		name = "config " + path
-	}
-	for _, w := range cfg.Warnings {
-		fmt.Fprintf(warn, "%s: warning: %s\n", name, w)
-	}
-	return cfg, nil
 }

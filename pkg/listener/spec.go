@@ -45,11 +45,10 @@ type Spec[S any] struct {
 	// supervisord's processes (e.g. patterns that match nothing). Nil:
 	// the file alone is checked.
 	Check func(sec *S, procs []supervisor.ProcessInfo) error
-	// Sections validates, for -check, the other listeners' sections of the
-	// shared file (all but the one named skip) and rejects unknown ones
-	// (package listeners/internal/sections does). Nil: only the
-	// listener's own section is checked.
-	Sections func(c *config.Config, skip string) error
+	// File reads the shared YAML config file (configfile.File). Nil: the
+	// listener is configured by flags alone (no -config, -state or
+	// operator commands), and links none of the YAML decoding.
+	File ConfigFile
 	// Selectors lists the section's fields of process patterns whose
 	// meaning widened with the one selector syntax, for -check's notes.
 	// Nil: none.
@@ -68,11 +67,26 @@ type Spec[S any] struct {
 	Store StoreOpener
 }
 
+// ConfigFile is the shared YAML config file as the skeleton reads it
+// (package configfile implements it). The skeleton reaches YAML only
+// through it, so that a listener without a file links none of it.
+type ConfigFile interface {
+	// Load reads the file at path ("" for defaults only); resolve also
+	// reads the secrets it names.
+	Load(path string, resolve bool) (*config.Config, error)
+	// Check reads the file for -check, writing its warnings to warn.
+	Check(path string, warn io.Writer) error
+	// Section decodes listeners.<name> of c strictly into sec.
+	Section(c *config.Config, name string, sec any) error
+	// Locate adds the file and line to err where it names a YAML path.
+	Locate(c *config.Config, err error) error
+	// Others validates, for -check, the other listeners' sections (all
+	// but skip) and rejects unknown ones.
+	Others(c *config.Config, skip string) error
+}
+
 // Needs says which parts of the skeleton a listener uses.
 type Needs struct {
-	// NoConfigFile: the listener is configured by flags alone (no -config,
-	// -state or operator commands).
-	NoConfigFile bool
 	// Supervisor says whether a supervisord URL is required.
 	Supervisor SupervisorNeed
 	// SupervisorTimeout bounds each XML-RPC call without a deadline of its

@@ -17,7 +17,12 @@ import (
 	"strings"
 
 	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/listener/configfile"
 )
+
+// File is the shared config file for a listener's Spec: its -check also
+// validates every other listener's section (Check).
+var File = configfile.File{Sections: Check}
 
 // checks validates one listener's section of the file, strictly decoded.
 var checks = map[string]func(c *config.Config) error{

@@ -25,6 +25,7 @@ import (
 	"github.com/superguard/superguard/pkg/alert/opscli"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/listener/configfile"
 	"github.com/superguard/superguard/pkg/state"
 )
 
@@ -81,7 +82,7 @@ func (o Opener) Open(ctx context.Context, env *listener.Env, flags listener.Comm
 // written to warn.
 func (o Opener) Check(path string, warn io.Writer) error {
 	if !o.Alerts {
-		_, err := listener.CheckFile(path, warn)
+		_, err := configfile.Check(path, warn)
 		return err
 	}
 	return notify.Check(path, warn)

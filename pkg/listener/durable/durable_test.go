@@ -14,6 +14,7 @@ import (
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/listener/configfile"
 	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/state"
 )
@@ -49,6 +50,7 @@ func spec(got *recorder) listener.Spec[section] {
 			got.env = env
 			return got, nil
 		},
+		File:  configfile.File{},
 		Store: durable.Opener{Alerts: true},
 	}
 }
@@ -113,7 +115,7 @@ func TestStoreReopens(t *testing.T) {
 	// The store's directory is a file for now: opening fails.
 	path := filepath.Join(blocker, "state.db")
 	var logs testsupport.SyncBuffer
-	env, err := listener.Open(t.Context(), listener.Parts{Name: "testguard", Store: durable.Opener{Alerts: true}},
+	env, err := listener.Open(t.Context(), listener.Parts{Name: "testguard", File: configfile.File{}, Store: durable.Opener{Alerts: true}},
 		listener.CommonFlags{State: path}, listener.Operating, &logs)
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +173,7 @@ func TestMissingSinkSecret(t *testing.T) {
 	}
 
 	var logs testsupport.SyncBuffer
-	env, err := listener.Open(t.Context(), listener.Parts{Name: "testguard", Store: durable.Opener{Alerts: true}},
+	env, err := listener.Open(t.Context(), listener.Parts{Name: "testguard", File: configfile.File{}, Store: durable.Opener{Alerts: true}},
 		listener.CommonFlags{Config: conf}, listener.Listening, &logs)
 	if err != nil {
 		t.Fatalf("Open = %v: a missing sink secret must not stop a listener", err)
