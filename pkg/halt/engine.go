@@ -34,10 +34,10 @@ type Deps struct {
 // Engine carries out halts, keeps the latch enforced and resumes, against
 // one supervisord. It is safe for concurrent use.
 type Engine struct {
-	cfg   Config
-	sup   Supervisor
-	latch Latch
-	pager Pager
+	cfg    Config
+	sup    Supervisor
+	latch  Latch
+	pager  Pager
 	log    zerolog.Logger
 	now    func() time.Time
 	fan    *supervisor.Fanout
