@@ -78,7 +78,9 @@ bench: ## benchmarks of every package that has one, one package at a time (they 
 fuzz: ## each fuzz target for FUZZTIME (default 20s)
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-lint: ## go vet + staticcheck
+lint: ## gofmt, go vet + staticcheck
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
