@@ -28,43 +28,53 @@ func newFlagSet(name string, c *listener.CommonFlags, stderr io.Writer) *flag.Fl
 	return fs
 }
 
-// operation is what the halt, resume and status commands share: the
-// common flags and the command's own, the skeleton's parts and the engine,
-// and the exit code for a bad command line or config.
-type operation struct {
-	name string
-	// flags registers the command's own flags; the function it returns
-	// checks them once parsed (nil: nothing to check).
-	flags func(fs *flag.FlagSet) func(fs *flag.FlagSet) error
-	// quiet logs at warn unless -log-level says otherwise.
-	quiet bool
-	run   func(ctx context.Context, cl *cli, sio listener.IO) int
+// op is one of the halt, resume and status commands (litestream's shape:
+// a type per subcommand). command gives them the common flags, the
+// skeleton's parts and the engine, and the exit code for a bad command
+// line or config.
+type op interface {
+	// Flags registers the command's own flags on fs.
+	Flags(fs *flag.FlagSet)
+	// Check checks them once fs is parsed.
+	Check(fs *flag.FlagSet) error
+	// Run runs the command with the engine.
+	Run(ctx context.Context, cl *cli, sio listener.IO) int
 }
 
-// Run parses args, opens the engine and runs the operation.
-func (op operation) Run(ctx context.Context, args []string, sio listener.IO) int {
-	var c listener.CommonFlags
-	fs := newFlagSet(op.name, &c, sio.Stderr)
-	check := op.flags(fs)
-	if err := fs.Parse(args); err != nil {
-		return listener.ExitUsage
-	}
-	if check != nil {
-		if err := check(fs); err != nil {
-			fmt.Fprintf(sio.Stderr, "haltguard %s: %v\n", op.name, err)
+// command is the subcommand name running a fresh op from newOp; quiet
+// logs at warn unless -log-level says otherwise.
+func command(name, synopsis string, quiet bool, newOp func() op) listener.Command {
+	return listener.Command{Name: name, Synopsis: synopsis, Run: func(ctx context.Context, args []string, sio listener.IO) int {
+		o := newOp()
+		var c listener.CommonFlags
+		fs := newFlagSet(name, &c, sio.Stderr)
+		o.Flags(fs)
+		if err := fs.Parse(args); err != nil {
 			return listener.ExitUsage
 		}
+		if err := o.Check(fs); err != nil {
+			fmt.Fprintf(sio.Stderr, "haltguard %s: %v\n", name, err)
+			return listener.ExitUsage
+		}
+		if quiet && c.LogLevel == "" {
+			c.LogLevel = "warn"
+		}
+		cl, err := openCLI(ctx, c, sio.Stderr)
+		if err != nil {
+			fmt.Fprintf(sio.Stderr, "haltguard %s: %v\n", name, err)
+			return listener.ExitUsage
+		}
+		defer cl.close()
+		return o.Run(ctx, cl, sio)
+	}}
+}
+
+// noArgs is Check for a command that takes no arguments.
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected %q", fs.Arg(0))
 	}
-	if op.quiet && c.LogLevel == "" {
-		c.LogLevel = "warn"
-	}
-	cl, err := openCLI(ctx, c, sio.Stderr)
-	if err != nil {
-		fmt.Fprintf(sio.Stderr, "haltguard %s: %v\n", op.name, err)
-		return listener.ExitUsage
-	}
-	defer cl.close()
-	return op.run(ctx, cl, sio)
+	return nil
 }
 
 // cli is what the halt, resume and status commands share: the skeleton's

@@ -15,28 +15,29 @@ import (
 )
 
 // haltCmd is the manual kill switch: `haltguard halt --reason TEXT`.
-var haltCmd = listener.Command{Name: "halt", Synopsis: "--reason TEXT [--by NAME] [--timeout D]\thalt trading now", Run: runHalt}
+var haltCmd = command("halt", "--reason TEXT [--by NAME] [--timeout D]\thalt trading now", false, func() op { return &haltOp{} })
 
-func runHalt(ctx context.Context, args []string, sio listener.IO) int {
-	var reason, by string
-	var timeout time.Duration
-	return operation{
-		name: "halt",
-		flags: func(fs *flag.FlagSet) func(*flag.FlagSet) error {
-			fs.StringVar(&reason, "reason", "", "why (required): recorded in the latch and the page")
-			fs.StringVar(&by, "by", "", "who is halting (default the login name and host)")
-			fs.DurationVar(&timeout, "timeout", 2*time.Minute, "give up retrying an unreachable supervisord after this long")
-			return func(fs *flag.FlagSet) error {
-				if strings.TrimSpace(reason) == "" || fs.NArg() > 0 {
-					return errors.New("--reason TEXT is required (and nothing else)")
-				}
-				return nil
-			}
-		},
-		run: func(ctx context.Context, cl *cli, sio listener.IO) int {
-			return haltOrEnforce(ctx, cl, sio, halt.Request{Reason: reason, By: operator(by), Trigger: halt.Trigger{Source: "cli"}}, timeout)
-		},
-	}.Run(ctx, args, sio)
+type haltOp struct {
+	reason, by string
+	timeout    time.Duration
+}
+
+func (o *haltOp) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.reason, "reason", "", "why (required): recorded in the latch and the page")
+	fs.StringVar(&o.by, "by", "", "who is halting (default the login name and host)")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up retrying an unreachable supervisord after this long")
+}
+
+func (o *haltOp) Check(fs *flag.FlagSet) error {
+	if strings.TrimSpace(o.reason) == "" || fs.NArg() > 0 {
+		return errors.New("--reason TEXT is required (and nothing else)")
+	}
+	return nil
+}
+
+func (o *haltOp) Run(ctx context.Context, cl *cli, sio listener.IO) int {
+	req := halt.Request{Reason: o.reason, By: operator(o.by), Trigger: halt.Trigger{Source: "cli"}}
+	return haltOrEnforce(ctx, cl, sio, req, o.timeout)
 }
 
 // haltOrEnforce halts, or, when trading is already halted, makes sure every

@@ -12,29 +12,24 @@ import (
 )
 
 // resumeCmd clears the halt latch: `haltguard resume [--start] [--force]`.
-var resumeCmd = listener.Command{Name: "resume", Synopsis: "[--start] [--force] [--by NAME]\tclear the halt latch (and start the targets back)", Run: runResume}
+var resumeCmd = command("resume", "[--start] [--force] [--by NAME]\tclear the halt latch (and start the targets back)", false, func() op { return &resumeOp{} })
 
-func runResume(ctx context.Context, args []string, sio listener.IO) int {
-	var opts halt.ResumeOptions
-	var by string
-	return operation{
-		name: "resume",
-		flags: func(fs *flag.FlagSet) func(*flag.FlagSet) error {
-			fs.BoolVar(&opts.Start, "start", false, "start the halt targets back")
-			fs.BoolVar(&opts.Force, "force", false, "resume although a critical program is not RUNNING")
-			fs.StringVar(&by, "by", "", "who is resuming (default the login name and host)")
-			return func(fs *flag.FlagSet) error {
-				if fs.NArg() > 0 {
-					return fmt.Errorf("unexpected %q", fs.Arg(0))
-				}
-				return nil
-			}
-		},
-		run: func(ctx context.Context, cl *cli, sio listener.IO) int {
-			opts.By = operator(by)
-			return resume(ctx, cl, sio, opts)
-		},
-	}.Run(ctx, args, sio)
+type resumeOp struct {
+	opts halt.ResumeOptions
+	by   string
+}
+
+func (o *resumeOp) Flags(fs *flag.FlagSet) {
+	fs.BoolVar(&o.opts.Start, "start", false, "start the halt targets back")
+	fs.BoolVar(&o.opts.Force, "force", false, "resume although a critical program is not RUNNING")
+	fs.StringVar(&o.by, "by", "", "who is resuming (default the login name and host)")
+}
+
+func (*resumeOp) Check(fs *flag.FlagSet) error { return noArgs(fs) }
+
+func (o *resumeOp) Run(ctx context.Context, cl *cli, sio listener.IO) int {
+	o.opts.By = operator(o.by)
+	return resume(ctx, cl, sio, o.opts)
 }
 
 // resume clears the latch (and starts the targets with opts.Start).

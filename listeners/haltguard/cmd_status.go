@@ -14,28 +14,27 @@ import (
 
 // statusCmd prints the latch and the state of every critical program and
 // target: `haltguard status`. Exit code 3 means halted.
-var statusCmd = listener.Command{Name: "status", Synopsis: "\tlatched or not, since when, why, and every target's state (exit 3: halted)", Run: runStatus}
+var statusCmd = command("status", "\tlatched or not, since when, why, and every target's state (exit 3: halted)", true, func() op { return statusOp{} })
 
-func runStatus(ctx context.Context, args []string, sio listener.IO) int {
-	return operation{
-		name:  "status",
-		flags: func(*flag.FlagSet) func(*flag.FlagSet) error { return nil },
-		quiet: true,
-		run: func(ctx context.Context, cl *cli, sio listener.IO) int {
-			st, err := cl.engine.Status(ctx)
-			if err != nil {
-				// Fails closed, as the gate does: what cannot be read is
-				// treated as halted.
-				fmt.Fprintf(sio.Stdout, "HALTED (unknown: %v): treated as halted until the latch can be read\n", err)
-				return listener.ExitHalted
-			}
-			printStatus(sio.Stdout, st, time.Now())
-			if st.Latch.Latched {
-				return listener.ExitHalted
-			}
-			return listener.ExitOK
-		},
-	}.Run(ctx, args, sio)
+type statusOp struct{}
+
+func (statusOp) Flags(*flag.FlagSet) {}
+
+func (statusOp) Check(fs *flag.FlagSet) error { return noArgs(fs) }
+
+func (statusOp) Run(ctx context.Context, cl *cli, sio listener.IO) int {
+	st, err := cl.engine.Status(ctx)
+	if err != nil {
+		// Fails closed, as the gate does: what cannot be read is treated
+		// as halted.
+		fmt.Fprintf(sio.Stdout, "HALTED (unknown: %v): treated as halted until the latch can be read\n", err)
+		return listener.ExitHalted
+	}
+	printStatus(sio.Stdout, st, time.Now())
+	if st.Latch.Latched {
+		return listener.ExitHalted
+	}
+	return listener.ExitOK
 }
 
 func printStatus(w io.Writer, st *halt.Status, now time.Time) {

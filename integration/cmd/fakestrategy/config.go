@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/superguard/superguard/integration/cmd/internal/helperprog"
 )
 
 // EnvPrefix prefixes the environment variable that can set each flag: flag
@@ -55,9 +57,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	var (
 		cfg                 Config
 		growRate, growLimit string
-		fs                  = flag.NewFlagSet("fakestrategy", flag.ContinueOnError)
+		fs                  = helperprog.NewFlagSet("fakestrategy", stderr)
 	)
-	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Name, "name", "", "name in heartbeats and logs (default $SUPERVISOR_PROCESS_NAME, else fakestrategy)")
 	fs.StringVar(&cfg.HealthAddr, "health-addr", "", "serve GET /health on this address (127.0.0.1:0 picks a port)")
 	fs.StringVar(&cfg.HealthAddrFile, "health-addr-file", "", "write the bound /health address to this file")
@@ -78,11 +79,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.LogStream, "log-stream", "stdout", "where log lines go: stdout, stderr or both")
 	fs.BoolVar(&cfg.LogInvalidUTF, "log-invalid-utf8", false, "append bytes that are not valid UTF-8 to each log line")
 
-	if err := fs.Parse(args); err != nil {
+	if err := helperprog.Parse(fs, args); err != nil {
 		return Config{}, err
-	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })

@@ -20,26 +20,17 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/superguard/superguard/integration/cmd/internal/helperprog"
 )
 
-func main() { os.Exit(realMain()) }
-
-func realMain() int {
-	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fakestrategy:", err)
-		return 2
-	}
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
-	return Run(context.Background(), cfg, os.Stdout, os.Stderr, sigs)
+func main() {
+	os.Exit(helperprog.Main("fakestrategy", parseConfig, func(cfg Config) int {
+		sigs := make(chan os.Signal, 8)
+		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+		return Run(context.Background(), cfg, os.Stdout, os.Stderr, sigs)
+	}))
 }

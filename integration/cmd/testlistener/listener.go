@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/integration/cmd/internal/helperprog"
 	"github.com/superguard/superguard/integration/eventrecord"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/logging"
@@ -47,9 +47,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	var (
 		cfg             Config
 		failMatch, dial string
-		fs              = flag.NewFlagSet("testlistener", flag.ContinueOnError)
+		fs              = helperprog.NewFlagSet("testlistener", stderr)
 	)
-	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Record, "record", "", "append a JSON line per delivery to this file (required)")
 	fs.StringVar(&cfg.StateFile, "state-file", "", "delivery tracking state file (recognises re-sent events across restarts)")
 	fs.IntVar(&cfg.FailFirst, "fail-first", 0, "answer FAIL to the first N deliveries of matching events")
@@ -60,11 +59,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.BoolVar(&cfg.OnStart, "reconcile-on-start", false, "with -reconcile, also reconcile at start-up")
 	fs.DurationVar(&cfg.Grace, "handler-grace", 0, "how long the event in hand may take after SIGTERM (0 = library default)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "", "debug, info, warn or error (default $SUPERGUARD_LOG_LEVEL, else info)")
-	if err := fs.Parse(args); err != nil {
+	if err := helperprog.Parse(fs, args); err != nil {
 		return Config{}, err
-	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if cfg.Record == "" {
 		return Config{}, errors.New("-record is required")

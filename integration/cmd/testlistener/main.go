@@ -27,30 +27,22 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/superguard/superguard/integration/cmd/internal/helperprog"
 )
 
-func main() { os.Exit(realMain()) }
-
-func realMain() int {
-	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
+func main() {
+	os.Exit(helperprog.Main("testlistener", parseConfig, func(cfg Config) int {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		if err := Run(ctx, cfg, os.Stdin, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "testlistener:", err)
+			return 1
+		}
 		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "testlistener:", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := Run(ctx, cfg, os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "testlistener:", err)
-		return 1
-	}
-	return 0
+	}))
 }
