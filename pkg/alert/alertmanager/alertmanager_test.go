@@ -343,21 +343,11 @@ func BenchmarkNotify(b *testing.B) {
 			for i := range ams {
 				ams[i] = alerttest.NewAlertmanager(b)
 			}
-			n := newNotifier(b, alertmanager.Config{}, ams...)
-			nt := sample()
-			ctx := context.Background()
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				if _, err := n.Notify(ctx, nt); err != nil {
-					b.Fatal(err)
+			alerttest.BenchNotify(b, newNotifier(b, alertmanager.Config{}, ams...), sample(), func() {
+				for _, am := range ams {
+					am.Reset()
 				}
-				if i%1000 == 999 {
-					for _, am := range ams {
-						am.Reset()
-					}
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+			})
 		})
 	}
 }

@@ -73,3 +73,22 @@ func CheckNewError(tb testing.TB, err error, want string, secrets ...string) {
 		}
 	}
 }
+
+// BenchNotify is a sink's delivery benchmark: it delivers n through
+// notifier b.N times, calls reset on the fake every 1000 deliveries (so
+// that its record stays small), and reports deliveries per second.
+func BenchNotify(b *testing.B, notifier alert.Notifier, n *alert.Notification, reset func()) {
+	b.Helper()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := notifier.Notify(ctx, n); err != nil {
+			b.Fatal(err)
+		}
+		if i%1000 == 999 {
+			reset()
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}

@@ -306,17 +306,5 @@ func TestNew(t *testing.T) {
 
 func BenchmarkNotify(b *testing.B) {
 	pd := alerttest.NewPagerDuty(b)
-	n := newNotifier(b, pd, 0)
-	nt := sample()
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if _, err := n.Notify(ctx, nt); err != nil {
-			b.Fatal(err)
-		}
-		if i%1000 == 999 {
-			pd.Reset()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	alerttest.BenchNotify(b, newNotifier(b, pd, 0), sample(), pd.Reset)
 }

@@ -432,19 +432,7 @@ func BenchmarkNotify(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			nt := sample()
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
-				if _, err := n.Notify(ctx, nt); err != nil {
-					b.Fatal(err)
-				}
-				if i%1000 == 999 {
-					reset()
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+			alerttest.BenchNotify(b, n, sample(), reset)
 		})
 	}
 }
