@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/integration/eventrecord"
+	"github.com/superguard/superguard/integration/harness"
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/alerttest"
@@ -23,15 +24,7 @@ func TestListenerExitPagesAndResolves(t *testing.T) {
 	t.Parallel()
 	e := start(t, scenario{
 		Crashpager: "stable_for: 2s\nlisteners: [eventlog]",
-		Programs: `[eventlistener:eventlog]
-command={{bin "./listeners/eventlog"}}
-events=TICK_5
-buffer_size=1024
-autorestart=true
-startsecs=1
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/eventlog.err
-`,
+		Programs:   harness.Listener{Name: "eventlog", Command: `{{bin "./listeners/eventlog"}}`, Events: "TICK_5"}.Section(),
 	})
 	lk := key("eventlog", alert.CondListener)
 	pid := e.s.WaitProcessState(t, "eventlog", supervisor.ProcessRunning, 30*time.Second).PID
@@ -59,15 +52,9 @@ func TestStuckListenerIsReportedLate(t *testing.T) {
 	e := start(t, scenario{
 		// tl handles TICK_5: a heartbeat more than two periods old is late.
 		Crashpager: "stable_for: 1s\nlisteners: [tl]\nheartbeat_period: 5s\nlate_periods: 2",
-		Programs: `[eventlistener:tl]
-command={{bin "./integration/cmd/testlistener"}} -record {{.Dir}}/tl.jsonl -state-file {{.Dir}}/tl.state
-events=TICK_5,PROCESS_STATE_EXITED
-buffer_size=1024
-autorestart=true
-startsecs=1
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/tl.err
-environment=SUPERGUARD_TEST_PAUSE="PROCESS_STATE_EXITED"
+		Programs: harness.Listener{Name: "tl", Events: "TICK_5,PROCESS_STATE_EXITED",
+			Command: `{{bin "./integration/cmd/testlistener"}} -record {{.Dir}}/tl.jsonl -state-file {{.Dir}}/tl.state`,
+			Extra:   []string{`environment=SUPERGUARD_TEST_PAUSE="PROCESS_STATE_EXITED"`}}.Section() + `
 
 [program:trip]
 command=/bin/sh -c 'while [ ! -f {{.Dir}}/trip ]; do sleep 0.1; done; exit 3'

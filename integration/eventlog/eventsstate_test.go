@@ -16,16 +16,8 @@ import (
 // file it left would be stale.
 func TestUnwritableEventsStateNoFalseGap(t *testing.T) {
 	t.Parallel()
-	s := harness.Start(t, harness.Options{Sections: `
-[eventlistener:eventlog]
-command={{bin "` + eventlogPkg + `"}} -events-state {{.Dir}}/events.json
-events=REMOTE_COMMUNICATION
-buffer_size=1024
-priority=1000
-autorestart=true
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/eventlog.err
-`})
+	s := harness.Start(t, harness.Options{Sections: harness.Listener{Name: "eventlog",
+		Command: `{{bin "` + eventlogPkg + `"}} -events-state {{.Dir}}/events.json`, Events: "REMOTE_COMMUNICATION"}.Section()})
 	remote := func(data string) {
 		t.Helper()
 		if err := s.Client.SendRemoteCommEvent(ctx(t), "superguard.test", data); err != nil {

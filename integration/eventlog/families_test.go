@@ -26,16 +26,7 @@ func TestEventFamilies(t *testing.T) {
 		Sections: `
 [include]
 files = {{.Dir}}/conf.d/*.conf
-
-[eventlistener:eventlog]
-command={{bin "` + eventlogPkg + `"}} -state-file {{.Dir}}/eventlog.state
-events=EVENT
-buffer_size=1024
-priority=1000
-autorestart=true
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/eventlog.err
-
+` + harness.Listener{Name: "eventlog", Command: `{{bin "` + eventlogPkg + `"}} -state-file {{.Dir}}/eventlog.state`, Events: "EVENT"}.Section() + `
 [program:talker]
 command={{bin "` + fakePkg + `"}} -heartbeat 300ms -log-text "` + nonASCII + `" -log-every 300ms -log-stream both
 stdout_events_enabled=true

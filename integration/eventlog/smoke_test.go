@@ -23,15 +23,9 @@ func TestProtocolSmoke(t *testing.T) {
 	} {
 		t.Run(tc.backend.String(), func(t *testing.T) {
 			t.Parallel()
-			s := harness.Start(t, harness.Options{Backend: tc.backend, Sections: `
-[eventlistener:eventlog]
-command={{bin "` + eventlogPkg + `"}} -dialect ` + tc.dialect + `
-events=PROCESS_STATE,PROCESS_LOG,REMOTE_COMMUNICATION,TICK_5
-buffer_size=1024
-priority=1000
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/eventlog.err
-
+			s := harness.Start(t, harness.Options{Backend: tc.backend, Sections: harness.Listener{Name: "eventlog",
+				Command: `{{bin "` + eventlogPkg + `"}} -dialect ` + tc.dialect,
+				Events:  "PROCESS_STATE,PROCESS_LOG,REMOTE_COMMUNICATION,TICK_5"}.Section() + `
 [program:talker]
 command={{bin "` + fakePkg + `"}} -log-text "` + nonASCII + `" -log-every 400ms
 stdout_events_enabled=true

@@ -27,16 +27,9 @@ func TestClientTransportsAndAuth(t *testing.T) {
 [program:sleeper]
 command=sleep 1000
 stderr_logfile={{.Dir}}/sleeper.err
-
-[eventlistener:tl]
-command={{bin "` + testlistener + `"}} -record {{.Dir}}/tl.jsonl -reconcile -reconcile-on-start
-events=TICK_3600
-buffer_size=1024
-priority=1000
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/tl.err
-environment=SUPERVISOR_USERNAME="{{.Username}}",SUPERVISOR_PASSWORD="{{.Password}}"
-`})
+` + harness.Listener{Name: "tl", Events: "TICK_3600",
+			Command: `{{bin "` + testlistener + `"}} -record {{.Dir}}/tl.jsonl -reconcile -reconcile-on-start`,
+			Extra:   []string{`environment=SUPERVISOR_USERNAME="{{.Username}}",SUPERVISOR_PASSWORD="{{.Password}}"`}}.Section()})
 	if s.InetURL == "" {
 		t.Fatal("no inet server")
 	}

@@ -20,15 +20,8 @@ func TestFailRedelivers(t *testing.T) {
 	t.Parallel()
 	s := harness.Start(t, harness.Options{
 		Expect: []harness.Problem{harness.ProblemRejected},
-		Sections: `
-[eventlistener:tl]
-command={{bin "` + testlistener + `"}} -record {{.Dir}}/tl.jsonl -fail-first 2 -fail-match ^REMOTE_COMMUNICATION$
-events=REMOTE_COMMUNICATION
-buffer_size=1024
-priority=1000
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/tl.err
-`})
+		Sections: harness.Listener{Name: "tl", Events: "REMOTE_COMMUNICATION",
+			Command: `{{bin "` + testlistener + `"}} -record {{.Dir}}/tl.jsonl -fail-first 2 -fail-match ^REMOTE_COMMUNICATION$`}.Section()})
 	s.WaitListenerLog(t, "tl", `"message":"started"`, wait)
 	if err := s.Client.SendRemoteCommEvent(ctx(t), "superguard.test", "fail me twice ✓"); err != nil {
 		t.Fatal(err)
@@ -80,17 +73,9 @@ func TestKilledMidEventGetsItAgain(t *testing.T) {
 }
 
 func killedMidEvent(t *testing.T, b harness.Backend) {
-	s := harness.Start(t, harness.Options{Backend: b, Sections: `
-[eventlistener:tl]
-command={{bin "` + testlistener + `"}} -record {{.Dir}}/tl.jsonl -state-file {{.Dir}}/tl.state
-events=REMOTE_COMMUNICATION
-buffer_size=1024
-priority=1000
-autorestart=true
-stdout_logfile=NONE
-stderr_logfile={{.Dir}}/tl.err
-environment=SUPERGUARD_TEST_PAUSE="REMOTE_COMMUNICATION",SUPERGUARD_TEST_PAUSE_MARKER="{{.Dir}}/tl.paused"
-`})
+	s := harness.Start(t, harness.Options{Backend: b, Sections: harness.Listener{Name: "tl", Events: "REMOTE_COMMUNICATION",
+		Command: `{{bin "` + testlistener + `"}} -record {{.Dir}}/tl.jsonl -state-file {{.Dir}}/tl.state`,
+		Extra:   []string{`environment=SUPERGUARD_TEST_PAUSE="REMOTE_COMMUNICATION",SUPERGUARD_TEST_PAUSE_MARKER="{{.Dir}}/tl.paused"`}}.Section()})
 	s.WaitListenerLog(t, "tl", `"message":"started"`, wait)
 	if err := s.Client.SendRemoteCommEvent(ctx(t), "superguard.test", "kill me mid-event"); err != nil {
 		t.Fatal(err)
