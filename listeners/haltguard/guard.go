@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -34,12 +35,12 @@ type Guard struct {
 	watch *deathWatch
 
 	mu           sync.Mutex
-	halting      bool // a halt (or the completion of one) is running
-	enforcing    bool // an enforcement is running
-	enforceAgain bool // another enforcement was asked for meanwhile
-	checking     bool // a TICK check is running
-	refreshing   bool // a stopwaitsecs read is running
-	failures     int  // process-list failures in a row
+	halting      bool   // a halt (or the completion of one) is running
+	enforcing    bool   // an enforcement is running
+	enforceAgain bool   // another enforcement was asked for meanwhile
+	checking     single // a TICK check
+	refreshing   single // a stopwaitsecs read
+	failures     int    // process-list failures in a row
 	blindPaged   bool
 	// bootUntil ends the start-up grace: until then a critical program
 	// that has not been RUNNING yet may still be starting.
@@ -350,19 +351,7 @@ func (g *Guard) refreshStopWait() {
 	if !g.e.StopWaitStale() {
 		return
 	}
-	g.mu.Lock()
-	if g.refreshing {
-		g.mu.Unlock()
-		return
-	}
-	g.refreshing = true
-	g.mu.Unlock()
-	g.wg.Go(func() {
-		defer func() {
-			g.mu.Lock()
-			g.refreshing = false
-			g.mu.Unlock()
-		}()
+	g.refreshing.Go(&g.wg, func() {
 		if err := g.e.RefreshStopWait(g.ctx); err != nil {
 			g.log.Warn().Err(err).Msg("read the targets' stopwaitsecs")
 		}
@@ -373,19 +362,7 @@ func (g *Guard) refreshStopWait() {
 // at a time). A supervisord that cannot be read blindAfter times in a row
 // is paged: the kill switch cannot see or stop anything.
 func (g *Guard) Tick() {
-	g.mu.Lock()
-	if g.checking {
-		g.mu.Unlock()
-		return
-	}
-	g.checking = true
-	g.mu.Unlock()
-	g.wg.Go(func() {
-		defer func() {
-			g.mu.Lock()
-			g.checking = false
-			g.mu.Unlock()
-		}()
+	g.checking.Go(&g.wg, func() {
 		if g.syncLatch != nil {
 			if err := g.syncLatch(g.ctx); err != nil {
 				g.log.Warn().Err(err).Msg("halt latch: copies not in line yet")
@@ -593,4 +570,19 @@ func (g *Guard) enforce(names []string, source string) {
 // "<process> <STATE> (<how>)", e.g. "risk:rm FATAL (event)".
 func triggerReason(process string, state supervisor.ProcessState, how string) string {
 	return fmt.Sprintf("%s %s (%s)", process, state, how)
+}
+
+// single runs one background job at a time: Go does nothing while the
+// job it started last is still running.
+type single struct{ running atomic.Bool }
+
+// Go runs fn on wg unless the previous fn is still running.
+func (s *single) Go(wg *sync.WaitGroup, fn func()) {
+	if !s.running.CompareAndSwap(false, true) {
+		return
+	}
+	wg.Go(func() {
+		defer s.running.Store(false)
+		fn()
+	})
 }
