@@ -50,19 +50,11 @@ func (t *Tx) restartsSince(process string, since time.Time) (int, error) {
 func (s *Store) Restarts(ctx context.Context, process string, since time.Time) ([]time.Time, error) {
 	var out []time.Time
 	err := s.View(ctx, func(tx *Tx) error {
-		rows, err := tx.query(`SELECT at FROM restarts WHERE process = ? AND at > ? ORDER BY at`, process, nanos(since))
-		if err != nil {
+		var err error
+		if out, err = queryAll(tx, scanTime, `SELECT at FROM restarts WHERE process = ? AND at > ? ORDER BY at`, process, nanos(since)); err != nil {
 			return fmt.Errorf("list restarts of %s: %w", process, err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var at int64
-			if err := rows.Scan(&at); err != nil {
-				return fmt.Errorf("list restarts of %s: %w", process, err)
-			}
-			out = append(out, fromNanos(at))
-		}
-		return rows.Err()
+		return nil
 	})
 	return out, err
 }
@@ -72,12 +64,11 @@ func (s *Store) Restarts(ctx context.Context, process string, since time.Time) (
 func (s *Store) PruneRestarts(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := s.Update(ctx, func(tx *Tx) error {
-		res, err := tx.exec(`DELETE FROM restarts WHERE at <= ?`, nanos(before))
-		if err != nil {
+		var err error
+		if n, err = tx.changes(`DELETE FROM restarts WHERE at <= ?`, nanos(before)); err != nil {
 			return fmt.Errorf("prune restarts: %w", err)
 		}
-		n, err = res.RowsAffected()
-		return err
+		return nil
 	})
 	return n, err
 }

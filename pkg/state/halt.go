@@ -2,8 +2,6 @@ package state
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -128,17 +126,11 @@ func (s *Store) LastClear(ctx context.Context) (HaltEvent, bool, error) {
 	var e HaltEvent
 	var found bool
 	err := s.View(ctx, func(tx *Tx) error {
-		var at int64
-		err := tx.queryRow(`SELECT id, at, action, reason, process, trace_id, actor FROM halt_history
-			WHERE action = 'clear' ORDER BY id DESC LIMIT 1`).
-			Scan(&e.ID, &at, &e.Action, &e.Reason, &e.Process, &e.TraceID, &e.Actor)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
+		var err error
+		if e, found, err = queryOne(tx, scanHaltEvent, `SELECT `+haltEventColumns+` FROM halt_history
+			WHERE action = 'clear' ORDER BY id DESC LIMIT 1`); err != nil {
 			return fmt.Errorf("read last halt clear: %w", err)
 		}
-		e.At, found = fromNanos(at), true
 		return nil
 	})
 	return e, found, err
@@ -161,22 +153,22 @@ func (s *Store) HaltHistory(ctx context.Context, limit int) ([]HaltEvent, error)
 	}
 	var out []HaltEvent
 	err := s.View(ctx, func(tx *Tx) error {
-		rows, err := tx.query(`SELECT id, at, action, reason, process, trace_id, actor FROM halt_history
-			ORDER BY id DESC LIMIT ?`, limit)
-		if err != nil {
+		var err error
+		if out, err = queryAll(tx, scanHaltEvent, `SELECT `+haltEventColumns+` FROM halt_history
+			ORDER BY id DESC LIMIT ?`, limit); err != nil {
 			return fmt.Errorf("read halt history: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var e HaltEvent
-			var at int64
-			if err := rows.Scan(&e.ID, &at, &e.Action, &e.Reason, &e.Process, &e.TraceID, &e.Actor); err != nil {
-				return fmt.Errorf("read halt history: %w", err)
-			}
-			e.At = fromNanos(at)
-			out = append(out, e)
-		}
-		return rows.Err()
+		return nil
 	})
 	return out, err
+}
+
+const haltEventColumns = `id, at, action, reason, process, trace_id, actor`
+
+func scanHaltEvent(sc scanner) (HaltEvent, error) {
+	var e HaltEvent
+	var at int64
+	err := sc.Scan(&e.ID, &at, &e.Action, &e.Reason, &e.Process, &e.TraceID, &e.Actor)
+	e.At = fromNanos(at)
+	return e, err
 }

@@ -2,8 +2,6 @@ package state
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -36,17 +34,15 @@ func (s *Store) Heartbeat(ctx context.Context, listener string) (Heartbeat, bool
 	hb := Heartbeat{Listener: listener}
 	var found bool
 	err := s.View(ctx, func(tx *Tx) error {
-		var tick, updated int64
-		err := tx.queryRow(`SELECT tick, pid, updated_at FROM heartbeats WHERE listener = ?`, listener).Scan(&tick, &hb.PID, &updated)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
+		var err error
+		if hb, found, err = queryOne(tx, scanHeartbeat, `SELECT `+heartbeatColumns+` FROM heartbeats WHERE listener = ?`, listener); err != nil {
 			return fmt.Errorf("heartbeat of %s: %w", listener, err)
 		}
-		hb.Tick, hb.UpdatedAt, found = fromNanos(tick), fromNanos(updated), true
 		return nil
 	})
+	if !found {
+		hb = Heartbeat{Listener: listener}
+	}
 	return hb, found, err
 }
 
@@ -54,21 +50,21 @@ func (s *Store) Heartbeat(ctx context.Context, listener string) (Heartbeat, bool
 func (s *Store) Heartbeats(ctx context.Context) ([]Heartbeat, error) {
 	var out []Heartbeat
 	err := s.View(ctx, func(tx *Tx) error {
-		rows, err := tx.query(`SELECT listener, tick, pid, updated_at FROM heartbeats ORDER BY listener`)
-		if err != nil {
+		var err error
+		if out, err = queryAll(tx, scanHeartbeat, `SELECT `+heartbeatColumns+` FROM heartbeats ORDER BY listener`); err != nil {
 			return fmt.Errorf("list heartbeats: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var hb Heartbeat
-			var tick, updated int64
-			if err := rows.Scan(&hb.Listener, &tick, &hb.PID, &updated); err != nil {
-				return fmt.Errorf("list heartbeats: %w", err)
-			}
-			hb.Tick, hb.UpdatedAt = fromNanos(tick), fromNanos(updated)
-			out = append(out, hb)
-		}
-		return rows.Err()
+		return nil
 	})
 	return out, err
+}
+
+const heartbeatColumns = `listener, tick, pid, updated_at`
+
+func scanHeartbeat(sc scanner) (Heartbeat, error) {
+	var hb Heartbeat
+	var tick, updated int64
+	err := sc.Scan(&hb.Listener, &tick, &hb.PID, &updated)
+	hb.Tick, hb.UpdatedAt = fromNanos(tick), fromNanos(updated)
+	return hb, err
 }

@@ -1,9 +1,7 @@
 package state
 
 import (
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,12 +12,8 @@ import (
 // handled. It reports false when it had been recorded before: the caller
 // then does nothing more (supervisord re-sent an event).
 func (t *Tx) MarkProcessed(sourceID, key string, at time.Time) (fresh bool, err error) {
-	res, err := t.exec(`INSERT INTO processed (source_id, key, at) VALUES (?, ?, ?)
+	n, err := t.changes(`INSERT INTO processed (source_id, key, at) VALUES (?, ?, ?)
 		ON CONFLICT (source_id, key) DO NOTHING`, sourceID, key, nanos(at))
-	if err != nil {
-		return false, fmt.Errorf("mark processed %s: %w", key, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("mark processed %s: %w", key, err)
 	}
@@ -40,7 +34,7 @@ type KeyState struct {
 
 const keyColumns = `key, last_incident_id, last_trigger_at, last_severity, unreported, changes`
 
-func scanKey(sc interface{ Scan(...any) error }) (KeyState, error) {
+func scanKey(sc scanner) (KeyState, error) {
 	var ks KeyState
 	var last int64
 	var changesJSON string
@@ -60,12 +54,12 @@ func scanKey(sc interface{ Scan(...any) error }) (KeyState, error) {
 
 // Key returns the state of key; a key never seen has only Key set.
 func (t *Tx) Key(key string) (KeyState, error) {
-	ks, err := scanKey(t.queryRow(`SELECT `+keyColumns+` FROM alert_keys WHERE key = ?`, key))
-	if errors.Is(err, sql.ErrNoRows) {
-		return KeyState{Key: key}, nil
-	}
+	ks, found, err := queryOne(t, scanKey, `SELECT `+keyColumns+` FROM alert_keys WHERE key = ?`, key)
 	if err != nil {
 		return ks, fmt.Errorf("key %s: %w", key, err)
+	}
+	if !found {
+		return KeyState{Key: key}, nil
 	}
 	return ks, nil
 }
@@ -96,21 +90,9 @@ func (t *Tx) PutKey(ks KeyState, now time.Time) error {
 // reported and whose last trigger notification is at or before since: the
 // candidates for a repeat notification.
 func (t *Tx) KeysWithUnreported(since time.Time) ([]KeyState, error) {
-	rows, err := t.query(`SELECT `+keyColumns+` FROM alert_keys
+	out, err := queryAll(t, scanKey, `SELECT `+keyColumns+` FROM alert_keys
 		WHERE unreported > 0 AND last_trigger_at <= ? ORDER BY key`, nanos(since))
 	if err != nil {
-		return nil, fmt.Errorf("keys with unreported occurrences: %w", err)
-	}
-	defer rows.Close()
-	var out []KeyState
-	for rows.Next() {
-		ks, err := scanKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("keys with unreported occurrences: %w", err)
-		}
-		out = append(out, ks)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("keys with unreported occurrences: %w", err)
 	}
 	return out, nil
@@ -148,7 +130,7 @@ type Incident struct {
 const incidentColumns = `id, key, status, severity, first_seen, last_seen, resolved_at, count,
 	notified, last_notified, alert, actions, listeners`
 
-func scanIncident(sc interface{ Scan(...any) error }) (*Incident, error) {
+func scanIncident(sc scanner) (*Incident, error) {
 	var inc Incident
 	var first, last, resolved, notifiedAt int64
 	var alertJSON, actionsJSON, listenersJSON string
@@ -172,10 +154,7 @@ func scanIncident(sc interface{ Scan(...any) error }) (*Incident, error) {
 
 // OpenIncident returns the open incident of key, or nil when there is none.
 func (t *Tx) OpenIncident(key string) (*Incident, error) {
-	inc, err := scanIncident(t.queryRow(`SELECT `+incidentColumns+` FROM incidents WHERE key = ? AND status = 'open'`, key))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	inc, _, err := queryOne(t, scanIncident, `SELECT `+incidentColumns+` FROM incidents WHERE key = ? AND status = 'open'`, key)
 	if err != nil {
 		return nil, fmt.Errorf("open incident of %s: %w", key, err)
 	}
@@ -184,10 +163,7 @@ func (t *Tx) OpenIncident(key string) (*Incident, error) {
 
 // Incident returns the incident with this id, or nil when there is none.
 func (t *Tx) Incident(id string) (*Incident, error) {
-	inc, err := scanIncident(t.queryRow(`SELECT `+incidentColumns+` FROM incidents WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	inc, _, err := queryOne(t, scanIncident, `SELECT `+incidentColumns+` FROM incidents WHERE id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("incident %s: %w", id, err)
 	}
@@ -254,20 +230,8 @@ func (t *Tx) RecentIncidents(since time.Time, limit int) ([]*Incident, error) {
 }
 
 func (t *Tx) incidents(query string, args ...any) ([]*Incident, error) {
-	rows, err := t.query(query, args...)
+	out, err := queryAll(t, scanIncident, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list incidents: %w", err)
-	}
-	defer rows.Close()
-	var out []*Incident
-	for rows.Next() {
-		inc, err := scanIncident(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list incidents: %w", err)
-		}
-		out = append(out, inc)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}
 	return out, nil

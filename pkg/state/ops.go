@@ -201,21 +201,15 @@ type Processed struct {
 func (s *Store) ProcessedSince(ctx context.Context, key string, since time.Time) ([]Processed, error) {
 	var out []Processed
 	err := s.View(ctx, func(tx *Tx) error {
-		rows, err := tx.query(`SELECT source_id, at FROM processed WHERE key = ? AND at > ? ORDER BY at`, key, nanos(since))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		var err error
+		out, err = queryAll(tx, func(sc scanner) (Processed, error) {
 			var p Processed
 			var at int64
-			if err := rows.Scan(&p.SourceID, &at); err != nil {
-				return err
-			}
+			err := sc.Scan(&p.SourceID, &at)
 			p.At = fromNanos(at)
-			out = append(out, p)
-		}
-		return rows.Err()
+			return p, err
+		}, `SELECT source_id, at FROM processed WHERE key = ? AND at > ? ORDER BY at`, key, nanos(since))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("processed %s: %w", key, err)

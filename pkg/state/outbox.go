@@ -73,7 +73,7 @@ type Delivery struct {
 const deliveryColumns = `id, sink, purpose, notification, status, attempts, next_attempt_at,
 	created_at, updated_at, sent_at, last_error, ref`
 
-func scanDelivery(sc interface{ Scan(...any) error }) (*Delivery, error) {
+func scanDelivery(sc scanner) (*Delivery, error) {
 	var d Delivery
 	var next, created, updated, sent int64
 	var nJSON string
@@ -89,20 +89,7 @@ func scanDelivery(sc interface{ Scan(...any) error }) (*Delivery, error) {
 }
 
 func (t *Tx) deliveries(query string, args ...any) ([]*Delivery, error) {
-	rows, err := t.query(query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(t, scanDelivery, query, args...)
 }
 
 // Enqueue inserts d (Status defaults to Pending, NextAttemptAt to CreatedAt)
@@ -150,10 +137,7 @@ func (t *Tx) Deliveries(incidentID string) ([]*Delivery, error) {
 
 // Delivery returns the outbox row with this id, or nil when there is none.
 func (t *Tx) Delivery(id int64) (*Delivery, error) {
-	d, err := scanDelivery(t.queryRow(`SELECT `+deliveryColumns+` FROM outbox WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	d, _, err := queryOne(t, scanDelivery, `SELECT `+deliveryColumns+` FROM outbox WHERE id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("delivery %d: %w", id, err)
 	}
@@ -164,12 +148,8 @@ func (t *Tx) Delivery(id int64) (*Delivery, error) {
 // reports false when the row was not pending (a sender holds it, or it is
 // finished).
 func (t *Tx) Cancel(id int64, reason string, now time.Time) (bool, error) {
-	res, err := t.exec(`UPDATE outbox SET status = 'cancelled', last_error = ?, updated_at = ?
+	n, err := t.changes(`UPDATE outbox SET status = 'cancelled', last_error = ?, updated_at = ?
 		WHERE id = ? AND status = 'pending'`, reason, nanos(now), id)
-	if err != nil {
-		return false, fmt.Errorf("cancel delivery %d: %w", id, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("cancel delivery %d: %w", id, err)
 	}
@@ -180,11 +160,8 @@ func (t *Tx) Cancel(id int64, reason string, now time.Time) (bool, error) {
 // a sender that died), or nil when the sink's queue is empty. (Senders take
 // their next row with Next.)
 func (t *Tx) Head(sink string) (*Delivery, error) {
-	d, err := scanDelivery(t.queryRow(`SELECT `+deliveryColumns+` FROM outbox
-		WHERE sink = ? AND status IN ('pending', 'sending') ORDER BY id LIMIT 1`, sink))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	d, _, err := queryOne(t, scanDelivery, `SELECT `+deliveryColumns+` FROM outbox
+		WHERE sink = ? AND status IN ('pending', 'sending') ORDER BY id LIMIT 1`, sink)
 	if err != nil {
 		return nil, fmt.Errorf("head of %s: %w", sink, err)
 	}
@@ -203,13 +180,10 @@ func (t *Tx) Next(sink string, now time.Time) (*Delivery, time.Time, error) {
 	const heads = `FROM outbox o WHERE o.sink = ? AND o.status IN ('pending', 'sending')
 		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.sink = o.sink AND e.incident_id = o.incident_id
 			AND e.status IN ('pending', 'sending') AND e.id < o.id)`
-	d, err := scanDelivery(t.queryRow(`SELECT `+deliveryColumns+` `+heads+` AND o.next_attempt_at <= ?
+	d, _, err := queryOne(t, scanDelivery, `SELECT `+deliveryColumns+` `+heads+` AND o.next_attempt_at <= ?
 		ORDER BY CASE WHEN json_extract(o.notification, '$.severity') = 'critical'
 			OR json_extract(o.notification, '$.condition') IN ('halt', 'budget', 'listener') THEN 0 ELSE 1 END, o.id
-		LIMIT 1`, sink, nanos(now)))
-	if errors.Is(err, sql.ErrNoRows) {
-		d, err = nil, nil
-	}
+		LIMIT 1`, sink, nanos(now))
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("next of %s: %w", sink, err)
 	}
@@ -228,19 +202,12 @@ func (t *Tx) Next(sink string, now time.Time) (*Delivery, time.Time, error) {
 // holds the sink's sender lease, which it extends to leaseUntil. It reports
 // false when the lease was lost or the row is no longer pending or sending.
 func (t *Tx) Claim(sink string, id int64, owner string, now, leaseUntil time.Time) (bool, error) {
-	res, err := t.exec(`UPDATE sender_leases SET expires_at = ? WHERE sink = ? AND owner = ?`, nanos(leaseUntil), sink, owner)
-	if err != nil {
-		return false, fmt.Errorf("claim delivery %d: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
+	n, err := t.changes(`UPDATE sender_leases SET expires_at = ? WHERE sink = ? AND owner = ?`, nanos(leaseUntil), sink, owner)
+	if err != nil || n == 0 {
 		return false, err
 	}
-	res, err = t.exec(`UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?
+	n, err = t.changes(`UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?
 		WHERE id = ? AND sink = ? AND status IN ('pending', 'sending')`, nanos(now), id, sink)
-	if err != nil {
-		return false, fmt.Errorf("claim delivery %d: %w", id, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("claim delivery %d: %w", id, err)
 	}

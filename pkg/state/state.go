@@ -224,6 +224,46 @@ func (t *Tx) queryRow(query string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(t.ctx, query, args...)
 }
 
+// changes runs a statement and returns how many rows it changed.
+func (t *Tx) changes(query string, args ...any) (int64, error) {
+	res, err := t.exec(query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// scanner is a row to scan: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// queryAll scans every row of query with scan.
+func queryAll[T any](t *Tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// queryOne scans the row of query with scan; found is false when there is
+// none.
+func queryOne[T any](t *Tx, scan func(scanner) (T, error), query string, args ...any) (v T, found bool, err error) {
+	v, err = scan(t.queryRow(query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, false, nil
+	}
+	return v, err == nil, err
+}
+
 // nanos stores a time as Unix nanoseconds; the zero time is stored as 0.
 func nanos(t time.Time) int64 {
 	if t.IsZero() {
@@ -238,4 +278,11 @@ func fromNanos(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n).UTC()
+}
+
+// scanTime scans a time stored by nanos.
+func scanTime(sc scanner) (time.Time, error) {
+	var n int64
+	err := sc.Scan(&n)
+	return fromNanos(n), err
 }
