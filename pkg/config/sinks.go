@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"reflect"
 	"regexp"
 	"strings"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"gopkg.in/yaml.v3"
+
+	"github.com/superguard/superguard/internal/httpurl"
 )
 
 // DefaultSinkTimeout bounds one delivery attempt when a sink sets no timeout.
@@ -187,9 +188,9 @@ func (s *Sink) validate(path string) []error {
 // CheckURL accepts an absolute http(s) URL without credentials in it;
 // errors are FieldErrors at field.
 func CheckURL(field, raw string) error {
-	u, err := url.Parse(raw)
+	u, ok := httpurl.Parse(raw)
 	switch {
-	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+	case !ok:
 		return FieldErrorf(field, "want an absolute http or https URL")
 	case u.User != nil:
 		return FieldErrorf(field, "credentials must not be written in the URL; use username with password_env or password_file")

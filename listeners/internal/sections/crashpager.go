@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superguard/superguard/internal/httpurl"
 	"github.com/superguard/superguard/pkg/procmatch"
 )
 
@@ -240,8 +241,7 @@ func (d *DeadMan) Resolve(getenv func(string) string) error {
 	default:
 		return nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !httpurl.Valid(raw) {
 		return fmt.Errorf("%s: not an http(s) URL (value not shown: it may hold a token)", field)
 	}
 	d.URL = raw

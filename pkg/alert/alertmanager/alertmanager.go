@@ -37,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superguard/superguard/internal/httpurl"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/internal/sinkhttp"
 )
@@ -66,8 +67,8 @@ func (c Config) Validate() error {
 		return errors.New("alertmanager: at least one URL is required")
 	}
 	for i, raw := range c.URLs {
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, ok := httpurl.Parse(raw)
+		if !ok {
 			return fmt.Errorf("alertmanager: urls[%d]: not an absolute http(s) URL", i)
 		}
 		if u.User != nil {

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/PagerDuty/go-pagerduty"
 
+	"github.com/superguard/superguard/internal/httpurl"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/internal/sinkhttp"
 )
@@ -78,7 +78,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pagerduty: timeout %s: must not be negative", c.Timeout)
 	}
 	if c.EventsURL != "" {
-		if u, err := url.Parse(c.EventsURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if !httpurl.Valid(c.EventsURL) {
 			return fmt.Errorf("pagerduty: events URL %q: not an absolute http(s) URL", c.EventsURL)
 		}
 	}

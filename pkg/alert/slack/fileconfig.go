@@ -2,8 +2,8 @@ package slack
 
 import (
 	"errors"
-	"net/url"
 
+	"github.com/superguard/superguard/internal/httpurl"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/config"
 )
@@ -60,7 +60,7 @@ func (c *FileConfig) Build(env config.SinkEnv) (alert.Notifier, error) {
 		return nil, err
 	}
 	if hook.IsSet() {
-		if u, err := url.Parse(hook.Value()); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if !httpurl.Valid(hook.Value()) {
 			return nil, config.FieldErrorf("webhook_url", "the resolved value is not an http(s) URL")
 		}
 	}

@@ -33,6 +33,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/superguard/superguard/internal/httpurl"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/internal/sinkhttp"
 )
@@ -69,13 +70,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("slack: timeout %s: must not be negative", c.Timeout)
 	}
 	if hasWebhook {
-		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if !httpurl.Valid(c.WebhookURL) {
 			// The URL is the secret: name the problem, never the value.
 			return errors.New("slack: webhook URL: not an absolute http(s) URL")
 		}
 	}
 	if c.APIURL != "" {
-		if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if !httpurl.Valid(c.APIURL) {
 			return fmt.Errorf("slack: API URL %q: not an absolute http(s) URL", c.APIURL)
 		}
 	}
