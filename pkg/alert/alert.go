@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/superguard/superguard/internal/errtext"
 )
 
 // Severity orders how urgent an alert is. The zero value is Info.
@@ -292,16 +294,5 @@ func RedactError(err error, secrets ...string) error {
 	if msg == err.Error() {
 		return err
 	}
-	return &redactedError{msg: msg, err: err}
+	return errtext.Replace(err, msg)
 }
-
-// redactedError is an error whose text had secrets removed; it unwraps to
-// the original.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-
-func (e *redactedError) Unwrap() error { return e.err }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/superguard/superguard/internal/errtext"
 )
 
 // yamlError rewrites a decoding error of package yaml for an operator: the
@@ -138,19 +140,10 @@ func (c *Config) LocateError(err error) error {
 	}
 	msg := err.Error()
 	if located := c.Locate(msg); located != msg {
-		return &locatedError{msg: located, err: err}
+		return errtext.Replace(err, located)
 	}
 	return err
 }
-
-// locatedError keeps the chain of the error it rewrites.
-type locatedError struct {
-	msg string
-	err error
-}
-
-func (e *locatedError) Error() string { return e.msg }
-func (e *locatedError) Unwrap() error { return e.err }
 
 // lineOf is the line of the node at path ("a.b[2].c") in the document, the
 // deepest one found when the path goes further than the file (a field

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/kolo/xmlrpc"
+
+	"github.com/superguard/superguard/internal/errtext"
 )
 
 // maxResponseBytes bounds the size of one XML-RPC response read into memory.
@@ -200,17 +202,7 @@ func decodeResponse(data []byte, reply any) error {
 func (c *Client) wrap(method string, err error) error {
 	err = fmt.Errorf("supervisord %s: %s: %w", c.url.display, method, err)
 	if c.password != "" && strings.Contains(err.Error(), c.password) {
-		return &scrubbedError{msg: strings.ReplaceAll(err.Error(), c.password, "xxxxx"), err: err}
+		return errtext.Replace(err, strings.ReplaceAll(err.Error(), c.password, "xxxxx"))
 	}
 	return err
 }
-
-// scrubbedError carries a message with the password removed while keeping
-// the original chain for errors.Is and errors.As.
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
