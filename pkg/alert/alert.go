@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superguard/superguard/internal/enum"
 	"github.com/superguard/superguard/internal/errtext"
 )
 
@@ -27,38 +28,19 @@ const (
 	Critical
 )
 
-var severityNames = [...]string{"info", "warning", "error", "critical"}
+var severities = enum.Names[Severity]{Kind: "severity", Names: []string{"info", "warning", "error", "critical"}}
 
 // String returns the lower-case name used in configs and payloads.
-func (s Severity) String() string {
-	if s < Info || s > Critical {
-		return fmt.Sprintf("severity(%d)", int(s))
-	}
-	return severityNames[s]
-}
+func (s Severity) String() string { return severities.String(s) }
 
 // ParseSeverity parses "info", "warning", "error" or "critical".
-func ParseSeverity(s string) (Severity, error) {
-	for i, n := range severityNames {
-		if strings.EqualFold(s, n) {
-			return Severity(i), nil
-		}
-	}
-	return Info, fmt.Errorf("severity %q: want info, warning, error or critical", s)
-}
+func ParseSeverity(s string) (Severity, error) { return severities.Parse(s) }
 
 // MarshalText implements encoding.TextMarshaler (JSON and YAML use it).
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (s *Severity) UnmarshalText(b []byte) error {
-	v, err := ParseSeverity(string(b))
-	if err != nil {
-		return err
-	}
-	*s = v
-	return nil
-}
+func (s *Severity) UnmarshalText(b []byte) error { return severities.Unmarshal(s, b) }
 
 // Lower returns the severity one step down, except that Critical stays
 // Critical and Info stays Info (quiet hours use it).

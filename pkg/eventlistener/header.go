@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/superguard/superguard/internal/enum"
 )
 
 // ErrProtocol marks input that desynchronises the protocol stream: a header
@@ -25,38 +27,19 @@ const (
 	GoSupervisord
 )
 
-var dialectNames = [...]string{"supervisor4", "gosupervisord"}
+var dialects = enum.Names[Dialect]{Kind: "dialect", Names: []string{"supervisor4", "gosupervisord"}}
 
 // String returns the dialect's flag name: "supervisor4" or "gosupervisord".
-func (d Dialect) String() string {
-	if d < 0 || int(d) >= len(dialectNames) {
-		return "dialect(" + strconv.Itoa(int(d)) + ")"
-	}
-	return dialectNames[d]
-}
+func (d Dialect) String() string { return dialects.String(d) }
 
 // ParseDialect parses "supervisor4" or "gosupervisord" (case-insensitive).
-func ParseDialect(s string) (Dialect, error) {
-	for i, n := range dialectNames {
-		if strings.EqualFold(s, n) {
-			return Dialect(i), nil
-		}
-	}
-	return Supervisor4, fmt.Errorf("dialect %q: want supervisor4 or gosupervisord", s)
-}
+func ParseDialect(s string) (Dialect, error) { return dialects.Parse(s) }
 
 // MarshalText implements encoding.TextMarshaler.
 func (d Dialect) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler (and so flag.TextVar).
-func (d *Dialect) UnmarshalText(b []byte) error {
-	v, err := ParseDialect(string(b))
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
+func (d *Dialect) UnmarshalText(b []byte) error { return dialects.Unmarshal(d, b) }
 
 // Header is an event's header line:
 // `ver:3.0 server:NAME serial:N pool:NAME poolserial:N eventname:NAME len:N`.
