@@ -31,6 +31,19 @@ const (
 	nameRemote       = "REMOTE_COMMUNICATION"
 )
 
+// dataEvent checks the token line of an event that carries data after it
+// (a process's log or communication) and returns its process fields; what
+// names the event in errors.
+func dataEvent(fields map[string]string, ferr error, hasData bool, what string) (proc, group string, pid int, err error) {
+	if ferr != nil {
+		return "", "", 0, ferr
+	}
+	if !hasData {
+		return "", "", 0, errors.New(what + ": no newline after the token line")
+	}
+	return processFields(fields)
+}
+
 // parsePayload fills ev.Fields and ev's typed part from ev.EventName and
 // ev.Payload. On error ev.Fields is still set (possibly empty).
 func parsePayload(ev *Event) error {
@@ -68,13 +81,7 @@ func parsePayload(ev *Event) error {
 		ev.Tick = &Tick{Period: period, When: time.Unix(int64(when), 0).UTC()}
 		return nil
 	case name == "PROCESS_LOG_STDOUT" || name == "PROCESS_LOG_STDERR":
-		if ferr != nil {
-			return ferr
-		}
-		if !hasData {
-			return errors.New("process log: no newline after the token line")
-		}
-		proc, group, pid, err := processFields(fields)
+		proc, group, pid, err := dataEvent(fields, ferr, hasData, "process log")
 		if err != nil {
 			return err
 		}
@@ -85,13 +92,7 @@ func parsePayload(ev *Event) error {
 		ev.Log = &ProcessLog{Process: proc, Group: group, PID: pid, Channel: ch, Data: data}
 		return nil
 	case name == "PROCESS_COMMUNICATION_STDOUT" || name == "PROCESS_COMMUNICATION_STDERR":
-		if ferr != nil {
-			return ferr
-		}
-		if !hasData {
-			return errors.New("process communication: no newline after the token line")
-		}
-		proc, group, pid, err := processFields(fields)
+		proc, group, pid, err := dataEvent(fields, ferr, hasData, "process communication")
 		if err != nil {
 			return err
 		}
