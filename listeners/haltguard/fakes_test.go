@@ -56,22 +56,12 @@ type rig struct {
 
 func newRig(t *testing.T, cfg halt.Config) *rig {
 	t.Helper()
-	r := &rig{sup: halttest.NewSupervisor(), latch: &halttest.Latch{}, pager: &fakePager{}, logs: &halttest.LogBuffer{}}
-	log := zerolog.New(r.logs).Level(zerolog.DebugLevel)
-	p, err := newPages("host1", "", r.pager, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.pages = p
-	e, err := halt.New(cfg, halt.Deps{Supervisor: r.sup, Latch: r.latch, Pager: p, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.e = e
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("engine log:\n%s", r.logs)
-		}
+	r := &rig{pager: &fakePager{}}
+	h := halttest.NewRig(t, cfg, func(log zerolog.Logger) (halt.Pager, error) {
+		var err error
+		r.pages, err = newPages("host1", "", r.pager, log)
+		return r.pages, err
 	})
+	r.sup, r.latch, r.logs, r.e = h.Sup, h.Latch, h.Logs, h.Engine
 	return r
 }

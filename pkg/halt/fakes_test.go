@@ -48,17 +48,8 @@ type rig struct {
 
 func newRig(t *testing.T, cfg halt.Config) *rig {
 	t.Helper()
-	r := &rig{sup: halttest.NewSupervisor(), latch: &halttest.Latch{}, pager: &fakePager{}, logs: &halttest.LogBuffer{}}
-	r.log = zerolog.New(r.logs).Level(zerolog.DebugLevel)
-	e, err := halt.New(cfg, halt.Deps{Supervisor: r.sup, Latch: r.latch, Pager: r.pager, Logger: r.log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.e = e
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("engine log:\n%s", r.logs)
-		}
-	})
+	r := &rig{pager: &fakePager{}}
+	h := halttest.NewRig(t, cfg, func(zerolog.Logger) (halt.Pager, error) { return r.pager, nil })
+	r.sup, r.latch, r.logs, r.log, r.e = h.Sup, h.Latch, h.Logs, h.Log, h.Engine
 	return r
 }
