@@ -99,3 +99,21 @@ func TestCleanEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestRecorder(t *testing.T) {
+	var r Recorder[int]
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() { r.Add(i) })
+	}
+	wg.Wait()
+	got := r.All()
+	slices.Sort(got)
+	if len(got) != 50 || got[0] != 0 || got[49] != 49 {
+		t.Fatalf("All = %v", got)
+	}
+	got[0] = -1
+	if r.All()[0] == -1 {
+		t.Error("All returned the recorder's own slice")
+	}
+}

@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"slices"
 	"sync"
 	"testing"
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/halt/halttest"
@@ -18,8 +18,8 @@ var _ submitter = (*fakePager)(nil)
 
 // fakePager records submitted alerts.
 type fakePager struct {
+	alerts testsupport.Recorder[*alert.Alert]
 	mu     sync.Mutex
-	alerts []*alert.Alert
 	fails  int // the next n Submits fail, as with a locked store
 }
 
@@ -28,21 +28,20 @@ func (p *fakePager) Submit(_ context.Context, a *alert.Alert) error {
 		return err
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fails > 0 {
+	fail := p.fails > 0
+	if fail {
 		p.fails--
+	}
+	p.mu.Unlock()
+	if fail {
 		return errors.New("state: begin: database is locked")
 	}
 	cp := *a
-	p.alerts = append(p.alerts, &cp)
+	p.alerts.Add(&cp)
 	return nil
 }
 
-func (p *fakePager) all() []*alert.Alert {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.alerts)
-}
+func (p *fakePager) all() []*alert.Alert { return p.alerts.All() }
 
 // rig is an engine wired to fakes.
 type rig struct {

@@ -2,12 +2,11 @@ package halt_test
 
 import (
 	"context"
-	"slices"
-	"sync"
 	"testing"
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/halt/halttest"
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -20,21 +19,12 @@ var (
 
 // fakePager records the engine's reports.
 type fakePager struct {
-	mu      sync.Mutex
-	reports []halt.Report
+	reports testsupport.Recorder[halt.Report]
 }
 
-func (p *fakePager) Page(_ context.Context, r halt.Report) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.reports = append(p.reports, r)
-}
+func (p *fakePager) Page(_ context.Context, r halt.Report) { p.reports.Add(r) }
 
-func (p *fakePager) all() []halt.Report {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.reports)
-}
+func (p *fakePager) all() []halt.Report { return p.reports.All() }
 
 // rig is an engine wired to fakes.
 type rig struct {
