@@ -11,11 +11,11 @@ import (
 	"syscall"
 	"testing"
 
+	_ "modernc.org/sqlite"
+
 	"github.com/superguard/superguard/integration/harness"
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
-
-	_ "modernc.org/sqlite"
 )
 
 // TestGateFailsClosedAndLetsNonRootStrategyPass: a strategy run as

@@ -9,13 +9,12 @@ import (
 	"time"
 	_ "time/tzdata" // quiet hours' and maintenance windows' time zones work on hosts without /usr/share/zoneinfo
 
-	"github.com/superguard/superguard/pkg/procmatch"
-	"github.com/superguard/superguard/pkg/supervisor"
-
 	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/listener/durable"
+	"github.com/superguard/superguard/pkg/procmatch"
+	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 func main() {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
-
 	"github.com/superguard/superguard/pkg/procmatch"
 )
 

@@ -8,11 +8,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/superguard/superguard/pkg/procmatch"
-	"github.com/superguard/superguard/pkg/supervisor"
-
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/procmatch"
+	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 func main() {
