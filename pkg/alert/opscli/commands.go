@@ -1,6 +1,7 @@
 package opscli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,28 +50,39 @@ func incidents(ctx context.Context, s *state.Store, out io.Writer, asJSON, all b
 	if err != nil {
 		return err
 	}
+	return list(out, incs, asJSON, "no incidents", func(i *state.Incident) Incident {
+		return Incident{ID: i.ID, Key: i.Key, Status: string(i.Status), Severity: i.Severity.String(),
+			Count: i.Count, FirstSeen: i.FirstSeen, LastSeen: i.LastSeen, LastNotified: optTime(i.LastNotified),
+			ResolvedAt: optTime(i.ResolvedAt), Listeners: i.Listeners, Summary: i.Alert.Summary,
+			Action: i.Alert.Action, Details: i.Alert.Details}
+	}, []string{"ID", "KEY", "SEVERITY", "STATUS", "COUNT", "FIRST SEEN", "LAST SEEN", "LAST NOTIFIED", "LISTENERS", "SUMMARY"},
+		func(i *state.Incident) []string {
+			return []string{i.ID, i.Key, i.Severity.String(), string(i.Status), strconv.Itoa(i.Count),
+				stamp(i.FirstSeen), stamp(i.LastSeen), stamp(i.LastNotified), strings.Join(slices.Sorted(maps.Keys(i.Listeners)), ","),
+				clip(i.Alert.Summary, 60)}
+		})
+}
+
+// list writes items as JSON rows made by toJSON (asJSON), else as a table
+// of header and the rows made by toRow, or the line empty when there are
+// none.
+func list[T, J any](out io.Writer, items []T, asJSON bool, empty string, toJSON func(T) J, header []string, toRow func(T) []string) error {
 	if asJSON {
-		rows := make([]Incident, 0, len(incs))
-		for _, i := range incs {
-			rows = append(rows, Incident{ID: i.ID, Key: i.Key, Status: string(i.Status), Severity: i.Severity.String(),
-				Count: i.Count, FirstSeen: i.FirstSeen, LastSeen: i.LastSeen, LastNotified: optTime(i.LastNotified),
-				ResolvedAt: optTime(i.ResolvedAt), Listeners: i.Listeners, Summary: i.Alert.Summary,
-				Action: i.Alert.Action, Details: i.Alert.Details})
+		rows := make([]J, 0, len(items))
+		for _, it := range items {
+			rows = append(rows, toJSON(it))
 		}
 		return writeJSON(out, rows)
 	}
-	if len(incs) == 0 {
-		_, err := fmt.Fprintln(out, "no incidents")
+	if len(items) == 0 {
+		_, err := fmt.Fprintln(out, empty)
 		return err
 	}
-	rows := make([][]string, 0, len(incs))
-	for _, i := range incs {
-		rows = append(rows, []string{i.ID, i.Key, i.Severity.String(), string(i.Status), strconv.Itoa(i.Count),
-			stamp(i.FirstSeen), stamp(i.LastSeen), stamp(i.LastNotified), strings.Join(slices.Sorted(maps.Keys(i.Listeners)), ","),
-			clip(i.Alert.Summary, 60)})
+	rows := make([][]string, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, toRow(it))
 	}
-	return table(out, []string{"ID", "KEY", "SEVERITY", "STATUS", "COUNT", "FIRST SEEN", "LAST SEEN", "LAST NOTIFIED",
-		"LISTENERS", "SUMMARY"}, rows)
+	return table(out, header, rows)
 }
 
 // Delivery is one row of `outbox -json`.
@@ -96,40 +108,26 @@ func outbox(ctx context.Context, s *state.Store, out io.Writer, asJSON bool, f s
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		rows := make([]Delivery, 0, len(ds))
-		for _, d := range ds {
-			var next *time.Time
-			if d.Status == state.Pending || d.Status == state.Sending {
-				next = optTime(d.NextAttemptAt)
+	waiting := func(d *state.Delivery) bool { return d.Status == state.Pending || d.Status == state.Sending }
+	return list(out, ds, asJSON, "no deliveries", func(d *state.Delivery) Delivery {
+		var next *time.Time
+		if waiting(d) {
+			next = optTime(d.NextAttemptAt)
+		}
+		n := d.Notification
+		return Delivery{ID: d.ID, Sink: d.Sink, Status: string(d.Status), Purpose: string(d.Purpose),
+			Attempts: d.Attempts, NextAttemptAt: next, CreatedAt: d.CreatedAt, SentAt: optTime(d.SentAt),
+			Key: n.Key, IncidentID: n.IncidentID, Severity: n.Severity.String(), Count: n.Count,
+			Summary: n.Summary, LastError: d.LastError}
+	}, []string{"ID", "SINK", "STATUS", "PURPOSE", "ATTEMPTS", "NEXT ATTEMPT", "KEY", "INCIDENT", "LAST ERROR"},
+		func(d *state.Delivery) []string {
+			next := "-"
+			if waiting(d) {
+				next = stamp(d.NextAttemptAt)
 			}
-			n := d.Notification
-			rows = append(rows, Delivery{ID: d.ID, Sink: d.Sink, Status: string(d.Status), Purpose: string(d.Purpose),
-				Attempts: d.Attempts, NextAttemptAt: next, CreatedAt: d.CreatedAt, SentAt: optTime(d.SentAt),
-				Key: n.Key, IncidentID: n.IncidentID, Severity: n.Severity.String(), Count: n.Count,
-				Summary: n.Summary, LastError: d.LastError})
-		}
-		return writeJSON(out, rows)
-	}
-	if len(ds) == 0 {
-		_, err := fmt.Fprintln(out, "no deliveries")
-		return err
-	}
-	rows := make([][]string, 0, len(ds))
-	for _, d := range ds {
-		next := "-"
-		if d.Status == state.Pending || d.Status == state.Sending {
-			next = stamp(d.NextAttemptAt)
-		}
-		lastErr := d.LastError
-		if lastErr == "" {
-			lastErr = "-"
-		}
-		rows = append(rows, []string{strconv.FormatInt(d.ID, 10), d.Sink, string(d.Status), string(d.Purpose),
-			strconv.Itoa(d.Attempts), next, d.Notification.Key, d.Notification.IncidentID, clip(lastErr, 60)})
-	}
-	return table(out, []string{"ID", "SINK", "STATUS", "PURPOSE", "ATTEMPTS", "NEXT ATTEMPT", "KEY", "INCIDENT",
-		"LAST ERROR"}, rows)
+			return []string{strconv.FormatInt(d.ID, 10), d.Sink, string(d.Status), string(d.Purpose),
+				strconv.Itoa(d.Attempts), next, d.Notification.Key, d.Notification.IncidentID, clip(cmp.Or(d.LastError, "-"), 60)}
+		})
 }
 
 func retry(ctx context.Context, s *state.Store, out io.Writer, asJSON bool, args []string, allDead bool) error {
