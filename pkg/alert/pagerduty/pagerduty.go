@@ -77,10 +77,8 @@ func (c Config) Validate() error {
 	case c.Timeout < 0:
 		return fmt.Errorf("pagerduty: timeout %s: must not be negative", c.Timeout)
 	}
-	if c.EventsURL != "" {
-		if !httpurl.Valid(c.EventsURL) {
-			return fmt.Errorf("pagerduty: events URL %q: not an absolute http(s) URL", c.EventsURL)
-		}
+	if c.EventsURL != "" && !httpurl.Valid(c.EventsURL) {
+		return fmt.Errorf("pagerduty: events URL %q: not an absolute http(s) URL", c.EventsURL)
 	}
 	return nil
 }

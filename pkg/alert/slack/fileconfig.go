@@ -59,10 +59,8 @@ func (c *FileConfig) Build(env config.SinkEnv) (alert.Notifier, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
-	if hook.IsSet() {
-		if !httpurl.Valid(hook.Value()) {
-			return nil, config.FieldErrorf("webhook_url", "the resolved value is not an http(s) URL")
-		}
+	if hook.IsSet() && !httpurl.Valid(hook.Value()) {
+		return nil, config.FieldErrorf("webhook_url", "the resolved value is not an http(s) URL")
 	}
 	return New(Config{WebhookURL: hook.Value(), Token: token.Value(), Channel: c.Channel, APIURL: c.APIURL, Timeout: env.Timeout})
 }

@@ -69,16 +69,12 @@ func (c Config) Validate() error {
 	case c.Timeout < 0:
 		return fmt.Errorf("slack: timeout %s: must not be negative", c.Timeout)
 	}
-	if hasWebhook {
-		if !httpurl.Valid(c.WebhookURL) {
-			// The URL is the secret: name the problem, never the value.
-			return errors.New("slack: webhook URL: not an absolute http(s) URL")
-		}
+	if hasWebhook && !httpurl.Valid(c.WebhookURL) {
+		// The URL is the secret: name the problem, never the value.
+		return errors.New("slack: webhook URL: not an absolute http(s) URL")
 	}
-	if c.APIURL != "" {
-		if !httpurl.Valid(c.APIURL) {
-			return fmt.Errorf("slack: API URL %q: not an absolute http(s) URL", c.APIURL)
-		}
+	if c.APIURL != "" && !httpurl.Valid(c.APIURL) {
+		return fmt.Errorf("slack: API URL %q: not an absolute http(s) URL", c.APIURL)
 	}
 	return nil
 }
