@@ -127,12 +127,18 @@ func checkSection(at string, b Block) []string {
 	return probs
 }
 
-func checkContext(at string, b Block) []string {
+// elements returns the elements of b, a block of kind, with a problem when
+// it has none or more than max.
+func elements(at string, b Block, kind string, max int) ([]any, []string) {
 	els, ok := b["elements"].([]any)
-	if !ok || len(els) == 0 || len(els) > maxContextElements {
-		return []string{fmt.Sprintf("%s.elements: context needs 1..%d elements", at, maxContextElements)}
+	if !ok || len(els) == 0 || len(els) > max {
+		return nil, []string{fmt.Sprintf("%s.elements: %s needs 1..%d elements", at, kind, max)}
 	}
-	var probs []string
+	return els, nil
+}
+
+func checkContext(at string, b Block) []string {
+	els, probs := elements(at, b, "context", maxContextElements)
 	for i, e := range els {
 		eat := fmt.Sprintf("%s.elements[%d]", at, i)
 		el, _ := e.(map[string]any)
@@ -146,11 +152,7 @@ func checkContext(at string, b Block) []string {
 }
 
 func checkActions(at string, b Block) []string {
-	els, ok := b["elements"].([]any)
-	if !ok || len(els) == 0 || len(els) > maxActionElements {
-		return []string{fmt.Sprintf("%s.elements: actions needs 1..%d elements", at, maxActionElements)}
-	}
-	var probs []string
+	els, probs := elements(at, b, "actions", maxActionElements)
 	for i, e := range els {
 		el, isObj := e.(map[string]any)
 		eat := fmt.Sprintf("%s.elements[%d]", at, i)
