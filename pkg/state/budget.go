@@ -72,3 +72,17 @@ func (s *Store) PruneRestarts(ctx context.Context, before time.Time) (int64, err
 	})
 	return n, err
 }
+
+// ResetRestarts forgets every recorded restart of process (an operator
+// resetting its restart budget) and returns how many it forgot.
+func (s *Store) ResetRestarts(ctx context.Context, process string) (int64, error) {
+	var n int64
+	err := s.Update(ctx, func(tx *Tx) error {
+		var err error
+		if n, err = tx.changes(`DELETE FROM restarts WHERE process = ?`, process); err != nil {
+			return fmt.Errorf("reset restarts of %s: %w", process, err)
+		}
+		return nil
+	})
+	return n, err
+}
