@@ -1,0 +1,151 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// TCP probes that a TCP connection to Address opens.
+type TCP struct {
+	Address string // host:port, may hold placeholders
+}
+
+// Kind implements Prober.
+func (t *TCP) Kind() string { return "tcp" }
+
+// Probe implements Prober.
+func (t *TCP) Probe(ctx context.Context, p Process) Result {
+	r := Result{At: time.Now()}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", Expand(t.Address, p))
+	if err != nil {
+		r.Evidence = httpErrorText(ctx, r.At, err)
+		return finish(r)
+	}
+	_ = conn.Close()
+	r = finish(r)
+	r.OK, r.Evidence = true, fmt.Sprintf("connected in %s", r.Latency.Round(time.Millisecond))
+	return r
+}
+
+// Command probes by running Argv: exit status 0 is healthy. It runs in a
+// process group of its own, killed whole at the deadline, with the
+// environment Env (and SUPERGUARD_PROCESS, SUPERGUARD_GROUP,
+// SUPERGUARD_PID set to the process's).
+type Command struct {
+	Argv []string // each argument may hold placeholders
+	Env  []string
+}
+
+// Kind implements Prober.
+func (c *Command) Kind() string { return "command" }
+
+// maxOutput is how much of a command's output is kept.
+const maxOutput = 4 << 10
+
+// Probe implements Prober.
+func (c *Command) Probe(ctx context.Context, p Process) Result {
+	r := Result{At: time.Now()}
+	out, err := Run(ctx, c.Argv, c.Env, p)
+	r = finish(r)
+	r.Body = out
+	switch {
+	case err == nil:
+		r.OK, r.Evidence = true, fmt.Sprintf("exit 0 in %s", r.Latency.Round(time.Millisecond))
+	case ctx.Err() != nil:
+		r.Evidence = fmt.Sprintf("%s: still running, killed", timeoutText(ctx, r.At))
+	default:
+		r.Evidence = err.Error()
+	}
+	return r
+}
+
+// Run runs argv (placeholders expanded from p) with env and the process's
+// SUPERGUARD_* variables in a process group of its own, killed whole when
+// ctx ends, and returns its combined output (the first 4 KiB). The error
+// says how it ended when that is not exit status 0.
+func Run(ctx context.Context, argv, env []string, p Process) (string, error) {
+	if len(argv) == 0 {
+		return "", errors.New("no command")
+	}
+	args := make([]string, len(argv))
+	for i, a := range argv {
+		args[i] = Expand(a, p)
+	}
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Env = append(append([]string{}, env...), "SUPERGUARD_PROCESS="+p.FullName(), "SUPERGUARD_GROUP="+p.Group,
+		fmt.Sprintf("SUPERGUARD_PID=%d", p.PID))
+	var buf limitedBuffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ee.Exited():
+		err = fmt.Errorf("exit status %d", ee.ExitCode())
+	case errors.As(err, &ee):
+		err = fmt.Errorf("killed by %s", ee.ProcessState.Sys().(syscall.WaitStatus).Signal())
+	default:
+		err = fmt.Errorf("cannot run %s: %w", args[0], err)
+	}
+	return buf.String(), err
+}
+
+// limitedBuffer keeps the first maxOutput bytes written to it.
+type limitedBuffer struct{ b bytes.Buffer }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := maxOutput - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (l *limitedBuffer) String() string { return l.b.String() }
+
+// File probes the age of a file's last modification (a feed handler
+// touching a file on every tick).
+type File struct {
+	Path   string // may hold placeholders
+	MaxAge time.Duration
+	Now    func() time.Time // default time.Now
+}
+
+// Kind implements Prober.
+func (f *File) Kind() string { return "file" }
+
+// Probe implements Prober.
+func (f *File) Probe(_ context.Context, p Process) Result {
+	r := Result{At: time.Now()}
+	path := Expand(f.Path, p)
+	fi, err := os.Stat(path)
+	r = finish(r)
+	if err != nil {
+		r.Evidence = fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))
+		return r
+	}
+	now := r.At
+	if f.Now != nil {
+		now = f.Now()
+	}
+	r.Age = now.Sub(fi.ModTime())
+	if r.Age < 0 {
+		r.Skew, r.Age = -r.Age, 0
+	}
+	if r.Age > f.MaxAge {
+		r.Evidence = fmt.Sprintf("%s last modified %s ago (max %s): the data is stale", path, r.Age.Round(time.Millisecond), f.MaxAge)
+		return r
+	}
+	r.OK, r.Evidence = true, fmt.Sprintf("%s modified %s ago", path, r.Age.Round(time.Millisecond))
+	return r
+}
