@@ -18,15 +18,30 @@ type Window struct {
 	End   TimeOfDay `yaml:"end"`
 }
 
-func (w *Window) validate(path string) error {
+// Contains reports whether the wall-clock time t (already in the window's
+// zone) falls in w. A window whose end is before its start belongs to the
+// day it starts on.
+func (w Window) Contains(t time.Time) bool {
+	m := TimeOfDay(t.Hour()*60 + t.Minute())
+	day := t.Weekday()
+	if w.Start < w.End {
+		return w.Days.Has(day) && m >= w.Start && m < w.End
+	}
+	yesterday := (day + 6) % 7
+	return (w.Days.Has(day) && m >= w.Start) || (w.Days.Has(yesterday) && m < w.End)
+}
+
+// Validate checks the window; errors are FieldErrors at path.
+func (w *Window) Validate(path string) error {
 	if w.Start == w.End {
 		return FieldErrorf(path, "start and end are both %s: the window is empty", w.Start)
 	}
 	return nil
 }
 
-// loadZone resolves an IANA zone name ("America/New_York"); empty is UTC.
-func loadZone(field, name string) (*time.Location, error) {
+// LoadZone resolves an IANA zone name ("America/New_York"); empty is UTC.
+// The error is a FieldError at field.
+func LoadZone(field, name string) (*time.Location, error) {
 	if name == "" {
 		return time.UTC, nil
 	}
@@ -51,7 +66,7 @@ func (q *QuietHours) Location() *time.Location { return q.loc }
 
 func (q *QuietHours) validate(path string) []error {
 	var errs []error
-	loc, err := loadZone(path+".timezone", q.Timezone)
+	loc, err := LoadZone(path+".timezone", q.Timezone)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -60,7 +75,7 @@ func (q *QuietHours) validate(path string) []error {
 		errs = append(errs, FieldErrorf(path+".windows", "at least one window is required"))
 	}
 	for i := range q.Windows {
-		if err := q.Windows[i].validate(fmt.Sprintf("%s.windows[%d]", path, i)); err != nil {
+		if err := q.Windows[i].Validate(fmt.Sprintf("%s.windows[%d]", path, i)); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -134,13 +149,13 @@ func (m *Maintenance) validate(path string) []error {
 			errs = append(errs, FieldErrorf(path+".until", "must be after from"))
 		}
 	case m.recurring:
-		loc, err := loadZone(path+".timezone", m.Timezone)
+		loc, err := LoadZone(path+".timezone", m.Timezone)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		m.loc = loc
 		w := Window{Days: m.Days, Start: m.Start, End: m.End}
-		if err := w.validate(path); err != nil {
+		if err := w.Validate(path); err != nil {
 			errs = append(errs, err)
 		}
 	default:

@@ -7,19 +7,6 @@ import (
 	"github.com/superguard/superguard/pkg/config"
 )
 
-// Contains reports whether the wall-clock time t (already in the window's
-// zone) falls in w. A window whose end is before its start belongs to the
-// day it starts on.
-func Contains(w config.Window, t time.Time) bool {
-	m := config.TimeOfDay(t.Hour()*60 + t.Minute())
-	day := t.Weekday()
-	if w.Start < w.End {
-		return w.Days.Has(day) && m >= w.Start && m < w.End
-	}
-	yesterday := (day + 6) % 7
-	return (w.Days.Has(day) && m >= w.Start) || (w.Days.Has(yesterday) && m < w.End)
-}
-
 // Quiet reports whether t falls in the quiet hours of c.
 func Quiet(c *config.Config, t time.Time) bool {
 	q := c.QuietHours
@@ -28,7 +15,7 @@ func Quiet(c *config.Config, t time.Time) bool {
 	}
 	local := t.In(q.Location())
 	for _, w := range q.Windows {
-		if Contains(w, local) {
+		if w.Contains(local) {
 			return true
 		}
 	}
@@ -38,7 +25,7 @@ func Quiet(c *config.Config, t time.Time) bool {
 // Covers reports whether maintenance window m applies to alert a at t.
 func Covers(m *config.Maintenance, a *alert.Alert, t time.Time) bool {
 	if m.Recurring() {
-		if m.Location() == nil || !Contains(m.Window(), t.In(m.Location())) {
+		if m.Location() == nil || !m.Window().Contains(t.In(m.Location())) {
 			return false
 		}
 	} else if t.Before(m.From) || !t.Before(m.Until) {
