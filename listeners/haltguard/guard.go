@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/internal/runone"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/procmatch"
@@ -35,12 +35,12 @@ type Guard struct {
 	watch *deathWatch
 
 	mu           sync.Mutex
-	halting      bool   // a halt (or the completion of one) is running
-	enforcing    bool   // an enforcement is running
-	enforceAgain bool   // another enforcement was asked for meanwhile
-	checking     single // a TICK check
-	refreshing   single // a stopwaitsecs read
-	failures     int    // process-list failures in a row
+	halting      bool          // a halt (or the completion of one) is running
+	enforcing    bool          // an enforcement is running
+	enforceAgain bool          // another enforcement was asked for meanwhile
+	checking     runone.Runner // a TICK check
+	refreshing   runone.Runner // a stopwaitsecs read
+	failures     int           // process-list failures in a row
 	blindPaged   bool
 	// bootUntil ends the start-up grace: until then a critical program
 	// that has not been RUNNING yet may still be starting.
@@ -570,19 +570,4 @@ func (g *Guard) enforce(names []string, source string) {
 // "<process> <STATE> (<how>)", e.g. "risk:rm FATAL (event)".
 func triggerReason(process string, state supervisor.ProcessState, how string) string {
 	return fmt.Sprintf("%s %s (%s)", process, state, how)
-}
-
-// single runs one background job at a time: Go does nothing while the
-// job it started last is still running.
-type single struct{ running atomic.Bool }
-
-// Go runs fn on wg unless the previous fn is still running.
-func (s *single) Go(wg *sync.WaitGroup, fn func()) {
-	if !s.running.CompareAndSwap(false, true) {
-		return
-	}
-	wg.Go(func() {
-		defer s.running.Store(false)
-		fn()
-	})
 }
