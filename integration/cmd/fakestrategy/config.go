@@ -40,6 +40,9 @@ type Config struct {
 
 	Heartbeat     time.Duration // emit a PROCESS_COMMUNICATION heartbeat on stdout at this interval (0 = none)
 	HeartbeatData string        // heartbeat body; "" = a JSON object with name, seq and time
+	FreezeAfter   time.Duration // %NOW% in the /health body stops advancing after this long (a frozen feed; 0 = never)
+	Notify        time.Duration // sd_notify WATCHDOG=1 to $NOTIFY_SOCKET at this interval, READY=1 first (0 = none)
+	ReadyAfter    time.Duration // with -notify: send READY=1 after this long (0 = at once)
 
 	LogText       string        // log line text ("" = no log lines)
 	LogEvery      time.Duration // print LogText at this interval (0 = once at start)
@@ -74,6 +77,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&growLimit, "grow-limit", "0", "stop growing memory at this size (0 = no limit)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 0, "PROCESS_COMMUNICATION heartbeat interval on stdout (0 = none)")
 	fs.StringVar(&cfg.HeartbeatData, "heartbeat-data", "", "heartbeat body (default: JSON with name, seq, time)")
+	fs.DurationVar(&cfg.FreezeAfter, "freeze-after", 0, "%NOW% and %NOW_MS% in the /health body (the data's timestamp) stop advancing after this long: a frozen feed (0 = never)")
+	fs.DurationVar(&cfg.Notify, "notify", 0, "sd_notify: READY=1 then WATCHDOG=1 at this interval to $NOTIFY_SOCKET while not hung (0 = none)")
+	fs.DurationVar(&cfg.ReadyAfter, "ready-after", 0, "with -notify: wait this long before READY=1")
 	fs.StringVar(&cfg.LogText, "log-text", "", "log line to print (non-ASCII welcome)")
 	fs.DurationVar(&cfg.LogEvery, "log-every", 0, "print -log-text at this interval (0 = once at start)")
 	fs.StringVar(&cfg.LogStream, "log-stream", "stdout", "where log lines go: stdout, stderr or both")
@@ -121,7 +127,7 @@ func (c Config) Validate() error {
 	switch {
 	case c.HealthStatus < 100 || c.HealthStatus > 999:
 		return fmt.Errorf("health-status %d: want an HTTP status code", c.HealthStatus)
-	case c.ExitAfter < 0, c.HangAfter < 0, c.StopDelay < 0, c.Heartbeat < 0, c.LogEvery < 0:
+	case c.ExitAfter < 0, c.HangAfter < 0, c.StopDelay < 0, c.Heartbeat < 0, c.LogEvery < 0, c.FreezeAfter < 0, c.Notify < 0, c.ReadyAfter < 0:
 		return errors.New("durations must not be negative")
 	case c.ExitCode < 0 || c.ExitCode > 255:
 		return fmt.Errorf("exit-code %d: want 0..255", c.ExitCode)

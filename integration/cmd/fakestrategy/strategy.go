@@ -46,6 +46,7 @@ type strategy struct {
 
 	seq      int
 	withheld bool // a heartbeat was due while hung (logged once)
+	started  time.Time
 	memory   [][]byte
 	grown    int64
 }
@@ -62,7 +63,7 @@ type Heartbeat struct {
 // Run runs the fake strategy until it exits by its own schedule, by a signal
 // from sigs, or when ctx ends, and returns the process exit code.
 func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
-	s := &strategy{cfg: cfg, stdout: stdout, stderr: stderr, hangCh: make(chan struct{})}
+	s := &strategy{cfg: cfg, stdout: stdout, stderr: stderr, hangCh: make(chan struct{}), started: time.Now()}
 	s.diag("started", "pid", strconv.Itoa(os.Getpid()))
 
 	if cfg.HealthAddr != "" {
@@ -74,6 +75,11 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, sigs <-chan 
 		defer srv.Close()
 	}
 
+	var notifyC, readyC <-chan time.Time
+	if cfg.Notify > 0 {
+		notifyC = tickerC(cfg.Notify)
+		readyC = time.After(cfg.ReadyAfter)
+	}
 	exitC := timerC(cfg.ExitAfter)
 	hangC := timerC(cfg.HangAfter)
 	hbC := tickerC(cfg.Heartbeat)
@@ -107,6 +113,12 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, sigs <-chan 
 		case <-logC:
 			if !s.hung.Load() {
 				s.logLine()
+			}
+		case <-readyC:
+			s.sdNotify("READY=1\nSTATUS=trading")
+		case <-notifyC:
+			if !s.hung.Load() {
+				s.sdNotify("WATCHDOG=1")
 			}
 		case <-growC:
 			if !s.hung.Load() {
@@ -184,6 +196,7 @@ func (s *strategy) handleHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, body := s.healthResponse()
+	body = s.expandNow(body)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
@@ -314,4 +327,33 @@ func writeFileAtomic(path, content string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// expandNow fills %NOW% (RFC 3339) and %NOW_MS% (epoch milliseconds) in a
+// /health body with the data's time: now, or the moment the feed froze.
+func (s *strategy) expandNow(body string) string {
+	if !strings.Contains(body, "%NOW") {
+		return body
+	}
+	t := time.Now()
+	if f := s.cfg.FreezeAfter; f > 0 && t.Sub(s.started) > f {
+		t = s.started.Add(f)
+	}
+	body = strings.ReplaceAll(body, "%NOW_MS%", strconv.FormatInt(t.UnixMilli(), 10))
+	return strings.ReplaceAll(body, "%NOW%", t.UTC().Format(time.RFC3339Nano))
+}
+
+// sdNotify sends one notification to $NOTIFY_SOCKET the way sd_notify(3)
+// does: a datagram per call, so a socket that appears later still gets
+// the next one. A failure is only logged, as sd_notify callers ignore it.
+func (s *strategy) sdNotify(msg string) {
+	path := os.Getenv("NOTIFY_SOCKET")
+	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err == nil {
+		_, err = c.Write([]byte(msg))
+		_ = c.Close()
+	}
+	if err != nil {
+		s.diag("notify failed", "error", err.Error())
+	}
 }
