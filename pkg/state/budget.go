@@ -86,3 +86,28 @@ func (s *Store) ResetRestarts(ctx context.Context, process string) (int64, error
 	})
 	return n, err
 }
+
+// RestartCount is how many restarts of one process were recorded.
+type RestartCount struct {
+	Process string
+	Count   int
+}
+
+// RestartCounts returns, per process, the restarts recorded after since,
+// by process name.
+func (s *Store) RestartCounts(ctx context.Context, since time.Time) ([]RestartCount, error) {
+	var out []RestartCount
+	err := s.View(ctx, func(tx *Tx) error {
+		var err error
+		out, err = queryAll(tx, func(sc scanner) (RestartCount, error) {
+			var rc RestartCount
+			err := sc.Scan(&rc.Process, &rc.Count)
+			return rc, err
+		}, `SELECT process, count(*) FROM restarts WHERE at > ? GROUP BY process ORDER BY process`, nanos(since))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count restarts: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,196 @@
+package healthprobe_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/superguard/superguard/internal/testsupport"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// strat is a fake strategy serving /health on port0, its answer overridden
+// by {{.Dir}}/strat.health while that file exists.
+const strat = `
+[program:strat]
+command=` + fake + ` -health-addr 127.0.0.1:{{.Vars.port0}} -health-file {{.Dir}}/strat.health
+startsecs=1
+autorestart=true
+stdout_logfile={{.Dir}}/strat.out
+stderr_logfile={{.Dir}}/strat.err
+`
+
+// TestUnhealthyRestartsAfterThresholdOnly: 500s are counted, the third
+// consecutive one restarts the program (not the first two), the alert says
+// why, and passing again resolves it.
+func TestUnhealthyRestartsAfterThresholdOnly(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: strat, Healthprobe: `
+checks:
+  - name: api
+    processes: [strat]
+    http: {url: "http://127.0.0.1:{{.Vars.port0}}/health"}
+    grace: 1s
+    cooldown: 1s
+    successes: 1
+`})
+	e.waitTarget(t, "api", "strat:strat", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
+	pid := e.pid(t, "strat")
+	health := filepath.Join(e.s.Dir, "strat.health")
+	if err := os.WriteFile(health, []byte("500 order gateway disconnected\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Two failures are seen and nothing happens to the program.
+	// (The log line comes as the second failure is counted: the third
+	// probe is a period away.)
+	e.s.WaitListenerLog(t, "healthprobe", `"failures":2,"threshold":3`, waitAction)
+	if got := e.pid(t, "strat"); got != pid || e.restartsRecorded(t, "strat:strat") != 0 {
+		t.Fatalf("restarted after two failures (pid %d -> %d)", pid, got)
+	}
+	newPID := e.waitRestarted(t, "strat", pid)
+	if err := os.Remove(health); err != nil {
+		t.Fatal(err)
+	}
+	st := e.target(t, "api", "strat:strat")
+	if !strings.Contains(st.LastAction, "3 consecutive failures: HTTP 500 (want 2xx)") || st.Restarts != "1 of 3 used" {
+		t.Errorf("status after the restart: %+v", st)
+	}
+	if n := e.restartsRecorded(t, "strat:strat"); n != 1 {
+		t.Errorf("restarts recorded = %d, want 1", n)
+	}
+	// The new incarnation passes: the incident resolves.
+	e.waitTarget(t, "api", "strat:strat", "recovered", waitAction, func(s targetStatus) bool { return !s.Alerting && s.State == "healthy" })
+	testsupport.Eventually(t, waitAction, "incident resolved", func() (bool, string) {
+		incs := e.incidents(t)
+		return len(incs) == 0, incidentKeys(incs)
+	})
+	if got := e.pid(t, "strat"); got != newPID {
+		t.Errorf("restarted again after recovering (pid %d -> %d)", newPID, got)
+	}
+}
+
+// TestHungEndpointTimesOutAndRestarts: a strategy that stops answering
+// (SIGUSR2 hangs the fake) times out within the check's timeout and is
+// restarted.
+func TestHungEndpointTimesOutAndRestarts(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: strat, Healthprobe: `
+checks:
+  - name: api
+    processes: [strat]
+    http: {url: "http://127.0.0.1:{{.Vars.port0}}/health"}
+    timeout: 1s
+    grace: 1s
+    failures: 2
+`})
+	e.waitTarget(t, "api", "strat:strat", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
+	pid := e.s.Signal(t, "strat", syscall.SIGUSR2)
+	e.waitRestarted(t, "strat", pid)
+	if st := e.target(t, "api", "strat:strat"); !strings.Contains(st.LastAction, "no answer within 1s") {
+		t.Errorf("last action %q: want the time-out as the reason", st.LastAction)
+	}
+}
+
+// TestStaleDataRestarts: a feed whose data timestamp stops advancing (JSON
+// body) and one whose tick file stops being touched are both restarted,
+// with the age in the evidence.
+func TestStaleDataRestarts(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: `
+[program:md]
+command=` + fake + ` -health-addr 127.0.0.1:{{.Vars.port0}} -health-body '{"feed":{"last_tick":"%%NOW%%"}}' -freeze-after 6s
+startsecs=1
+autorestart=true
+stderr_logfile={{.Dir}}/md.err
+
+[program:ticker]
+command=/bin/sh -c 'while [ ! -f {{.Dir}}/freeze ]; do touch {{.Dir}}/ticker.tick; sleep 0.5; done; exec sleep 1000'
+startsecs=1
+autorestart=true
+stderr_logfile={{.Dir}}/ticker.err
+`, Healthprobe: `
+checks:
+  - name: md-feed
+    processes: [md]
+    http:
+      url: "http://127.0.0.1:{{.Vars.port0}}/health"
+      timestamp: {field: feed.last_tick, format: rfc3339, max_age: 3s}
+    grace: 1s
+    failures: 2
+  - name: tick-file
+    processes: [ticker]
+    file: {path: "{{.Dir}}/%(process_name)s.tick", max_age: 3s}
+    grace: 1s
+    failures: 2
+`})
+	mdPID := e.pid(t, "md")
+	e.waitTarget(t, "md-feed", "md:md", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
+	tickerPID := e.pid(t, "ticker")
+	e.waitTarget(t, "tick-file", "ticker:ticker", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
+	if err := os.WriteFile(filepath.Join(e.s.Dir, "freeze"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitRestarted(t, "md", mdPID)
+	e.waitRestarted(t, "ticker", tickerPID)
+	if st := e.target(t, "md-feed", "md:md"); !strings.Contains(st.LastAction, "feed.last_tick") || !strings.Contains(st.LastAction, "the data is stale") {
+		t.Errorf("md: last action %q", st.LastAction)
+	}
+	if st := e.target(t, "tick-file", "ticker:ticker"); !strings.Contains(st.LastAction, "ticker.tick last modified") {
+		t.Errorf("ticker: last action %q", st.LastAction)
+	}
+}
+
+// TestFlappingCheckIsCaught: a check that passes and fails in turn never
+// has three consecutive failures, but "3 failures within 6 probes" catches
+// it.
+func TestFlappingCheckIsCaught(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: `
+[program:flappy]
+command=/bin/sleep 1000
+startsecs=1
+autorestart=true
+`, Healthprobe: `
+checks:
+  - name: flap
+    processes: [flappy]
+    command: {argv: [/bin/sh, -c, 'n=$(cat {{.Dir}}/n 2>/dev/null || echo 0); echo $((n+1)) > {{.Dir}}/n; [ $((n % 2)) -eq 0 ]']}
+    grace: 1s
+    failures: 3
+    within: 6
+`})
+	pid := e.pid(t, "flappy")
+	e.waitRestarted(t, "flappy", pid)
+	if st := e.target(t, "flap", "flappy:flappy"); !strings.Contains(st.LastAction, "3 of the last") || !strings.Contains(st.LastAction, "exit status 1") {
+		t.Errorf("last action %q: want the flapping form and the command's exit", st.LastAction)
+	}
+}
+
+// TestHealthyProgramIsNeverTouched: over many rounds a passing program
+// keeps its pid, and nothing is alerted or recorded.
+func TestHealthyProgramIsNeverTouched(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: strat, Healthprobe: `
+checks:
+  - name: api
+    processes: [strat]
+    http: {url: "http://127.0.0.1:{{.Vars.port0}}/health", body_contains: ok}
+    grace: 1s
+    failures: 1
+`})
+	e.waitTarget(t, "api", "strat:strat", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
+	pid := e.pid(t, "strat")
+	e.waitRounds(t, 6)
+	if got := e.pid(t, "strat"); got != pid {
+		t.Errorf("pid %d -> %d: a healthy program was restarted", pid, got)
+	}
+	if incs := e.incidents(t); len(incs) != 0 || e.restartsRecorded(t, "strat:strat") != 0 {
+		t.Errorf("incidents %s, restarts %d: want none", incidentKeys(incs), e.restartsRecorded(t, "strat:strat"))
+	}
+	if st := e.target(t, "api", "strat:strat"); st.State != "healthy" || st.Failures != 0 {
+		t.Errorf("status %+v", st)
+	}
+	_ = supervisor.ProcessRunning
+}

@@ -1,0 +1,236 @@
+// Package healthprobe_test runs the healthprobe binary under a real
+// supervisord 4.x (integration/harness) against fake strategies
+// (integration/cmd/fakestrategy) serving /health, heartbeats and sd_notify.
+// Every scenario has its own supervisord, state store and ports, and runs
+// in parallel.
+package healthprobe_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
+	"github.com/superguard/superguard/pkg/state"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// Generous bounds: the machine may be loaded. Every wait ends on an event.
+const (
+	waitUp     = 30 * time.Second
+	waitAction = 60 * time.Second
+)
+
+const (
+	host         = "hptest"
+	fake         = `{{bin "./integration/cmd/fakestrategy"}}`
+	healthprobe  = `{{bin "./listeners/healthprobe"}} -config {{.Dir}}/superguard.yaml`
+	haltguardCmd = `{{bin "./listeners/haltguard"}} -config {{.Dir}}/superguard.yaml`
+)
+
+// scenario is one healthprobe run.
+type scenario struct {
+	// Healthprobe is the YAML body of listeners.healthprobe (indented by
+	// start); Haltguard, when set, adds haltguard with that section.
+	Healthprobe, Haltguard string
+	// Programs are the conf sections of the watched programs.
+	Programs string
+	// Vars are template values ({{.Vars.key}}); start adds ports port0..port3.
+	Vars map[string]string
+	// Tolerate lists supervisord log problems the scenario may produce.
+	Tolerate []harness.Problem
+}
+
+type env struct {
+	s     *harness.Supervisord
+	vars  map[string]string
+	store string // the state store's path
+}
+
+// freePort returns a loopback port nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func start(t *testing.T, sc scenario) *env {
+	t.Helper()
+	vars := map[string]string{}
+	for i := range 4 {
+		vars[fmt.Sprintf("port%d", i)] = freePort(t)
+	}
+	for k, v := range sc.Vars {
+		vars[k] = v
+	}
+	yaml := "host: " + host + "\nstate_path: {{.Dir}}/state.db\nsupervisor:\n  url: {{.URL}}\n" +
+		"sinks:\n  - {name: log, type: log}\nroutes:\n  - sinks: [log]\n" +
+		"dedup: {window: 1s, reminder: 0s, flap: {changes: 0}}\n" +
+		"listeners:\n  healthprobe:\n" + indent(sc.Healthprobe, "    ")
+	conf := harness.Listener{Name: "healthprobe", Command: healthprobe, Events: "TICK_5,PROCESS_COMMUNICATION",
+		Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}.Section()
+	if sc.Haltguard != "" {
+		yaml += "  haltguard:\n" + indent(sc.Haltguard, "    ")
+		conf += harness.Listener{Name: "haltguard", Command: haltguardCmd, Events: "PROCESS_STATE,TICK_5,REMOTE_COMMUNICATION",
+			Priority: 1}.Section()
+	}
+	s := harness.Start(t, harness.Options{
+		Sections: conf + "\n" + sc.Programs,
+		Files:    map[string]string{"superguard.yaml": yaml},
+		Vars:     vars,
+		Tolerate: sc.Tolerate,
+	})
+	e := &env{s: s, vars: vars, store: filepath.Join(s.Dir, "state.db")}
+	s.WaitListenerLog(t, "healthprobe", `"message":"healthprobe ready"`, waitUp)
+	return e
+}
+
+// targetStatus mirrors the fields of healthprobe's status snapshot the
+// tests read.
+type targetStatus struct {
+	Check      string `json:"check"`
+	Process    string `json:"process"`
+	PID        int    `json:"pid"`
+	State      string `json:"state"`
+	Failures   int    `json:"failures"`
+	Alerting   bool   `json:"alerting"`
+	Evidence   string `json:"evidence"`
+	LastAction string `json:"last_action"`
+	Restarts   string `json:"restarts"`
+}
+
+type snapshot struct {
+	Rounds  int64          `json:"rounds"`
+	Halted  bool           `json:"halted"`
+	Targets []targetStatus `json:"targets"`
+}
+
+// status reads healthprobe's status snapshot.
+func (e *env) status(t *testing.T) snapshot {
+	t.Helper()
+	var s snapshot
+	b, err := os.ReadFile(filepath.Join(e.s.Dir, "healthprobe.status.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &s)
+	}
+	if err != nil && !os.IsNotExist(err) {
+		t.Logf("status: %v", err)
+	}
+	return s
+}
+
+// target returns the status of check on process ("" fields when absent).
+func (e *env) target(t *testing.T, check, process string) targetStatus {
+	for _, ts := range e.status(t).Targets {
+		if ts.Check == check && ts.Process == process {
+			return ts
+		}
+	}
+	return targetStatus{}
+}
+
+// waitTarget waits until check on process satisfies cond.
+func (e *env) waitTarget(t *testing.T, check, process, what string, timeout time.Duration, cond func(targetStatus) bool) targetStatus {
+	t.Helper()
+	var last targetStatus
+	testsupport.Eventually(t, timeout, what, func() (bool, string) {
+		last = e.target(t, check, process)
+		return cond(last), fmt.Sprintf("%+v", last)
+	})
+	return last
+}
+
+// rounds is how many rounds healthprobe has finished.
+func (e *env) rounds(t *testing.T) int64 { return e.status(t).Rounds }
+
+// waitRounds waits for n more rounds than now: the positive signal that
+// healthprobe looked (an absence check waits on it, never on a sleep).
+func (e *env) waitRounds(t *testing.T, n int64) {
+	t.Helper()
+	want := e.rounds(t) + n
+	testsupport.WaitFor(t, time.Duration(n)*5*time.Second+waitUp, fmt.Sprintf("%d more rounds", n), func() bool { return e.rounds(t) >= want })
+}
+
+// pid is the process's pid now.
+func (e *env) pid(t *testing.T, name string) int {
+	t.Helper()
+	info, err := e.s.Client.GetProcessInfo(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.PID
+}
+
+// waitRestarted waits for name to run with a pid other than old.
+func (e *env) waitRestarted(t *testing.T, name string, old int) int {
+	t.Helper()
+	var pid int
+	testsupport.Eventually(t, waitAction, name+" restarted", func() (bool, string) {
+		info, err := e.s.Client.GetProcessInfo(t.Context(), name)
+		if err != nil {
+			return false, err.Error()
+		}
+		pid = info.PID
+		return info.State == supervisor.ProcessRunning && info.PID != old && info.PID != 0, info.StateName
+	})
+	return pid
+}
+
+// incidents are the open incidents in the state store.
+func (e *env) incidents(t *testing.T) []*state.Incident {
+	t.Helper()
+	st, err := state.Open(t.Context(), e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	incs, err := st.OpenIncidents(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return incs
+}
+
+// restartsRecorded is the number of restarts of process in the store.
+func (e *env) restartsRecorded(t *testing.T, process string) int {
+	t.Helper()
+	st, err := state.Open(t.Context(), e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n, err := st.RestartsSince(t.Context(), process, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// incidentKeys lists incidents' keys for a message.
+func incidentKeys(incs []*state.Incident) string {
+	var keys []string
+	for _, i := range incs {
+		keys = append(keys, i.Key)
+	}
+	return strings.Join(keys, ", ")
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/governor"
+	"github.com/superguard/superguard/pkg/probe"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// Bounds of an action's calls to supervisord.
+const (
+	restartWithin = 2 * time.Minute // stop (stopwaitsecs) then start (startsecs)
+	haltAskWithin = 10 * time.Second
+)
+
+// RemoteHalt is haltguard's documented switch: a REMOTE_COMMUNICATION
+// event of this type with a JSON {"reason", "by"} halts trading.
+const RemoteHalt = "superguard.halt"
+
+// act carries out t's policy once its check failed: alert, halt, or
+// restart through the governor.
+func (e *engine) act(t *target, r probe.Result) {
+	defer func() {
+		e.mu.Lock()
+		t.acting = false
+		e.mu.Unlock()
+		e.writeStatus()
+	}()
+	ctx := e.bg
+	cfg := t.check.cfg
+	switch cfg.Policy {
+	case "alert":
+		e.setAction(t, StateUnhealthy, "alerted")
+		e.submit(ctx, t, r, alert.Warning, "alerted (policy alert: no restart)")
+		return
+	case "halt":
+		action := e.askHalt(ctx, t, describe(t))
+		e.setAction(t, StateHaltAsked, action)
+		e.submit(ctx, t, r, alert.Critical, action)
+		return
+	}
+	d := e.gov.Ask(ctx, t.proc.FullName())
+	e.mu.Lock()
+	t.budget = d
+	e.mu.Unlock()
+	switch d.Verdict {
+	case governor.Allow:
+		e.restart(ctx, t, r, d)
+	case governor.Wait:
+		if e.setAction(t, StateBackoff, "restart deferred: "+d.String()) {
+			e.submit(ctx, t, r, alert.Warning, "restart deferred: "+d.String())
+		}
+	case governor.Spent:
+		if !e.setAction(t, StateSpent, d.String()) {
+			return
+		}
+		action := "not restarted: " + d.String() + "; restarts again once a person restarts it or resets the budget (healthprobe budget reset " + t.proc.FullName() + ")"
+		if cfg.Critical {
+			action += "; " + e.askHalt(ctx, t, "restart budget spent on critical "+t.proc.FullName()+": "+t.last.Evidence)
+		}
+		e.submit(ctx, t, r, alert.Warning, "not restarted: "+d.String())
+		e.submitBudget(ctx, t, r, action)
+	default: // halted or unknown: fail closed, restart nothing
+		if e.setAction(t, StatePaused, d.String()) {
+			e.submit(ctx, t, r, alert.Warning, d.String())
+		}
+	}
+}
+
+// setAction records what happened to t; it reports whether that is new
+// (not the same action as last time), so that a repeated deferral is not
+// re-alerted every round.
+func (e *engine) setAction(t *target, s State, action string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	changed := t.state != s || t.lastAction != action
+	t.state, t.lastAction, t.actionAt = s, action, e.now()
+	return changed
+}
+
+// restart runs the diagnostics and the pre-restart hook, restarts the
+// process (from any state: a FATAL one is started), records the restart
+// with the governor and runs the post-restart hook.
+func (e *engine) restart(ctx context.Context, t *target, r probe.Result, d governor.Decision) {
+	cfg := t.check.cfg
+	e.setAction(t, StateRestarting, "restarting")
+	var notes []string
+	diag := ""
+	if h := cfg.Diagnostics; h != nil {
+		out, err := e.hook(ctx, h.Argv, h.Timeout, t.proc)
+		diag = e.redact(out)
+		if err != nil {
+			notes = append(notes, "diagnostics: "+err.Error())
+		}
+	}
+	if h := cfg.PreRestart; h != nil {
+		if _, err := e.hook(ctx, h.Argv, h.Timeout, t.proc); err != nil {
+			notes = append(notes, "pre_restart: "+err.Error())
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, restartWithin)
+	err := e.restartProcess(rctx, t.proc.FullName())
+	cancel()
+	if err != nil {
+		action := "restart failed: " + e.redact(err.Error())
+		e.setAction(t, StateUnhealthy, action)
+		e.log.Error().Err(err).Str("process", t.proc.FullName()).Str("check", cfg.Name).Msg("restart failed")
+		e.submitWith(ctx, t, r, alert.Warning, strings.Join(append([]string{action}, notes...), "; "), diag)
+		return
+	}
+	if err := e.gov.Record(ctx, t.proc.FullName()); err != nil {
+		// The restart happened; a budget that cannot record it must not
+		// allow endless restarts: the next Ask reads the store again and
+		// fails closed while it is unreadable.
+		notes = append(notes, "restart not recorded in the budget: "+err.Error())
+		e.log.Error().Err(err).Str("process", t.proc.FullName()).Msg("restart not recorded")
+	}
+	if h := cfg.PostRestart; h != nil {
+		if _, err := e.hook(ctx, h.Argv, h.Timeout, t.proc); err != nil {
+			notes = append(notes, "post_restart: "+err.Error())
+		}
+	}
+	now := e.now()
+	action := fmt.Sprintf("restarted %s: %s (%d of %d restarts used)", now.Format(time.TimeOnly), t.trigger(), d.Used+1, d.Max)
+	e.mu.Lock()
+	t.state, t.lastAction, t.actionAt = StateStarting, action, now
+	t.cool = now.Add(cfg.Cooldown)
+	t.history, t.passes = nil, 0
+	t.budget.Used++
+	e.mu.Unlock()
+	e.log.Warn().Str("process", t.proc.FullName()).Str("check", cfg.Name).Str("evidence", e.redact(r.Evidence)).Msg(action)
+	e.submitWith(ctx, t, r, alert.Warning, strings.Join(append([]string{action}, notes...), "; "), diag)
+}
+
+// trigger says why the check failed: "3 consecutive failures" or "3 of the
+// last 5 probes failed", and the last evidence.
+func (t *target) trigger() string {
+	cfg := t.check.cfg
+	why := fmt.Sprintf("%d consecutive failures", cfg.Failures)
+	if cfg.Within > cfg.Failures {
+		why = fmt.Sprintf("%d of the last %d probes failed", t.failures(), cfg.Within)
+	}
+	return why + ": " + t.last.Evidence
+}
+
+// restartProcess stops the process if it runs and starts it.
+func (e *engine) restartProcess(ctx context.Context, name string) error {
+	if err := e.sup.StopProcess(ctx, name, true); err != nil && !supervisor.IsFault(err, supervisor.FaultNotRunning) {
+		return fmt.Errorf("stop %s: %w", name, err)
+	}
+	if err := e.sup.StartProcess(ctx, name, true); err != nil && !supervisor.IsFault(err, supervisor.FaultAlreadyStarted) {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	return nil
+}
+
+// askHalt asks haltguard to halt trading through its documented switch and
+// says what came of it.
+func (e *engine) askHalt(ctx context.Context, t *target, reason string) string {
+	data, _ := json.Marshal(struct {
+		Reason string `json:"reason"`
+		By     string `json:"by"`
+	}{Reason: e.redact(reason), By: "healthprobe"})
+	hctx, cancel := context.WithTimeout(ctx, haltAskWithin)
+	defer cancel()
+	if err := e.sup.SendRemoteCommEvent(hctx, RemoteHalt, string(data)); err != nil {
+		e.log.Error().Err(err).Str("process", t.proc.FullName()).Msg("halt request not delivered")
+		return "halt requested but not delivered to supervisord: " + e.redact(err.Error())
+	}
+	e.log.Warn().Str("process", t.proc.FullName()).Str("reason", e.redact(reason)).Msg("halt requested")
+	return "halt requested from haltguard"
+}
+
+// hook runs a diagnostics or restart hook and returns its output.
+func (e *engine) hook(ctx context.Context, argv []string, timeout time.Duration, p probe.Process) (string, error) {
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return probe.Run(hctx, argv, hookEnv(), p)
+}
+
+// hookEnv is the environment of hooks and command probes: enough to run,
+// none of healthprobe's secrets.
+func hookEnv() []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "LANG", "TZ"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}

@@ -1,0 +1,193 @@
+// Command healthprobe is superguard's health prober: HTTP, TCP, command
+// and file checks, data staleness and heartbeats (supervisord's
+// PROCESS_COMMUNICATION channel and systemd's sd_notify watchdog) on every
+// selected process, with thresholds, a start-up grace and a cool-down, and
+// restarts through the shared restart governor. See the README's
+// healthprobe section.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+	_ "time/tzdata" // active windows' time zones work on hosts without /usr/share/zoneinfo
+
+	"github.com/superguard/superguard/listeners/internal/sections"
+	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/governor"
+	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/listener/durable"
+	"github.com/superguard/superguard/pkg/probe"
+	"github.com/superguard/superguard/pkg/procmatch"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+const listenerName = "healthprobe"
+
+// section is healthprobe's part of the shared YAML file.
+type section = sections.Healthprobe
+
+func main() {
+	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+}
+
+// parts are what healthprobe takes from the skeleton: supervisord
+// (required: it restarts through it), the shared file, the state store
+// (restart budgets, heartbeats) and the alert pipeline.
+var parts = listener.Parts{
+	Name: listenerName,
+	Needs: listener.Needs{
+		Supervisor:       listener.SupervisorRequired,
+		ReconcileOnStart: true,
+		Grace:            5 * time.Second,
+	},
+	File:  sections.File,
+	Store: durable.Opener{Alerts: true},
+}
+
+var spec = listener.Spec[section]{
+	Name:    listenerName,
+	Summary: "superguard's health prober: probes, staleness, heartbeats and governed restarts",
+	Flags:   flags,
+	Prepare: func(s *section) error {
+		*s = s.WithDefaults()
+		return s.Validate()
+	},
+	// A check whose processes match nothing watches nothing: a typo, or
+	// a program renamed.
+	Check: func(s *section, procs []supervisor.ProcessInfo) error {
+		var errs []error
+		for i, c := range s.Checks {
+			for _, p := range procmatch.Unmatched(c.Processes, procs) {
+				errs = append(errs, fmt.Errorf("listeners.healthprobe.checks[%d].processes: %q matches no program or group in supervisord", i, p))
+			}
+		}
+		return errors.Join(errs...)
+	},
+	File:     parts.File,
+	New:      newListener,
+	Commands: []listener.Command{statusCmd, budgetCmd},
+	Needs:    parts.Needs,
+	Store:    parts.Store,
+}
+
+// flags are the simple case on the command line: one HTTP check.
+func flags(fs *flag.FlagSet) func(*section) {
+	url := fs.String("url", "", "add an HTTP check of this URL (placeholders such as %(process_num)02d allowed)")
+	processes := fs.String("processes", "", "with -url: comma list of process patterns it applies to")
+	return func(s *section) {
+		if *url == "" {
+			return
+		}
+		s.Checks = append(s.Checks, sections.ProbeCheck{Name: "url", Processes: listener.SplitList(*processes),
+			HTTP: &sections.HTTPCheck{URL: *url}})
+	}
+}
+
+// readSection reads healthprobe's section for an operator command.
+func readSection(env *listener.Env) (section, error) {
+	var s section
+	if err := env.Config.Listener(listenerName, &s); err != nil {
+		return s, err
+	}
+	s = s.WithDefaults()
+	return s, s.Validate()
+}
+
+// newListener builds the engine on the skeleton's parts.
+func newListener(_ context.Context, env *listener.Env, sec section) (eventlistener.Handler, error) {
+	d := durable.Of(env)
+	e := &engine{
+		log: env.Log, sup: env.Supervisor, alerts: d.Alerts, host: env.Config.Host, redact: env.Config.Redact,
+		sem: make(chan struct{}, sec.Concurrency), now: time.Now, status: statusFile(d.Store.Path()),
+		bg: env.Background(), targets: map[string]*target{}, beats: map[string]*beat{},
+	}
+	var err error
+	if e.checks, err = compileChecks(sec, probe.NewClient(sec.Concurrency), time.Now); err != nil {
+		return nil, err
+	}
+	// The kill switch: while trading is halted its targets are not probed
+	// and nothing is restarted; a latch that cannot be read counts as set.
+	if _, ok := env.Config.Listeners["haltguard"]; ok {
+		var hs sections.Haltguard
+		if err := env.Config.Listener("haltguard", &hs); err != nil {
+			return nil, err
+		}
+		e.latch = &halt.FileLatch{Paths: hs.LatchPaths(d.Store.Path())}
+		e.halted = hs.Targets
+	}
+	e.gov = &governor.Governor{Store: budgetStore{d.Store}, Latch: e.latch, Budget: sec.Budget.Governor()}
+	for _, c := range sec.Checks {
+		if c.Heartbeat != nil && c.Heartbeat.Channel == "notify" {
+			if e.notify, err = newNotifier(sec.NotifyDir, e, env.Log); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	env.Log.Info().Int("checks", len(e.checks)).Bool("kill_switch", e.latch != nil).Str("status", e.status).Msg("healthprobe ready")
+	return &handler{e: e}, nil
+}
+
+// budgetStore is the governor's store: the shared state store, opened
+// lazily (an unopenable store makes every Ask Unknown: nothing restarts).
+type budgetStore struct{ s *durable.Store }
+
+func (b budgetStore) Restarts(ctx context.Context, process string, since time.Time) ([]time.Time, error) {
+	st, err := b.s.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Restarts(ctx, process, since)
+}
+
+func (b budgetStore) RecordRestart(ctx context.Context, process string, at time.Time, window time.Duration) (int, error) {
+	st, err := b.s.Get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.RecordRestart(ctx, process, at, window)
+}
+
+// handler acknowledges every event at once: rounds, probes and actions run
+// in the background.
+type handler struct{ e *engine }
+
+var (
+	_ eventlistener.Reconciler = (*handler)(nil)
+	_ listener.Stopper         = (*handler)(nil)
+)
+
+// HandleEvent implements eventlistener.Handler.
+func (h *handler) HandleEvent(_ context.Context, ev *eventlistener.Event) error {
+	switch {
+	case ev.Tick != nil:
+		h.e.tick()
+	case ev.Comm != nil && ev.Comm.Channel == "stdout":
+		group := ev.Comm.Group
+		if group == "" {
+			group = ev.Comm.Process
+		}
+		h.e.heartbeat(group+":"+ev.Comm.Process, ev.Comm.PID, h.e.now())
+	}
+	return nil
+}
+
+// Reconcile implements eventlistener.Reconciler: a round at start, and
+// after events were dropped.
+func (h *handler) Reconcile(context.Context, eventlistener.Reconciliation) error {
+	h.e.tick()
+	return nil
+}
+
+// Stop implements listener.Stopper.
+func (h *handler) Stop() {
+	h.e.wg.Wait()
+	if h.e.notify != nil {
+		h.e.notify.close()
+	}
+}
