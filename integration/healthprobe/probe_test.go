@@ -3,7 +3,6 @@ package healthprobe_test
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -53,10 +52,7 @@ checks:
 	if err := os.Remove(health); err != nil {
 		t.Fatal(err)
 	}
-	st := e.target(t, "api", "strat:strat")
-	if !strings.Contains(st.LastAction, "3 consecutive failures: HTTP 500 (want 2xx)") || st.Restarts != "1 of 3 used" {
-		t.Errorf("status after the restart: %+v", st)
-	}
+	e.waitAction(t, "api", "strat:strat", "restarted", "3 consecutive failures: HTTP 500 (want 2xx)", "(1 of 3 restarts used)")
 	if n := e.restartsRecorded(t, "strat:strat"); n != 1 {
 		t.Errorf("restarts recorded = %d, want 1", n)
 	}
@@ -88,9 +84,7 @@ checks:
 	e.waitTarget(t, "api", "strat:strat", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
 	pid := e.s.Signal(t, "strat", syscall.SIGUSR2)
 	e.waitRestarted(t, "strat", pid)
-	if st := e.target(t, "api", "strat:strat"); !strings.Contains(st.LastAction, "no answer within 1s") {
-		t.Errorf("last action %q: want the time-out as the reason", st.LastAction)
-	}
+	e.waitAction(t, "api", "strat:strat", "restarted", "no answer within 1s")
 }
 
 // TestStaleDataRestarts: a feed whose data timestamp stops advancing (JSON
@@ -134,12 +128,8 @@ checks:
 	}
 	e.waitRestarted(t, "md", mdPID)
 	e.waitRestarted(t, "ticker", tickerPID)
-	if st := e.target(t, "md-feed", "md:md"); !strings.Contains(st.LastAction, "feed.last_tick") || !strings.Contains(st.LastAction, "the data is stale") {
-		t.Errorf("md: last action %q", st.LastAction)
-	}
-	if st := e.target(t, "tick-file", "ticker:ticker"); !strings.Contains(st.LastAction, "ticker.tick last modified") {
-		t.Errorf("ticker: last action %q", st.LastAction)
-	}
+	e.waitAction(t, "md-feed", "md:md", "restarted", "feed.last_tick", "the data is stale")
+	e.waitAction(t, "tick-file", "ticker:ticker", "restarted", "ticker.tick last modified")
 }
 
 // TestFlappingCheckIsCaught: a check that passes and fails in turn never
@@ -163,9 +153,7 @@ checks:
 `})
 	pid := e.pid(t, "flappy")
 	e.waitRestarted(t, "flappy", pid)
-	if st := e.target(t, "flap", "flappy:flappy"); !strings.Contains(st.LastAction, "3 of the last") || !strings.Contains(st.LastAction, "exit status 1") {
-		t.Errorf("last action %q: want the flapping form and the command's exit", st.LastAction)
-	}
+	e.waitAction(t, "flap", "flappy:flappy", "restarted", "3 of the last 6 probes failed", "exit status 1")
 }
 
 // TestHealthyProgramIsNeverTouched: over many rounds a passing program

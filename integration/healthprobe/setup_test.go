@@ -234,3 +234,17 @@ func incidentKeys(incs []*state.Incident) string {
 	}
 	return strings.Join(keys, ", ")
 }
+
+// waitAction waits until the last action of check on process mentions
+// every one of want, and returns the status.
+func (e *env) waitAction(t *testing.T, check, process string, want ...string) targetStatus {
+	t.Helper()
+	return e.waitTarget(t, check, process, "last action with "+strings.Join(want, " and "), waitAction, func(s targetStatus) bool {
+		for _, w := range want {
+			if !strings.Contains(s.LastAction, w) {
+				return false
+			}
+		}
+		return true
+	})
+}
