@@ -6,10 +6,12 @@
 package healthprobe_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/superguard/superguard/integration/harness"
 	"github.com/superguard/superguard/internal/testsupport"
+	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -247,4 +250,26 @@ func (e *env) waitAction(t *testing.T, check, process string, want ...string) ta
 		}
 		return true
 	})
+}
+
+// hasIncident reports whether an open incident's key ends with suffix and
+// has severity sev.
+func hasIncident(incs []*state.Incident, suffix string, sev alert.Severity) bool {
+	for _, i := range incs {
+		if strings.HasSuffix(i.Key, suffix) && i.Severity == sev {
+			return true
+		}
+	}
+	return false
+}
+
+// runHaltguard runs a haltguard operator command on the scenario's config.
+func runHaltguard(t *testing.T, e *env, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, harness.Bin(t, "./listeners/haltguard"), args...)
+	cmd.Env = testsupport.CleanEnv("SUPERGUARD_CONFIG=" + filepath.Join(e.s.Dir, "superguard.yaml"))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }

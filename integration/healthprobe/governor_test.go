@@ -1,0 +1,157 @@
+package healthprobe_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/superguard/superguard/internal/testsupport"
+	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// risk is the critical program of the kill-switch scenarios, and the
+// trading group haltguard stops.
+const killSwitchPrograms = `
+[program:risk_manager]
+command=/bin/sleep 1000
+startsecs=1
+autorestart=true
+
+[program:strat]
+command=` + fake + ` -health-addr 127.0.0.1:{{.Vars.port0}} -health-file {{.Dir}}/strat.health
+startsecs=1
+autorestart=true
+stderr_logfile={{.Dir}}/strat.err
+
+[program:feed]
+command=` + fake + ` -health-addr 127.0.0.1:{{.Vars.port1}} -health-file {{.Dir}}/feed.health
+startsecs=1
+autorestart=true
+stderr_logfile={{.Dir}}/feed.err
+
+[group:trading]
+programs=strat
+`
+
+const killSwitch = `
+critical: [risk_manager]
+targets: ["trading:*"]
+startup_grace: 1s
+`
+
+// TestBudgetSpentPagesAndHaltsForCritical: a program that stays unhealthy
+// is restarted as often as the budget allows, then no more: the spent
+// budget pages critical, and since the check is critical, healthprobe asks
+// haltguard to halt, which stops the trading group.
+func TestBudgetSpentPagesAndHaltsForCritical(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: killSwitchPrograms, Haltguard: killSwitch, Healthprobe: `
+budget: {max: 2, window: 1h, backoff: 1s, max_backoff: 2s}
+checks:
+  - name: api
+    processes: ["trading:strat"]
+    http: {url: "http://127.0.0.1:{{.Vars.port0}}/health"}
+    grace: 1s
+    cooldown: 1s
+    failures: 1
+    critical: true
+`})
+	if err := os.WriteFile(filepath.Join(e.s.Dir, "strat.health"), []byte("503 venue rejects orders\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitAction(t, "api", "trading:strat", "budget spent: 2 of 2 restarts in the window")
+	if n := e.restartsRecorded(t, "trading:strat"); n != 2 {
+		t.Errorf("restarts recorded = %d, want the budget's 2", n)
+	}
+	testsupport.Eventually(t, waitAction, "a critical budget incident", func() (bool, string) {
+		incs := e.incidents(t)
+		return hasIncident(incs, "/budget/api", alert.Critical), incidentKeys(incs)
+	})
+	// haltguard got the request: the latch is set and the group stopped.
+	e.s.WaitListenerLog(t, "haltguard", "restart budget spent on critical trading:strat", waitAction)
+	e.s.WaitProcessState(t, "trading:strat", supervisor.ProcessStopped, waitAction)
+	// Once halted, the target is paused, not restarted.
+	e.waitTarget(t, "api", "trading:strat", "paused", waitAction, func(s targetStatus) bool { return s.State == "paused by halt" })
+}
+
+// TestHumanRestartDoesNotSpendTheBudget: restarts made by a person
+// (supervisorctl) are not counted: with a budget of one, the program can
+// be restarted by hand as often as needed and healthprobe still has its
+// one restart when the check fails.
+func TestHumanRestartDoesNotSpendTheBudget(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: killSwitchPrograms, Healthprobe: `
+budget: {max: 1, window: 1h}
+checks:
+  - name: api
+    processes: [feed]
+    http: {url: "http://127.0.0.1:{{.Vars.port1}}/health"}
+    grace: 1s
+    cooldown: 1s
+    failures: 1
+`})
+	ctx := context.Background()
+	for range 2 {
+		e.waitTarget(t, "api", "feed:feed", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
+		pid := e.pid(t, "feed")
+		if err := e.s.Client.StopProcess(ctx, "feed", true); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.Client.StartProcess(ctx, "feed", true); err != nil {
+			t.Fatal(err)
+		}
+		// The new incarnation starts its counters over: it is in its grace.
+		e.waitTarget(t, "api", "feed:feed", "the new pid seen", waitUp, func(s targetStatus) bool { return s.PID != pid && s.PID != 0 })
+	}
+	if n := e.restartsRecorded(t, "feed:feed"); n != 0 {
+		t.Fatalf("human restarts recorded as %d", n)
+	}
+	e.waitTarget(t, "api", "feed:feed", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
+	pid := e.pid(t, "feed")
+	if err := os.WriteFile(filepath.Join(e.s.Dir, "feed.health"), []byte("500 stuck\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitRestarted(t, "feed", pid)
+	e.waitAction(t, "api", "feed:feed", "restarted", "(1 of 1 restarts used)")
+}
+
+// TestNothingRestartsWhileHalted: while trading is halted, the halted
+// targets' checks pause, and a failing program outside the targets is not
+// restarted either; after the resume, it is.
+func TestNothingRestartsWhileHalted(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: killSwitchPrograms, Haltguard: killSwitch, Healthprobe: `
+checks:
+  - name: api
+    processes: [feed, "trading:*"]
+    http: {url: "http://127.0.0.1:{{.Vars.port1}}/health"}
+    grace: 1s
+    failures: 1
+`})
+	e.waitTarget(t, "api", "feed:feed", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
+	ctx := context.Background()
+	if err := e.s.Client.SendRemoteCommEvent(ctx, "superguard.halt", `{"reason":"test halt","by":"test"}`); err != nil {
+		t.Fatal(err)
+	}
+	e.s.WaitProcessState(t, "trading:strat", supervisor.ProcessStopped, waitAction)
+	e.waitTarget(t, "api", "trading:strat", "strat paused... or not running", waitAction, func(s targetStatus) bool {
+		return s.State == "paused by halt"
+	})
+	pid := e.pid(t, "feed")
+	if err := os.WriteFile(filepath.Join(e.s.Dir, "feed.health"), []byte("500 stuck\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitAction(t, "api", "feed:feed", "no restart: trading is halted")
+	e.waitRounds(t, 3)
+	if got := e.pid(t, "feed"); got != pid || e.restartsRecorded(t, "feed:feed") != 0 {
+		t.Fatalf("feed restarted while halted (pid %d -> %d)", pid, got)
+	}
+	out, err := runHaltguard(t, e, "resume", "--by", "test")
+	if err != nil {
+		t.Fatalf("haltguard resume: %v\n%s", err, out)
+	}
+	e.waitRestarted(t, "feed", pid)
+	e.waitAction(t, "api", "feed:feed", "restarted")
+}
