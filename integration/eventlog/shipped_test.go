@@ -51,9 +51,10 @@ func TestShippedListenerSettings(t *testing.T) {
 	t.Parallel()
 	// The events each shipped listener needs, by name.
 	wantEvents := map[string][]string{
-		"eventlog":   {"PROCESS_STATE", "TICK_60"},
-		"crashpager": {"PROCESS_STATE", "TICK_5"},
-		"haltguard":  {"PROCESS_STATE", "TICK_5", "REMOTE_COMMUNICATION"},
+		"eventlog":    {"PROCESS_STATE", "TICK_60"},
+		"crashpager":  {"PROCESS_STATE", "TICK_5"},
+		"haltguard":   {"PROCESS_STATE", "TICK_5", "REMOTE_COMMUNICATION"},
+		"healthprobe": {"TICK_5", "PROCESS_COMMUNICATION"},
 	}
 	listeners := 0
 	for _, file := range shippedListenerConfs(t) {
