@@ -36,3 +36,24 @@ func (l Listener) Section() string {
 	}
 	return b.String()
 }
+
+// Program is a [program:Name] section as the scenarios write them:
+// started with supervisord, RUNNING after a second, restarted whenever it
+// exits, stderr in {{.Dir}}/Name.err.
+type Program struct {
+	Name    string
+	Command string // a template, like Listener's
+	// Extra lines (environment=..., stdout_capture_maxbytes=..., ...),
+	// appended as they are.
+	Extra []string
+}
+
+// Section renders the program's conf section, with a blank line before it.
+func (p Program) Section() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n[program:%s]\ncommand=%s\nstartsecs=1\nautorestart=true\nstderr_logfile={{.Dir}}/%s.err\n", p.Name, p.Command, p.Name)
+	for _, line := range p.Extra {
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}

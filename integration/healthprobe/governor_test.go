@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/superguard/superguard/integration/harness"
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -13,24 +14,8 @@ import (
 
 // risk is the critical program of the kill-switch scenarios, and the
 // trading group haltguard stops.
-const killSwitchPrograms = `
-[program:risk_manager]
-command=/bin/sleep 1000
-startsecs=1
-autorestart=true
-
-[program:strat]
-command=` + fake + ` -health-addr 127.0.0.1:{{.Vars.port0}} -health-file {{.Dir}}/strat.health
-startsecs=1
-autorestart=true
-stderr_logfile={{.Dir}}/strat.err
-
-[program:feed]
-command=` + fake + ` -health-addr 127.0.0.1:{{.Vars.port1}} -health-file {{.Dir}}/feed.health
-startsecs=1
-autorestart=true
-stderr_logfile={{.Dir}}/feed.err
-
+var killSwitchPrograms = harness.Program{Name: "risk_manager", Command: "/bin/sleep 1000"}.Section() + strat +
+	harness.Program{Name: "feed", Command: fake + ` -health-addr 127.0.0.1:{{.Vars.port1}} -health-file {{.Dir}}/feed.health`}.Section() + `
 [group:trading]
 programs=strat
 `
@@ -148,9 +133,8 @@ checks:
 	if got := e.pid(t, "feed"); got != pid || e.restartsRecorded(t, "feed:feed") != 0 {
 		t.Fatalf("feed restarted while halted (pid %d -> %d)", pid, got)
 	}
-	out, err := runHaltguard(t, e, "resume", "--by", "test")
-	if err != nil {
-		t.Fatalf("haltguard resume: %v\n%s", err, out)
+	if code, out := runBin(t, "./listeners/haltguard", "resume", "--by", "test", "-config", filepath.Join(e.s.Dir, "superguard.yaml")); code != 0 {
+		t.Fatalf("haltguard resume: exit %d\n%s", code, out)
 	}
 	e.waitRestarted(t, "feed", pid)
 	e.waitAction(t, "api", "feed:feed", "restarted")

@@ -3,38 +3,32 @@ package healthprobe_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/superguard/superguard/integration/harness"
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 // strat is a fake strategy serving /health on port0, its answer overridden
 // by {{.Dir}}/strat.health while that file exists.
-const strat = `
-[program:strat]
-command=` + fake + ` -health-addr 127.0.0.1:{{.Vars.port0}} -health-file {{.Dir}}/strat.health
-startsecs=1
-autorestart=true
-stdout_logfile={{.Dir}}/strat.out
-stderr_logfile={{.Dir}}/strat.err
-`
+// apiCheck is the check "api" of strat's /health with the settings in
+// extra (YAML lines, indented by it), as healthprobe's section.
+func apiCheck(extra ...string) string {
+	return "checks:\n  - name: api\n    processes: [strat]\n    http: {url: \"http://127.0.0.1:{{.Vars.port0}}/health\"}\n" +
+		indent(strings.Join(extra, "\n"), "    ")
+}
+
+var strat = harness.Program{Name: "strat", Command: fake + ` -health-addr 127.0.0.1:{{.Vars.port0}} -health-file {{.Dir}}/strat.health`}.Section()
 
 // TestUnhealthyRestartsAfterThresholdOnly: 500s are counted, the third
 // consecutive one restarts the program (not the first two), the alert says
 // why, and passing again resolves it.
 func TestUnhealthyRestartsAfterThresholdOnly(t *testing.T) {
 	t.Parallel()
-	e := start(t, scenario{Programs: strat, Healthprobe: `
-checks:
-  - name: api
-    processes: [strat]
-    http: {url: "http://127.0.0.1:{{.Vars.port0}}/health"}
-    grace: 1s
-    cooldown: 1s
-    successes: 1
-`})
+	e := start(t, scenario{Programs: strat, Healthprobe: apiCheck("grace: 1s", "cooldown: 1s", "successes: 1")})
 	e.waitTarget(t, "api", "strat:strat", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
 	pid := e.pid(t, "strat")
 	health := filepath.Join(e.s.Dir, "strat.health")
@@ -72,15 +66,7 @@ checks:
 // restarted.
 func TestHungEndpointTimesOutAndRestarts(t *testing.T) {
 	t.Parallel()
-	e := start(t, scenario{Programs: strat, Healthprobe: `
-checks:
-  - name: api
-    processes: [strat]
-    http: {url: "http://127.0.0.1:{{.Vars.port0}}/health"}
-    timeout: 1s
-    grace: 1s
-    failures: 2
-`})
+	e := start(t, scenario{Programs: strat, Healthprobe: apiCheck("timeout: 1s", "grace: 1s", "failures: 2")})
 	e.waitTarget(t, "api", "strat:strat", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
 	pid := e.s.Signal(t, "strat", syscall.SIGUSR2)
 	e.waitRestarted(t, "strat", pid)
@@ -92,19 +78,11 @@ checks:
 // with the age in the evidence.
 func TestStaleDataRestarts(t *testing.T) {
 	t.Parallel()
-	e := start(t, scenario{Programs: `
-[program:md]
-command=` + fake + ` -health-addr 127.0.0.1:{{.Vars.port0}} -health-body '{"feed":{"last_tick":"%%NOW%%"}}' -freeze-after 6s
-startsecs=1
-autorestart=true
-stderr_logfile={{.Dir}}/md.err
-
-[program:ticker]
-command=/bin/sh -c 'while [ ! -f {{.Dir}}/freeze ]; do touch {{.Dir}}/ticker.tick; sleep 0.5; done; exec sleep 1000'
-startsecs=1
-autorestart=true
-stderr_logfile={{.Dir}}/ticker.err
-`, Healthprobe: `
+	e := start(t, scenario{Programs: harness.Program{Name: "md",
+		Command: fake + ` -health-addr 127.0.0.1:{{.Vars.port0}} -health-body '{"feed":{"last_tick":"%%NOW%%"}}' -freeze-after 6s`}.Section() +
+		harness.Program{Name: "ticker",
+			Command: `/bin/sh -c 'while [ ! -f {{.Dir}}/freeze ]; do touch {{.Dir}}/ticker.tick; sleep 0.5; done; exec sleep 1000'`}.Section(),
+		Healthprobe: `
 checks:
   - name: md-feed
     processes: [md]
@@ -137,12 +115,7 @@ checks:
 // it.
 func TestFlappingCheckIsCaught(t *testing.T) {
 	t.Parallel()
-	e := start(t, scenario{Programs: `
-[program:flappy]
-command=/bin/sleep 1000
-startsecs=1
-autorestart=true
-`, Healthprobe: `
+	e := start(t, scenario{Programs: harness.Program{Name: "flappy", Command: "/bin/sleep 1000"}.Section(), Healthprobe: `
 checks:
   - name: flap
     processes: [flappy]
@@ -181,4 +154,33 @@ checks:
 		t.Errorf("status %+v", st)
 	}
 	_ = supervisor.ProcessRunning
+}
+
+// TestCheckAgainstSupervisord: -check compares every check's processes
+// with supervisord's: a program that does not exist is named, with the
+// field.
+func TestCheckAgainstSupervisord(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: strat, Healthprobe: `
+checks:
+  - {name: api, processes: [strat], http: {url: "http://127.0.0.1:{{.Vars.port0}}/health"}}
+`})
+	good := filepath.Join(e.s.Dir, "superguard.yaml")
+	b, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(e.s.Dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte(strings.Replace(string(b), "processes: [strat]", "processes: [strat, stratt]", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(config string) (int, string) {
+		return runBin(t, "./listeners/healthprobe", "-check", "-config", config)
+	}
+	if code, out := run(good); code != 0 || !strings.Contains(out, "OK (checked against supervisord") {
+		t.Errorf("good config: exit %d\n%s", code, out)
+	}
+	if code, out := run(bad); code != 2 || !strings.Contains(out, `listeners.healthprobe.checks[0].processes: "stratt" matches no program or group in supervisord`) {
+		t.Errorf("unknown program: exit %d\n%s", code, out)
+	}
 }

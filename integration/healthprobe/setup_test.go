@@ -8,6 +8,7 @@ package healthprobe_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -199,34 +200,31 @@ func (e *env) waitRestarted(t *testing.T, name string, old int) int {
 	return pid
 }
 
-// incidents are the open incidents in the state store.
-func (e *env) incidents(t *testing.T) []*state.Incident {
+// fromStore reads the state store with read.
+func fromStore[T any](t *testing.T, e *env, read func(st *state.Store, ctx context.Context) (T, error)) T {
 	t.Helper()
 	st, err := state.Open(t.Context(), e.store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	incs, err := st.OpenIncidents(t.Context())
+	v, err := read(st, t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return incs
+	return v
+}
+
+// incidents are the open incidents in the state store.
+func (e *env) incidents(t *testing.T) []*state.Incident {
+	return fromStore(t, e, (*state.Store).OpenIncidents)
 }
 
 // restartsRecorded is the number of restarts of process in the store.
 func (e *env) restartsRecorded(t *testing.T, process string) int {
-	t.Helper()
-	st, err := state.Open(t.Context(), e.store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	n, err := st.RestartsSince(t.Context(), process, time.Now().Add(-24*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return fromStore(t, e, func(st *state.Store, ctx context.Context) (int, error) {
+		return st.RestartsSince(ctx, process, time.Now().Add(-24*time.Hour))
+	})
 }
 
 // incidentKeys lists incidents' keys for a message.
@@ -263,13 +261,35 @@ func hasIncident(incs []*state.Incident, suffix string, sev alert.Severity) bool
 	return false
 }
 
-// runHaltguard runs a haltguard operator command on the scenario's config.
-func runHaltguard(t *testing.T, e *env, args ...string) (string, error) {
+// runBin runs a built superguard binary (pkg) as an operator would, from
+// a shell, and returns its exit code and output.
+func runBin(t *testing.T, pkg string, args ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, harness.Bin(t, "./listeners/haltguard"), args...)
-	cmd.Env = testsupport.CleanEnv("SUPERGUARD_CONFIG=" + filepath.Join(e.s.Dir, "superguard.yaml"))
+	cmd := exec.CommandContext(ctx, harness.Bin(t, pkg), args...)
+	cmd.Env = testsupport.CleanEnv()
 	out, err := cmd.CombinedOutput()
-	return string(out), err
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), string(out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, string(out)
+}
+
+// healthyThenRestarted waits for check on program (an ungrouped program)
+// to pass with evidence holding healthy, then for the program to be
+// restarted by healthprobe with an action mentioning every one of want.
+func (e *env) healthyThenRestarted(t *testing.T, check, program, healthy string, want ...string) {
+	t.Helper()
+	pid := e.pid(t, program)
+	process := program + ":" + program
+	e.waitTarget(t, check, process, "healthy with "+healthy, waitUp, func(s targetStatus) bool {
+		return s.State == "healthy" && strings.Contains(s.Evidence, healthy)
+	})
+	e.waitRestarted(t, program, pid)
+	e.waitAction(t, check, process, append([]string{"restarted"}, want...)...)
 }

@@ -9,6 +9,7 @@
 package governor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,18 +40,10 @@ const (
 
 // WithDefaults fills in the zero fields.
 func (b Budget) WithDefaults() Budget {
-	if b.Max == 0 {
-		b.Max = DefaultMax
-	}
-	if b.Window == 0 {
-		b.Window = DefaultWindow
-	}
-	if b.Backoff == 0 {
-		b.Backoff = DefaultBackoff
-	}
-	if b.MaxBackoff == 0 {
-		b.MaxBackoff = DefaultMaxBackoff
-	}
+	b.Max = cmp.Or(b.Max, DefaultMax)
+	b.Window = cmp.Or(b.Window, DefaultWindow)
+	b.Backoff = cmp.Or(b.Backoff, DefaultBackoff)
+	b.MaxBackoff = cmp.Or(b.MaxBackoff, DefaultMaxBackoff)
 	return b
 }
 

@@ -1,6 +1,7 @@
 package sections
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -188,12 +189,8 @@ const (
 
 // WithDefaults fills in the zero fields.
 func (h Healthprobe) WithDefaults() Healthprobe {
-	if h.Concurrency == 0 {
-		h.Concurrency = DefaultConcurrency
-	}
-	if h.NotifyDir == "" {
-		h.NotifyDir = DefaultNotifyDir
-	}
+	h.Concurrency = cmp.Or(h.Concurrency, DefaultConcurrency)
+	h.NotifyDir = cmp.Or(h.NotifyDir, DefaultNotifyDir)
 	checks := make([]ProbeCheck, len(h.Checks))
 	for i, c := range h.Checks {
 		checks[i] = c.withDefaults()
@@ -203,27 +200,14 @@ func (h Healthprobe) WithDefaults() Healthprobe {
 }
 
 func (c ProbeCheck) withDefaults() ProbeCheck {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	def(&c.Every, DefaultEvery)
-	def(&c.Timeout, min(DefaultTimeout, c.Every))
-	def(&c.Grace, DefaultGrace)
-	def(&c.Cooldown, DefaultCooldown)
-	if c.Failures == 0 {
-		c.Failures = DefaultFailures
-	}
-	if c.Within == 0 {
-		c.Within = c.Failures
-	}
-	if c.Successes == 0 {
-		c.Successes = DefaultSuccesses
-	}
-	if c.Policy == "" {
-		c.Policy = PolicyRestart
-	}
+	c.Every = cmp.Or(c.Every, DefaultEvery)
+	c.Timeout = cmp.Or(c.Timeout, min(DefaultTimeout, c.Every))
+	c.Grace = cmp.Or(c.Grace, DefaultGrace)
+	c.Cooldown = cmp.Or(c.Cooldown, DefaultCooldown)
+	c.Failures = cmp.Or(c.Failures, DefaultFailures)
+	c.Within = cmp.Or(c.Within, c.Failures)
+	c.Successes = cmp.Or(c.Successes, DefaultSuccesses)
+	c.Policy = cmp.Or(c.Policy, PolicyRestart)
 	if c.HTTP != nil && c.HTTP.Timestamp != nil && c.HTTP.Timestamp.Format == "" {
 		ts := *c.HTTP.Timestamp
 		ts.Format = string(probe.RFC3339)

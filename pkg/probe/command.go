@@ -5,35 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"syscall"
 	"time"
 )
-
-// TCP probes that a TCP connection to Address opens.
-type TCP struct {
-	Address string // host:port, may hold placeholders
-}
-
-// Kind implements Prober.
-func (t *TCP) Kind() string { return "tcp" }
-
-// Probe implements Prober.
-func (t *TCP) Probe(ctx context.Context, p Process) Result {
-	r := Result{At: time.Now()}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", Expand(t.Address, p))
-	if err != nil {
-		r.Evidence = httpErrorText(ctx, r.At, err)
-		return finish(r)
-	}
-	_ = conn.Close()
-	r = finish(r)
-	r.OK, r.Evidence = true, fmt.Sprintf("connected in %s", r.Latency.Round(time.Millisecond))
-	return r
-}
 
 // Command probes by running Argv: exit status 0 is healthy. It runs in a
 // process group of its own, killed whole at the deadline, with the
@@ -112,40 +87,3 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 func (l *limitedBuffer) String() string { return l.b.String() }
-
-// File probes the age of a file's last modification (a feed handler
-// touching a file on every tick).
-type File struct {
-	Path   string // may hold placeholders
-	MaxAge time.Duration
-	Now    func() time.Time // default time.Now
-}
-
-// Kind implements Prober.
-func (f *File) Kind() string { return "file" }
-
-// Probe implements Prober.
-func (f *File) Probe(_ context.Context, p Process) Result {
-	r := Result{At: time.Now()}
-	path := Expand(f.Path, p)
-	fi, err := os.Stat(path)
-	r = finish(r)
-	if err != nil {
-		r.Evidence = fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))
-		return r
-	}
-	now := r.At
-	if f.Now != nil {
-		now = f.Now()
-	}
-	r.Age = now.Sub(fi.ModTime())
-	if r.Age < 0 {
-		r.Skew, r.Age = -r.Age, 0
-	}
-	if r.Age > f.MaxAge {
-		r.Evidence = fmt.Sprintf("%s last modified %s ago (max %s): the data is stale", path, r.Age.Round(time.Millisecond), f.MaxAge)
-		return r
-	}
-	r.OK, r.Evidence = true, fmt.Sprintf("%s modified %s ago", path, r.Age.Round(time.Millisecond))
-	return r
-}

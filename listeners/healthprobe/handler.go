@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/listener/durable"
+)
+
+// budgetStore is the governor's store: the shared state store, opened
+// lazily (an unopenable store makes every Ask Unknown: nothing restarts).
+type budgetStore struct{ s *durable.Store }
+
+func (b budgetStore) Restarts(ctx context.Context, process string, since time.Time) ([]time.Time, error) {
+	st, err := b.s.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Restarts(ctx, process, since)
+}
+
+func (b budgetStore) RecordRestart(ctx context.Context, process string, at time.Time, window time.Duration) (int, error) {
+	st, err := b.s.Get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.RecordRestart(ctx, process, at, window)
+}
+
+// handler acknowledges every event at once: rounds, probes and actions run
+// in the background.
+type handler struct{ e *engine }
+
+var (
+	_ eventlistener.Reconciler = (*handler)(nil)
+	_ listener.Stopper         = (*handler)(nil)
+)
+
+// HandleEvent implements eventlistener.Handler.
+func (h *handler) HandleEvent(_ context.Context, ev *eventlistener.Event) error {
+	switch {
+	case ev.Tick != nil:
+		h.e.tick()
+	case ev.Comm != nil && ev.Comm.Channel == "stdout":
+		group := ev.Comm.Group
+		if group == "" {
+			group = ev.Comm.Process
+		}
+		h.e.heartbeat(group+":"+ev.Comm.Process, ev.Comm.PID, h.e.now())
+	}
+	return nil
+}
+
+// Reconcile implements eventlistener.Reconciler: a round at start, and
+// after events were dropped.
+func (h *handler) Reconcile(context.Context, eventlistener.Reconciliation) error {
+	h.e.tick()
+	return nil
+}
+
+// Stop implements listener.Stopper.
+func (h *handler) Stop() {
+	h.e.wg.Wait()
+	if h.e.notify != nil {
+		h.e.notify.close()
+	}
+}
