@@ -1,0 +1,129 @@
+package healthprobe_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
+	"github.com/superguard/superguard/pkg/state"
+)
+
+// TestEvidenceInAlerts: a refused connection, a name that does not
+// resolve, TLS spoken to a plain server and a body that is not JSON each
+// give their evidence in plain words in the alert; a restart runs the
+// diagnostics (output attached) and the pre- and post-restart hooks, and
+// `healthprobe status` explains what fired and why.
+func TestEvidenceInAlerts(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: strat + harness.Program{Name: "gw", Command: "/bin/sleep 1000"}.Section(), Healthprobe: `
+checks:
+  - {name: refused, processes: [gw], http: {url: "http://127.0.0.1:{{.Vars.port2}}/health"}, policy: alert, grace: 1s, failures: 1}
+  - {name: dns, processes: [gw], http: {url: "http://gw.invalid/health"}, policy: alert, grace: 1s, failures: 1}
+  - {name: tls, processes: [strat], http: {url: "https://127.0.0.1:{{.Vars.port0}}/health"}, policy: alert, grace: 1s, failures: 1}
+  - {name: json, processes: [strat], http: {url: "http://127.0.0.1:{{.Vars.port0}}/health", assert: ['status == "healthy"']}, policy: alert, grace: 1s, failures: 1}
+  - name: api
+    processes: [strat]
+    http: {url: "http://127.0.0.1:{{.Vars.port0}}/health"}
+    grace: 1s
+    failures: 2
+    diagnostics: {argv: [/bin/sh, -c, 'echo "stack dump of %(process_name)s pid %(pid)d"']}
+    pre_restart: {argv: [/bin/sh, -c, 'echo pre > {{.Dir}}/pre.%(process_name)s']}
+    post_restart: {argv: [/bin/sh, -c, 'echo post > {{.Dir}}/post.%(process_name)s']}
+`})
+	want := map[string]string{
+		"refused": "connection refused",
+		"dns":     `the name "gw.invalid" does not resolve`,
+		"tls":     "TLS handshake failed: the server does not speak TLS",
+		"json":    "HTTP 200, but the body is not a JSON object",
+	}
+	testsupport.Eventually(t, waitAction, "an incident per failing check", func() (bool, string) {
+		got := map[string]string{}
+		for _, inc := range e.incidents(t) {
+			got[inc.Alert.Details["check"]] = inc.Alert.Details["evidence"]
+		}
+		for check, w := range want {
+			if !strings.Contains(got[check], w) {
+				return false, fmt.Sprintf("%v", got)
+			}
+		}
+		return true, ""
+	})
+	pid := e.pid(t, "strat")
+	if err := os.WriteFile(filepath.Join(e.s.Dir, "strat.health"), []byte("500 down\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitRestarted(t, "strat", pid)
+	e.waitAction(t, "api", "strat:strat", "restarted", "2 consecutive failures: HTTP 500")
+	var inc *state.Incident
+	testsupport.Eventually(t, waitAction, "the restart's alert with the diagnostics", func() (bool, string) {
+		for _, i := range e.incidents(t) {
+			if i.Alert.Details["check"] == "api" && strings.Contains(i.Alert.Details["diagnostics"], "stack dump") {
+				inc = i
+				return true, ""
+			}
+		}
+		return false, incidentKeys(e.incidents(t))
+	})
+	if d := inc.Alert.Details["diagnostics"]; !strings.Contains(d, fmt.Sprintf("stack dump of strat pid %d", pid)) {
+		t.Errorf("diagnostics %q", d)
+	}
+	for _, f := range []string{"pre.strat", "post.strat"} {
+		if _, err := os.Stat(filepath.Join(e.s.Dir, f)); err != nil {
+			t.Errorf("hook did not run: %v", err)
+		}
+	}
+	code, out := runBin(t, "./listeners/healthprobe", "status", "-config", filepath.Join(e.s.Dir, "superguard.yaml"))
+	if code != 0 || !strings.Contains(out, "restarted") || !strings.Contains(out, "2 consecutive failures: HTTP 500 (want 2xx)") ||
+		!strings.Contains(out, "connection refused") {
+		t.Errorf("healthprobe status: exit %d\n%s", code, out)
+	}
+}
+
+// TestHangingTargetDoesNotHoldTheOthers: one target that never answers
+// (each probe waits out its 4s timeout), with a single probe slot
+// (concurrency 1), beside one that fails fast: the fast one is still
+// probed every period and restarted at its threshold, and the hung one
+// times out and is restarted too.
+func TestHangingTargetDoesNotHoldTheOthers(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: strat + harness.Program{Name: "hung",
+		Command: fake + " -health-addr 127.0.0.1:{{.Vars.port1}}"}.Section(), Healthprobe: `
+concurrency: 1
+checks:
+  - {name: fast, processes: [strat], http: {url: "http://127.0.0.1:{{.Vars.port0}}/health"}, grace: 1s, failures: 3}
+  - {name: slow, processes: [hung], http: {url: "http://127.0.0.1:{{.Vars.port1}}/health"}, timeout: 4s, grace: 1s, failures: 3}
+`})
+	e.waitTarget(t, "slow", "hung:hung", "hung healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
+	fastPID, hungPID := e.pid(t, "strat"), e.s.Signal(t, "hung", syscall.SIGUSR2)
+	if err := os.WriteFile(filepath.Join(e.s.Dir, "strat.health"), []byte("500 down\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitRestarted(t, "strat", fastPID)
+	e.waitAction(t, "fast", "strat:strat", "restarted", "3 consecutive failures: HTTP 500")
+	e.waitRestarted(t, "hung", hungPID)
+	e.waitAction(t, "slow", "hung:hung", "restarted", "no answer within 4s")
+}
+
+// TestOutsideActiveWindowNothingHappens: a check limited to a window that
+// is not now pauses: a failing program is not restarted.
+func TestOutsideActiveWindowNothingHappens(t *testing.T) {
+	t.Parallel()
+	tomorrow := strings.ToLower(time.Now().UTC().Add(24 * time.Hour).Weekday().String()[:3])
+	e := start(t, scenario{Programs: strat, Healthprobe: apiCheck("grace: 1s", "failures: 1",
+		`active: {timezone: UTC, windows: [{days: [`+tomorrow+`], start: "00:00", end: "24:00"}]}`)})
+	if err := os.WriteFile(filepath.Join(e.s.Dir, "strat.health"), []byte("500 weekend maintenance\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pid := e.pid(t, "strat")
+	e.waitTarget(t, "api", "strat:strat", "outside window", waitUp, func(s targetStatus) bool { return s.State == "outside window" })
+	e.waitRounds(t, 3)
+	if got := e.pid(t, "strat"); got != pid || e.restartsRecorded(t, "strat:strat") != 0 {
+		t.Errorf("restarted outside its window (pid %d -> %d)", pid, got)
+	}
+}
