@@ -1,17 +1,13 @@
 package healthprobe_test
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/superguard/superguard/integration/harness"
-	"github.com/superguard/superguard/internal/testsupport"
-	"github.com/superguard/superguard/pkg/state"
 )
 
 // TestEvidenceInAlerts: a refused connection, a name that does not
@@ -42,43 +38,20 @@ checks:
 		"tls":     "TLS handshake failed: the server does not speak TLS",
 		"json":    "HTTP 200, but the body is not a JSON object",
 	}
-	testsupport.Eventually(t, waitAction, "an incident per failing check", func() (bool, string) {
-		got := map[string]string{}
-		for _, inc := range e.incidents(t) {
-			got[inc.Alert.Details["check"]] = inc.Alert.Details["evidence"]
-		}
-		for check, w := range want {
-			if !strings.Contains(got[check], w) {
-				return false, fmt.Sprintf("%v", got)
-			}
-		}
-		return true, ""
-	})
-	pid := e.pid(t, "strat")
-	if err := os.WriteFile(filepath.Join(e.s.Dir, "strat.health"), []byte("500 down\n"), 0o644); err != nil {
-		t.Fatal(err)
+	for check, w := range want {
+		e.waitDetail(t, check, "evidence", w)
 	}
+	pid := e.pid(t, "strat")
+	e.write(t, "strat.health", "500 down\n")
 	e.waitRestarted(t, "strat", pid)
 	e.waitAction(t, "api", "strat:strat", "restarted", "2 consecutive failures: HTTP 500")
-	var inc *state.Incident
-	testsupport.Eventually(t, waitAction, "the restart's alert with the diagnostics", func() (bool, string) {
-		for _, i := range e.incidents(t) {
-			if i.Alert.Details["check"] == "api" && strings.Contains(i.Alert.Details["diagnostics"], "stack dump") {
-				inc = i
-				return true, ""
-			}
-		}
-		return false, incidentKeys(e.incidents(t))
-	})
-	if d := inc.Alert.Details["diagnostics"]; !strings.Contains(d, fmt.Sprintf("stack dump of strat pid %d", pid)) {
-		t.Errorf("diagnostics %q", d)
-	}
+	e.waitDetail(t, "api", "diagnostics", "stack dump of strat pid "+strconv.Itoa(pid))
 	for _, f := range []string{"pre.strat", "post.strat"} {
-		if _, err := os.Stat(filepath.Join(e.s.Dir, f)); err != nil {
-			t.Errorf("hook did not run: %v", err)
+		if !e.exists(f) {
+			t.Errorf("hook did not write %s", f)
 		}
 	}
-	code, out := runBin(t, "./listeners/healthprobe", "status", "-config", filepath.Join(e.s.Dir, "superguard.yaml"))
+	code, out := runBin(t, "./listeners/healthprobe", "status", "-config", e.s.Path("superguard.yaml"))
 	if code != 0 || !strings.Contains(out, "restarted") || !strings.Contains(out, "2 consecutive failures: HTTP 500 (want 2xx)") ||
 		!strings.Contains(out, "connection refused") {
 		t.Errorf("healthprobe status: exit %d\n%s", code, out)
@@ -101,9 +74,7 @@ checks:
 `})
 	e.waitTarget(t, "slow", "hung:hung", "hung healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
 	fastPID, hungPID := e.pid(t, "strat"), e.s.Signal(t, "hung", syscall.SIGUSR2)
-	if err := os.WriteFile(filepath.Join(e.s.Dir, "strat.health"), []byte("500 down\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.write(t, "strat.health", "500 down\n")
 	e.waitRestarted(t, "strat", fastPID)
 	e.waitAction(t, "fast", "strat:strat", "restarted", "3 consecutive failures: HTTP 500")
 	e.waitRestarted(t, "hung", hungPID)
@@ -117,9 +88,7 @@ func TestOutsideActiveWindowNothingHappens(t *testing.T) {
 	tomorrow := strings.ToLower(time.Now().UTC().Add(24 * time.Hour).Weekday().String()[:3])
 	e := start(t, scenario{Programs: strat, Healthprobe: apiCheck("grace: 1s", "failures: 1",
 		`active: {timezone: UTC, windows: [{days: [`+tomorrow+`], start: "00:00", end: "24:00"}]}`)})
-	if err := os.WriteFile(filepath.Join(e.s.Dir, "strat.health"), []byte("500 weekend maintenance\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.write(t, "strat.health", "500 weekend maintenance\n")
 	pid := e.pid(t, "strat")
 	e.waitTarget(t, "api", "strat:strat", "outside window", waitUp, func(s targetStatus) bool { return s.State == "outside window" })
 	e.waitRounds(t, 3)

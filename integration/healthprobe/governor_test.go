@@ -2,8 +2,6 @@ package healthprobe_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/superguard/superguard/integration/harness"
@@ -43,9 +41,7 @@ checks:
     failures: 1
     critical: true
 `})
-	if err := os.WriteFile(filepath.Join(e.s.Dir, "strat.health"), []byte("503 venue rejects orders\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.write(t, "strat.health", "503 venue rejects orders\n")
 	e.waitAction(t, "api", "trading:strat", "budget spent: 2 of 2 restarts in the window")
 	if n := e.restartsRecorded(t, "trading:strat"); n != 2 {
 		t.Errorf("restarts recorded = %d, want the budget's 2", n)
@@ -95,9 +91,7 @@ checks:
 	}
 	e.waitTarget(t, "api", "feed:feed", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
 	pid := e.pid(t, "feed")
-	if err := os.WriteFile(filepath.Join(e.s.Dir, "feed.health"), []byte("500 stuck\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.write(t, "feed.health", "500 stuck\n")
 	e.waitRestarted(t, "feed", pid)
 	e.waitAction(t, "api", "feed:feed", "restarted", "(1 of 1 restarts used)")
 }
@@ -125,15 +119,13 @@ checks:
 		return s.State == "paused by halt"
 	})
 	pid := e.pid(t, "feed")
-	if err := os.WriteFile(filepath.Join(e.s.Dir, "feed.health"), []byte("500 stuck\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.write(t, "feed.health", "500 stuck\n")
 	e.waitAction(t, "api", "feed:feed", "no restart: trading is halted")
 	e.waitRounds(t, 3)
 	if got := e.pid(t, "feed"); got != pid || e.restartsRecorded(t, "feed:feed") != 0 {
 		t.Fatalf("feed restarted while halted (pid %d -> %d)", pid, got)
 	}
-	if code, out := runBin(t, "./listeners/haltguard", "resume", "--by", "test", "-config", filepath.Join(e.s.Dir, "superguard.yaml")); code != 0 {
+	if code, out := runBin(t, "./listeners/haltguard", "resume", "--by", "test", "-config", e.s.Path("superguard.yaml")); code != 0 {
 		t.Fatalf("haltguard resume: exit %d\n%s", code, out)
 	}
 	e.waitRestarted(t, "feed", pid)

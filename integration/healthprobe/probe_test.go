@@ -2,7 +2,6 @@ package healthprobe_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,10 +30,7 @@ func TestUnhealthyRestartsAfterThresholdOnly(t *testing.T) {
 	e := start(t, scenario{Programs: strat, Healthprobe: apiCheck("grace: 1s", "cooldown: 1s", "successes: 1")})
 	e.waitTarget(t, "api", "strat:strat", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
 	pid := e.pid(t, "strat")
-	health := filepath.Join(e.s.Dir, "strat.health")
-	if err := os.WriteFile(health, []byte("500 order gateway disconnected\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.write(t, "strat.health", "500 order gateway disconnected\n")
 	// Two failures are seen and nothing happens to the program.
 	// (The log line comes as the second failure is counted: the third
 	// probe is a period away.)
@@ -43,9 +39,7 @@ func TestUnhealthyRestartsAfterThresholdOnly(t *testing.T) {
 		t.Fatalf("restarted after two failures (pid %d -> %d)", pid, got)
 	}
 	newPID := e.waitRestarted(t, "strat", pid)
-	if err := os.Remove(health); err != nil {
-		t.Fatal(err)
-	}
+	e.remove(t, "strat.health")
 	e.waitAction(t, "api", "strat:strat", "restarted", "3 consecutive failures: HTTP 500 (want 2xx)", "(1 of 3 restarts used)")
 	if n := e.restartsRecorded(t, "strat:strat"); n != 1 {
 		t.Errorf("restarts recorded = %d, want 1", n)
@@ -101,9 +95,7 @@ checks:
 	e.waitTarget(t, "md-feed", "md:md", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
 	tickerPID := e.pid(t, "ticker")
 	e.waitTarget(t, "tick-file", "ticker:ticker", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
-	if err := os.WriteFile(filepath.Join(e.s.Dir, "freeze"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.write(t, "freeze", "")
 	e.waitRestarted(t, "md", mdPID)
 	e.waitRestarted(t, "ticker", tickerPID)
 	e.waitAction(t, "md-feed", "md:md", "restarted", "feed.last_tick", "the data is stale")
@@ -165,15 +157,12 @@ func TestCheckAgainstSupervisord(t *testing.T) {
 checks:
   - {name: api, processes: [strat], http: {url: "http://127.0.0.1:{{.Vars.port0}}/health"}}
 `})
-	good := filepath.Join(e.s.Dir, "superguard.yaml")
+	good := e.s.Path("superguard.yaml")
 	b, err := os.ReadFile(good)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := filepath.Join(e.s.Dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte(strings.Replace(string(b), "processes: [strat]", "processes: [strat, stratt]", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bad := e.write(t, "bad.yaml", strings.Replace(string(b), "processes: [strat]", "processes: [strat, stratt]", 1))
 	run := func(config string) (int, string) {
 		return runBin(t, "./listeners/healthprobe", "-check", "-config", config)
 	}

@@ -293,3 +293,45 @@ func (e *env) healthyThenRestarted(t *testing.T, check, program, healthy string,
 	e.waitRestarted(t, program, pid)
 	e.waitAction(t, check, process, append([]string{"restarted"}, want...)...)
 }
+
+// write writes content to the scenario directory's file name (a health
+// override, a marker) and returns its path.
+func (e *env) write(t *testing.T, name, content string) string {
+	t.Helper()
+	path := e.s.Path(name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// remove removes the scenario directory's file name.
+func (e *env) remove(t *testing.T, name string) {
+	t.Helper()
+	if err := os.Remove(e.s.Path(name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitDetail waits for an open incident of check whose detail key holds
+// want.
+func (e *env) waitDetail(t *testing.T, check, key, want string) {
+	t.Helper()
+	testsupport.Eventually(t, waitAction, check+" incident with "+key+" "+want, func() (bool, string) {
+		var seen []string
+		for _, inc := range e.incidents(t) {
+			d := inc.Alert.Details
+			if d["check"] == check && strings.Contains(d[key], want) {
+				return true, ""
+			}
+			seen = append(seen, d["check"]+": "+d[key])
+		}
+		return false, strings.Join(seen, "; ")
+	})
+}
+
+// exists reports whether the scenario directory has the file name.
+func (e *env) exists(name string) bool {
+	_, err := os.Stat(e.s.Path(name))
+	return err == nil
+}

@@ -119,6 +119,10 @@ type target struct {
 	check *check
 	proc  probe.Process
 	start time.Time // the incarnation's start, from supervisord
+	// watched is when this healthprobe began watching the target: a
+	// heartbeat's TTL never counts from before it (after a healthprobe
+	// restart, every program gets a full TTL to be heard again).
+	watched time.Time
 
 	state   State
 	history []bool // the last Within results, oldest first (true: passed)

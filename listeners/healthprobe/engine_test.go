@@ -67,3 +67,26 @@ func TestResetStartsOver(t *testing.T) {
 		t.Errorf("a new incarnation kept the old failure (failed %d, gen %d)", f, tg.gen)
 	}
 }
+
+// TestHeartbeatTTLCountsFromWatching: after a healthprobe restart, a
+// program up for hours gets a full TTL to be heard before its heartbeat
+// check fails (the TTL never counts from before healthprobe watched it).
+func TestHeartbeatTTLCountsFromWatching(t *testing.T) {
+	now := time.Now()
+	c := sections.ProbeCheck{Name: "hb", Heartbeat: &sections.HeartbeatCheck{Channel: "notify", TTL: 10 * time.Second}, Grace: 30 * time.Second}
+	tg := &target{check: &check{cfg: c}, watched: now}
+	tg.reset(now.Add(-3 * time.Hour))
+	e := &engine{}
+	if r := e.heartbeatResult(tg, &beat{}, now.Add(5*time.Second)); !r.OK {
+		t.Errorf("5s after watching began: %q", r.Evidence)
+	}
+	if r := e.heartbeatResult(tg, &beat{}, now.Add(11*time.Second)); r.OK || r.Evidence != "no heartbeat since healthprobe started watching 11s ago (ttl 10s)" {
+		t.Errorf("after the TTL: ok %v %q", r.OK, r.Evidence)
+	}
+	if r := e.heartbeatResult(tg, &beat{last: now.Add(8 * time.Second)}, now.Add(15*time.Second)); !r.OK {
+		t.Errorf("a recent heartbeat: %q", r.Evidence)
+	}
+	if r := e.heartbeatResult(tg, &beat{last: now, ttl: 2 * time.Second}, now.Add(3*time.Second)); r.OK {
+		t.Errorf("WATCHDOG_USEC=2s not honoured: %q", r.Evidence)
+	}
+}

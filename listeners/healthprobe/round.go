@@ -75,7 +75,7 @@ func (e *engine) syncTargets(procs []supervisor.ProcessInfo, now time.Time) []du
 			seen[k] = true
 			t := e.targets[k]
 			if t == nil {
-				t = &target{check: c, proc: p}
+				t = &target{check: c, proc: p, watched: now}
 				t.reset(info.Start)
 				e.targets[k] = t
 			}
@@ -174,7 +174,10 @@ func (e *engine) heartbeatResult(t *target, b *beat, now time.Time) probe.Result
 		return r
 	}
 	from, what := b.last, "last heartbeat"
-	if from.IsZero() || from.Before(t.start) {
+	switch {
+	case from.IsZero() && t.watched.After(t.start.Add(t.check.cfg.Grace)):
+		from, what = t.watched, "no heartbeat since healthprobe started watching"
+	case from.IsZero() || from.Before(t.start):
 		from, what = t.start.Add(t.check.cfg.Grace), "no heartbeat since the start-up grace ended"
 	}
 	r.Age = now.Sub(from)
