@@ -54,7 +54,7 @@ func TestShippedListenerSettings(t *testing.T) {
 		"eventlog":    {"PROCESS_STATE", "TICK_60"},
 		"crashpager":  {"PROCESS_STATE", "TICK_5"},
 		"haltguard":   {"PROCESS_STATE", "TICK_5", "REMOTE_COMMUNICATION"},
-		"healthprobe": {"TICK_5", "PROCESS_COMMUNICATION"},
+		"healthprobe": {"TICK_5", "PROCESS_STATE", "PROCESS_COMMUNICATION"},
 	}
 	listeners := 0
 	for _, file := range shippedListenerConfs(t) {

@@ -91,7 +91,7 @@ func start(t *testing.T, sc scenario) *env {
 		"sinks:\n  - {name: log, type: log}\nroutes:\n  - sinks: [log]\n" +
 		"dedup: {window: 1s, reminder: 0s, flap: {changes: 0}}\n" +
 		"listeners:\n  healthprobe:\n" + indent(sc.Healthprobe, "    ")
-	conf := harness.Listener{Name: "healthprobe", Command: healthprobe, Events: "TICK_5,PROCESS_COMMUNICATION",
+	conf := harness.Listener{Name: "healthprobe", Command: healthprobe, Events: "TICK_5,PROCESS_STATE,PROCESS_COMMUNICATION",
 		Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}.Section()
 	if sc.Haltguard != "" {
 		yaml += "  haltguard:\n" + indent(sc.Haltguard, "    ")

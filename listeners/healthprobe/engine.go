@@ -236,8 +236,9 @@ type engine struct {
 
 	mu       sync.Mutex
 	targets  map[string]*target
-	beats    map[string]*beat // by "group:name"
-	procs    []supervisor.ProcessInfo
+	beats    map[string]*beat         // by "group:name"
+	procs    []supervisor.ProcessInfo // the process table
+	listedAt time.Time                // when procs was read from supervisord
 	latched  bool
 	latchErr error
 	supErr   error

@@ -107,7 +107,7 @@ func newListener(_ context.Context, env *listener.Env, sec section) (eventlisten
 		bg: env.Background(), targets: map[string]*target{}, beats: map[string]*beat{},
 	}
 	var err error
-	if e.checks, err = compileChecks(sec, probe.NewClient(sec.Concurrency), time.Now); err != nil {
+	if e.checks, err = compileChecks(sec, probe.NewClient(), time.Now); err != nil {
 		return nil, err
 	}
 	// The kill switch: while trading is halted its targets are not probed

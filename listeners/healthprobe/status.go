@@ -86,7 +86,7 @@ func (e *engine) writeStatus() {
 	e.mu.Lock()
 	s := e.snapshot()
 	e.mu.Unlock()
-	b, err := json.MarshalIndent(s, "", "  ")
+	b, err := json.Marshal(s)
 	if err == nil {
 		tmp := e.status + ".tmp"
 		if err = os.WriteFile(tmp, b, 0o600); err == nil {

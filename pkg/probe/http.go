@@ -43,13 +43,16 @@ type HTTP struct {
 func (h *HTTP) Kind() string { return "http" }
 
 // NewClient returns the HTTP client probes share: no redirects followed
-// (a health endpoint that redirects is misconfigured), connections kept
-// for the next round.
-func NewClient(maxConnsPerHost int) *http.Client {
+// (a health endpoint that redirects is misconfigured), and a connection
+// per probe, as Kubernetes' kubelet probes: a probe sees what a new
+// client would (a full accept queue, a dead listener), no idle
+// connection is held in every strategy between rounds, and a thousand
+// targets cost no idle sockets and goroutines. No proxy: probes go to
+// the address as written.
+func NewClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 0
-	tr.MaxIdleConnsPerHost = max(maxConnsPerHost, 2)
-	tr.IdleConnTimeout = 2 * time.Minute
+	tr.DisableKeepAlives = true
+	tr.Proxy = nil
 	return &http.Client{
 		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -147,7 +147,7 @@ func TestHTTP(t *testing.T) {
 	tlsSrv.StartTLS()
 	t.Cleanup(tlsSrv.Close)
 	refused := closedPort(t)
-	client := NewClient(4)
+	client := NewClient()
 	p := Process{Group: "g", Name: "a"}
 	tests := []struct {
 		name string

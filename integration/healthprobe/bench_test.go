@@ -1,0 +1,220 @@
+package healthprobe_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
+)
+
+// BenchmarkRound: 1,000 targets (numprocs=1000 sleeps under a real
+// supervisord) whose /health answers after 200 ms, probed by healthprobe
+// every TICK_5, with 256 (the default) and 1,000 probes in flight. It
+// reports the median wall time of a round (dispatch to the last result;
+// goal under 1 s), healthprobe's CPU per round and RSS (goal under 30 MB),
+// and the p99 of its handler time before the ack under that load, with a
+// REMOTE_COMMUNICATION event every 20 ms besides the ticks (goal under 5
+// ms). Beside it, in the same supervisord, an httpok-like Python listener
+// (testdata/httpok_like.py) probes one of the URLs the way httpok does,
+// inside the event handler: its time per event is what supervisord waits,
+// and httpok needs one process per URL (its RSS times 1,000).
+//
+//	SUPERGUARD_SUPERVISORD=... go test -run '^$' -bench Round -benchtime 1x ./integration/healthprobe
+func BenchmarkRound(b *testing.B) {
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		b.Skip("needs /usr/bin/python3 for the httpok-like listener")
+	}
+	const targets = 1000
+	const rounds = 6
+	srv := slowServer(b, 200*time.Millisecond)
+	for _, conc := range []int{256, 1000} { // 256: healthprobe's default
+		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
+			script, _ := filepath.Abs("testdata/httpok_like.py")
+			s := harness.Start(b, harness.Options{
+				Files: map[string]string{"superguard.yaml": benchYAML(srv, conc)},
+				// (A larger buffer: a thousand programs starting at once send two
+				// thousand PROCESS_STATE events.)
+				Sections: harness.Listener{Name: "healthprobe", Command: healthprobe, Events: "TICK_5,PROCESS_STATE,REMOTE_COMMUNICATION", BufferSize: 8192,
+					Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}.Section() +
+					harness.Listener{Name: "httpok", Command: "/usr/bin/python3 " + script + " http://" + srv + "/health/t_000 10",
+						Events: "TICK_5"}.Section() + fmt.Sprintf(`
+[program:t]
+command=/bin/sleep 3600
+process_name=t_%%(process_num)03d
+numprocs=%d
+startsecs=0
+autorestart=false
+`, targets),
+				StartTimeout: 2 * time.Minute,
+			})
+			e := &env{s: s}
+			testsupport.WaitFor(b, 3*time.Minute, "every target healthy", func() bool {
+				n := 0
+				for _, t := range e.statusTB(b).Targets {
+					if t.State == "healthy" {
+						n++
+					}
+				}
+				return n == targets
+			})
+			pid := s.WaitProcessState(b, "healthprobe", 20, time.Minute).PID
+			logPath := s.Path("healthprobe.err")
+			mark := fileSize(b, logPath)
+			cpu0 := cpuTicks(b, pid)
+			stop := make(chan struct{})
+			go func() {
+				for {
+					select {
+					case <-stop:
+						return
+					case <-time.After(20 * time.Millisecond):
+						_ = s.Client.SendRemoteCommEvent(b.Context(), "bench.noise", "x")
+					}
+				}
+			}()
+			b.ResetTimer()
+			var took []float64
+			testsupport.WaitFor(b, time.Duration(rounds+4)*6*time.Second, fmt.Sprintf("%d rounds", rounds), func() bool {
+				took = logValues(b, logPath, mark, `"message":"round probed"`, "took_ms")
+				return len(took) >= rounds
+			})
+			b.StopTimer()
+			close(stop)
+			cpu := float64(cpuTicks(b, pid)-cpu0) * 10 / float64(len(took)) // 100 Hz ticks -> ms
+			acks := logValues(b, logPath, mark, `"message":"event handled"`, "took")
+			py := pyTook(b, s.Path("httpok.err"))
+			b.ReportMetric(median(took), "round-ms")
+			b.ReportMetric(cpu, "cpu-ms/round")
+			b.ReportMetric(float64(rssKB(b, pid))/1024, "RSS-MB")
+			b.ReportMetric(percentile(acks, 99), "handler-p99-ms")
+			b.ReportMetric(float64(len(acks)), "events")
+			b.ReportMetric(median(py), "httpok-like-ms/URL")
+			b.ReportMetric(median(py)*targets/1000, "httpok-like-s/1000-URLs")
+			b.ReportMetric(float64(rssKB(b, s.WaitProcessState(b, "httpok", 20, time.Minute).PID))*targets/1024/1024, "httpok-like-RSS-GB/1000")
+		})
+	}
+}
+
+func benchYAML(srv string, conc int) string {
+	return fmt.Sprintf(`host: bench
+state_path: {{.Dir}}/state.db
+supervisor:
+  url: {{.URL}}
+sinks:
+  - {name: log, type: log}
+routes:
+  - sinks: [log]
+listeners:
+  healthprobe:
+    concurrency: %d
+    checks:
+      - {name: api, processes: ["t:*"], http: {url: "http://%s/health/%%(process_name)s"}, timeout: 2s, grace: 1s}
+`, conc, srv)
+}
+
+// slowServer answers every request after delay.
+func slowServer(b *testing.B, delay time.Duration) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(delay)
+		_, _ = w.Write([]byte("ok"))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().String()
+}
+
+func (e *env) statusTB(b testing.TB) snapshot {
+	var s snapshot
+	if data, err := os.ReadFile(e.s.Path("healthprobe.status.json")); err == nil {
+		_ = json.Unmarshal(data, &s)
+	}
+	return s
+}
+
+func fileSize(b *testing.B, path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// logValues reads the JSON log lines after offset from that hold match and
+// returns their numeric field.
+func logValues(b *testing.B, path string, from int64, match, field string) []float64 {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out []float64
+	for line := range strings.Lines(string(data[from:])) {
+		if !strings.Contains(line, match) {
+			continue
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil {
+			if v, ok := m[field].(float64); ok {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// pyTook is the httpok-like listener's time per TICK event (ms).
+func pyTook(b *testing.B, path string) []float64 {
+	return logValues(b, path, 0, `"event": "TICK_5"`, "took_ms")
+}
+
+// cpuTicks is pid's user+system time in clock ticks.
+func cpuTicks(b *testing.B, pid int) int64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + s
+}
+
+func rssKB(b *testing.B, pid int) int64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			return n
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
+
+func median(v []float64) float64 { return percentile(v, 50) }
+
+func percentile(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	i := int(float64(len(s)-1) * p / 100)
+	return s[i]
+}
