@@ -225,17 +225,21 @@ func (e *engine) heartbeatResult(t *target, b *beat, now time.Time) probe.Result
 // dispatch runs t's probe on its own goroutine, within the concurrency
 // bound and the check's timeout, and applies the result unless the
 // process restarted meanwhile (gen).
+//
+// It waits for a free slot before it starts the goroutine: a round waits
+// in the background, not a thousand parked goroutines with their stacks.
 func (e *engine) dispatch(t *target, gen int, rd *roundDone) {
+	select {
+	case e.sem <- struct{}{}:
+	case <-e.bg.Done():
+		e.mu.Lock()
+		t.probing = false
+		e.mu.Unlock()
+		rd.done()
+		return
+	}
 	e.wg.Go(func() {
 		defer rd.done()
-		select {
-		case e.sem <- struct{}{}:
-		case <-e.bg.Done():
-			e.mu.Lock()
-			t.probing = false
-			e.mu.Unlock()
-			return
-		}
 		ctx, cancel := context.WithTimeout(e.bg, t.check.cfg.Timeout)
 		r := t.check.prober.Probe(ctx, t.proc)
 		cancel()
