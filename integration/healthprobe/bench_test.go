@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +70,7 @@ autorestart=false
 			pid := s.WaitProcessState(b, "healthprobe", 20, time.Minute).PID
 			logPath := s.Path("healthprobe.err")
 			mark := fileSize(b, logPath)
-			cpu0 := cpuTicks(b, pid)
+			cpu0 := testsupport.CPUTime(b, pid)
 			stop := make(chan struct{})
 			go func() {
 				for {
@@ -87,23 +86,23 @@ autorestart=false
 			var took, rss []float64
 			testsupport.WaitFor(b, time.Duration(rounds+4)*6*time.Second, fmt.Sprintf("%d rounds", rounds), func() bool {
 				took = logValues(b, logPath, mark, `"message":"round probed"`, "took_ms")
-				rss = append(rss, float64(rssKB(b, pid))/1024)
+				rss = append(rss, testsupport.RSSKB(b, pid)/1024)
 				return len(took) >= rounds
 			})
 			b.StopTimer()
 			close(stop)
-			cpu := float64(cpuTicks(b, pid)-cpu0) * 10 / float64(len(took)) // 100 Hz ticks -> ms
+			cpu := float64((testsupport.CPUTime(b, pid) - cpu0).Milliseconds()) / float64(len(took))
 			acks := logValues(b, logPath, mark, `"message":"event handled"`, "took")
 			py := pyTook(b, s.Path("httpok.err"))
-			b.ReportMetric(median(took), "round-ms")
+			b.ReportMetric(testsupport.Median(took), "round-ms")
 			b.ReportMetric(cpu, "cpu-ms/round")
-			b.ReportMetric(median(rss), "RSS-MB")
+			b.ReportMetric(testsupport.Median(rss), "RSS-MB")
 			b.ReportMetric(slices.Max(rss), "RSS-max-MB")
-			b.ReportMetric(percentile(acks, 99), "handler-p99-ms")
+			b.ReportMetric(testsupport.Percentile(acks, 99), "handler-p99-ms")
 			b.ReportMetric(float64(len(acks)), "events")
-			b.ReportMetric(median(py), "httpok-like-ms/URL")
-			b.ReportMetric(median(py)*targets/1000, "httpok-like-s/1000-URLs")
-			b.ReportMetric(float64(rssKB(b, s.WaitProcessState(b, "httpok", 20, time.Minute).PID))*targets/1024/1024, "httpok-like-RSS-GB/1000")
+			b.ReportMetric(testsupport.Median(py), "httpok-like-ms/URL")
+			b.ReportMetric(testsupport.Median(py)*targets/1000, "httpok-like-s/1000-URLs")
+			b.ReportMetric(testsupport.RSSKB(b, s.WaitProcessState(b, "httpok", 20, time.Minute).PID)*targets/1024/1024, "httpok-like-RSS-GB/1000")
 		})
 	}
 }
@@ -181,43 +180,4 @@ func logValues(b *testing.B, path string, from int64, match, field string) []flo
 // pyTook is the httpok-like listener's time per TICK event (ms).
 func pyTook(b *testing.B, path string) []float64 {
 	return logValues(b, path, 0, `"event": "TICK_5"`, "took_ms")
-}
-
-// cpuTicks is pid's user+system time in clock ticks.
-func cpuTicks(b *testing.B, pid int) int64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	s, _ := strconv.ParseInt(f[12], 10, 64)
-	return u + s
-}
-
-func rssKB(b *testing.B, pid int) int64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			return n
-		}
-	}
-	b.Fatal("no VmRSS")
-	return 0
-}
-
-func median(v []float64) float64 { return percentile(v, 50) }
-
-func percentile(v []float64, p float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	i := int(float64(len(s)-1) * p / 100)
-	return s[i]
 }

@@ -117,3 +117,18 @@ func TestRecorder(t *testing.T) {
 		t.Error("All returned the recorder's own slice")
 	}
 }
+
+func TestProcStatAndStats(t *testing.T) {
+	if kb := RSSKB(t, os.Getpid()); kb < 1024 {
+		t.Errorf("RSSKB of this test = %.0f kB", kb)
+	}
+	if d := CPUTime(t, os.Getpid()); d < 0 {
+		t.Errorf("CPUTime = %s", d)
+	}
+	if m := Median([]float64{5, 1, 3, 2}); m != 2.5 {
+		t.Errorf("Median = %v", m)
+	}
+	if p := Percentile([]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 90); p != 9 {
+		t.Errorf("Percentile 90 = %v", p)
+	}
+}

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
 )
 
@@ -146,26 +142,6 @@ func (c *child) stop() {
 	c.out.Close()
 }
 
-// rssKB returns VmRSS of pid in kB.
-func rssKB(b *testing.B, pid int) float64 {
-	b.Helper()
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for line := range strings.Lines(string(status)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return kb
-		}
-	}
-	b.Fatal("no VmRSS")
-	return 0
-}
-
 // frames are PROCESS_STATE_EXITED events with increasing serials (ASCII,
 // so that the C floor's byte count is right).
 func frames(n int) [][]byte {
@@ -226,12 +202,12 @@ func BenchmarkStartup(b *testing.B) {
 				c.expect(b, "READY\n")
 				ready = append(ready, float64(time.Since(c.start).Microseconds())/1000)
 				b.StopTimer()
-				rss = append(rss, rssKB(b, c.cmd.Process.Pid))
+				rss = append(rss, testsupport.RSSKB(b, c.cmd.Process.Pid))
 				c.stop()
 				b.StartTimer()
 			}
-			b.ReportMetric(median(ready), "ms-to-READY")
-			b.ReportMetric(median(rss), "idle-RSS-kB")
+			b.ReportMetric(testsupport.Median(ready), "ms-to-READY")
+			b.ReportMetric(testsupport.Median(rss), "idle-RSS-kB")
 		})
 	}
 }
@@ -257,43 +233,12 @@ func BenchmarkVersusC(b *testing.B) {
 		pct = append(pct, 100*d2.Seconds()/d1.Seconds())
 	}
 	events := float64(len(pct) * round)
-	b.ReportMetric(median(pct), "%-of-C")
-	b.ReportMetric(median(oursRate), "eventlog-events/s")
-	b.ReportMetric(median(cRate), "c-events/s")
+	b.ReportMetric(testsupport.Median(pct), "%-of-C")
+	b.ReportMetric(testsupport.Median(oursRate), "eventlog-events/s")
+	b.ReportMetric(testsupport.Median(cRate), "c-events/s")
 	b.ReportMetric(float64((cpuTime(b, ours)-oursCPU0).Microseconds())/events, "eventlog-cpu-µs/event")
 	b.ReportMetric(float64((cpuTime(b, floor)-cCPU0).Microseconds())/events, "c-cpu-µs/event")
 }
 
-// cpuTime returns the user + system time the child has used so far, from
-// /proc/PID/stat (clock ticks of 10 ms).
-func cpuTime(b *testing.B, c *child) time.Duration {
-	b.Helper()
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	// Fields after the command name, which is in parentheses: utime and
-	// stime are fields 14 and 15, so indexes 11 and 12 here.
-	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-	var ticks int64
-	for _, v := range f[11:13] {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
+// cpuTime returns the user + system time the child has used so far.
+func cpuTime(b *testing.B, c *child) time.Duration { return testsupport.CPUTime(b, c.cmd.Process.Pid) }
