@@ -47,14 +47,11 @@ func (h *HTTP) Kind() string { return "http" }
 // per probe, as Kubernetes' kubelet probes: a probe sees what a new
 // client would (a full accept queue, a dead listener), no idle
 // connection is held in every strategy between rounds, and a thousand
-// targets cost no idle sockets and goroutines. No proxy: probes go to
-// the address as written.
+// targets in flight cost no transport goroutines (see oneShot). No proxy:
+// probes go to the address as written.
 func NewClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DisableKeepAlives = true
-	tr.Proxy = nil
 	return &http.Client{
-		Transport:     tr,
+		Transport:     &oneShot{},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
