@@ -131,3 +131,43 @@ checks:
 	e.waitRestarted(t, "feed", pid)
 	e.waitAction(t, "api", "feed:feed", "restarted")
 }
+
+// TestFatalIsRestartedAndPolicyHaltHalts: a program supervisord gave up
+// on (FATAL) counts as failing and is started again through the governor
+// (httpok cannot restart from FATAL); a check with policy halt, on the
+// frozen feed, asks haltguard to halt instead of restarting.
+func TestFatalIsRestartedAndPolicyHaltHalts(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: killSwitchPrograms + harness.Program{Name: "flaky",
+		Command: `/bin/sh -c 'if [ -f {{.Dir}}/broken ]; then exit 1; fi; exec sleep 1000'`,
+		Extra:   []string{"startretries=1"}}.Section(), Haltguard: killSwitch, Healthprobe: `
+checks:
+  - {name: alive, processes: [flaky], command: {argv: [/bin/true]}, grace: 1s, failures: 1, cooldown: 1s}
+  - name: md
+    processes: [feed]
+    http: {url: "http://127.0.0.1:{{.Vars.port1}}/health"}
+    grace: 1s
+    failures: 1
+    policy: halt
+`})
+	// flaky dies and goes FATAL; healthprobe starts it again once it is
+	// fixed (the FATAL counts as a failure of its check).
+	e.write(t, "broken", "")
+	if err := e.s.Client.StopProcess(t.Context(), "flaky", true); err != nil {
+		t.Fatal(err)
+	}
+	_ = e.s.Client.StartProcess(t.Context(), "flaky", false) // fails: it exits at once
+	e.s.WaitProcessState(t, "flaky", supervisor.ProcessFatal, waitAction)
+	e.remove(t, "broken")
+	e.s.WaitProcessState(t, "flaky", supervisor.ProcessRunning, waitAction)
+	e.waitAction(t, "alive", "flaky:flaky", "restarted", "FATAL: supervisord gave up starting it")
+	// The feed's check has policy halt: trading is halted, the feed is
+	// not restarted.
+	pid := e.pid(t, "feed")
+	e.write(t, "feed.health", "500 no ticks\n")
+	e.waitAction(t, "md", "feed:feed", "halt requested from haltguard")
+	e.s.WaitProcessState(t, "trading:strat", supervisor.ProcessStopped, waitAction)
+	if got := e.pid(t, "feed"); got != pid {
+		t.Errorf("policy halt restarted the feed (pid %d -> %d)", pid, got)
+	}
+}
