@@ -1,25 +1,20 @@
 package crashpager_test
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/superguard/superguard/integration/harness"
-	"github.com/superguard/superguard/internal/testsupport"
 )
 
 // The benchmarks drive the crashpager binary the way supervisord does:
@@ -30,93 +25,17 @@ import (
 //
 //	go test -run '^$' -bench . -benchtime 2000x ./integration/crashpager
 
-// child is a crashpager process driven through pipes.
-type child struct {
-	cmd    *exec.Cmd
-	in     io.WriteCloser
-	out    *bufio.Reader
-	serial int64
-}
-
-const ack = "RESULT 2\nOKREADY\n"
-
-// startChild writes yaml as the config and starts crashpager with extra
-// environment, and waits for its first READY.
-func startChild(b *testing.B, yaml string, env ...string) *child {
-	b.Helper()
-	dir := b.TempDir()
-	yaml = strings.ReplaceAll(yaml, "{{.Dir}}", dir)
-	conf := filepath.Join(dir, "superguard.yaml")
-	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	stderr, err := os.Create(filepath.Join(dir, "crashpager.err"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(harness.Bin(b, "./listeners/crashpager"), "-config", conf)
-	cmd.Env = testsupport.CleanEnv("SUPERGUARD_LOG_LEVEL=info")
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stderr = stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	c := &child{cmd: cmd, in: in, out: bufio.NewReader(out)}
-	b.Cleanup(func() {
-		_ = in.Close() // EOF: crashpager exits
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		_ = stderr.Close()
-		if b.Failed() {
-			log, _ := os.ReadFile(stderr.Name())
-			b.Logf("crashpager stderr:\n%s", log)
-		}
-	})
-	line, err := c.out.ReadString('\n')
-	if err != nil || line != "READY\n" {
-		b.Fatalf("first line %q, %v: want READY", line, err)
-	}
-	return c
-}
-
 // exited returns an unexpected-EXITED event for program, as supervisord
 // frames it.
-func (c *child) exited(program string) []byte {
-	c.serial++
-	payload := fmt.Sprintf("processname:%s groupname:%s from_state:RUNNING expected:0 pid:%d", program, program, 1000+c.serial)
-	return fmt.Appendf(nil, "ver:3.0 server:supervisor serial:%d pool:crashpager poolserial:%d eventname:PROCESS_STATE_EXITED len:%d\n%s",
-		c.serial, c.serial, utf8.RuneCountInString(payload), payload)
+func exited(c *harness.Piped, program string) []byte {
+	return c.Event("PROCESS_STATE_EXITED", fmt.Sprintf("processname:%s groupname:%s from_state:RUNNING expected:0 pid:%d",
+		program, program, 1001+c.Serial()))
 }
 
-// send writes one event and waits for its ack; it returns the round trip.
-func (c *child) send(b *testing.B, frame []byte) time.Duration {
-	start := time.Now()
-	if _, err := c.in.Write(frame); err != nil {
-		b.Fatalf("write event: %v", err)
-	}
-	var got [len(ack)]byte
-	if _, err := io.ReadFull(c.out, got[:]); err != nil {
-		b.Fatalf("read ack: %v", err)
-	}
-	d := time.Since(start)
-	if string(got[:]) != ack {
-		b.Fatalf("answer %q, want %q", got, ack)
-	}
-	return d
+// startChild starts crashpager on yaml, driven through pipes.
+func startChild(b *testing.B, yaml string, env ...string) *harness.Piped {
+	b.Helper()
+	return harness.StartPiped(b, "./listeners/crashpager", yaml, nil, env...)
 }
 
 // reportLatencies reports p50 and p99 of ds in milliseconds.
@@ -164,14 +83,14 @@ func BenchmarkEventToAck(b *testing.B) {
 	})
 }
 
-func benchExits(b *testing.B, c *child) {
+func benchExits(b *testing.B, c *harness.Piped) {
 	for i := range 20 { // warm up: first incidents, connections, caches
-		c.send(b, c.exited("p"+strconv.Itoa(i%10)))
+		c.Send(b, exited(c, "p"+strconv.Itoa(i%10)))
 	}
 	var lat []time.Duration
 	start := time.Now()
 	for i := 0; b.Loop(); i++ {
-		lat = append(lat, c.send(b, c.exited("p"+strconv.Itoa(i%10))))
+		lat = append(lat, c.Send(b, exited(c, "p"+strconv.Itoa(i%10))))
 	}
 	elapsed := time.Since(start)
 	reportLatencies(b, lat, "ack-")
@@ -232,13 +151,13 @@ listeners:
 			}
 		}
 	}
-	c.send(b, c.exited("bench-warmup"))
+	c.Send(b, exited(c, "bench-warmup"))
 	wait("bench-warmup", time.Now().Add(-time.Second))
 	lat = lat[:0]
 	for i := 0; b.Loop(); i++ {
 		name := "bench-" + strconv.Itoa(i)
 		sent := time.Now()
-		c.send(b, c.exited(name))
+		c.Send(b, exited(c, name))
 		wait(name, sent)
 	}
 	reportLatencies(b, lat, "delivery-")
@@ -249,7 +168,7 @@ listeners:
 // sampled every iteration, for half a second at least.
 func BenchmarkIdleRSS(b *testing.B) {
 	c := startChild(b, logOnly)
-	pid := c.cmd.Process.Pid
+	pid := c.Cmd.Process.Pid
 	var peak int64
 	start := time.Now()
 	for b.Loop() {

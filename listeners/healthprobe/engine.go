@@ -205,14 +205,37 @@ func (t *target) record(r probe.Result) (failed, recovered bool) {
 	return false, false
 }
 
-// beat is what healthprobe heard from a process on its heartbeat channels.
-type beat struct {
+// beatState is what healthprobe heard from a process on its heartbeat
+// channels.
+type beatState struct {
 	pid     int
 	last    time.Time     // last heartbeat
 	ready   bool          // READY=1 (notify) since the process started
 	ttl     time.Duration // WATCHDOG_USEC= override (0: the check's)
 	status  string        // STATUS= text
 	trigger string        // WATCHDOG=trigger: the program asked for a restart
+}
+
+// beat is a process's beatState with its own lock: a heartbeat is
+// recorded (and acknowledged) without waiting for a round that holds the
+// engine's lock.
+type beat struct {
+	mu sync.Mutex
+	s  beatState
+}
+
+// get returns the state.
+func (b *beat) get() beatState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.s
+}
+
+// update changes the state with fn.
+func (b *beat) update(fn func(s *beatState)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fn(&b.s)
 }
 
 // engine runs the checks.
@@ -236,7 +259,8 @@ type engine struct {
 
 	mu       sync.Mutex
 	targets  map[string]*target
-	beats    map[string]*beat         // by "group:name"
+	bmu      sync.Mutex
+	beats    map[string]*beat         // by "group:name", under bmu
 	procs    []supervisor.ProcessInfo // the process table
 	listedAt time.Time                // when procs was read from supervisord
 	latched  bool
@@ -255,6 +279,8 @@ func (e *engine) isHaltTarget(p probe.Process) bool {
 
 // beatOf returns the heartbeat record of process, creating it.
 func (e *engine) beatOf(full string) *beat {
+	e.bmu.Lock()
+	defer e.bmu.Unlock()
 	b := e.beats[full]
 	if b == nil {
 		b = &beat{}
@@ -265,13 +291,11 @@ func (e *engine) beatOf(full string) *beat {
 
 // heartbeat records a heartbeat of group:name (pid 0: any incarnation).
 func (e *engine) heartbeat(full string, pid int, at time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	b := e.beatOf(full)
-	if pid != 0 && b.pid != 0 && pid != b.pid {
-		return // a late line from an earlier incarnation
-	}
-	b.last = at
+	e.beatOf(full).update(func(s *beatState) {
+		if pid == 0 || s.pid == 0 || pid == s.pid { // not a late line from an earlier incarnation
+			s.last = at
+		}
+	})
 }
 
 // sortedTargets returns the targets in a stable order.

@@ -77,16 +77,16 @@ func TestHeartbeatTTLCountsFromWatching(t *testing.T) {
 	tg := &target{check: &check{cfg: c}, watched: now}
 	tg.reset(now.Add(-3 * time.Hour))
 	e := &engine{}
-	if r := e.heartbeatResult(tg, &beat{}, now.Add(5*time.Second)); !r.OK {
+	if r := e.heartbeatResult(tg, beatState{}, now.Add(5*time.Second)); !r.OK {
 		t.Errorf("5s after watching began: %q", r.Evidence)
 	}
-	if r := e.heartbeatResult(tg, &beat{}, now.Add(11*time.Second)); r.OK || r.Evidence != "no heartbeat since healthprobe started watching 11s ago (ttl 10s)" {
+	if r := e.heartbeatResult(tg, beatState{}, now.Add(11*time.Second)); r.OK || r.Evidence != "no heartbeat since healthprobe started watching 11s ago (ttl 10s)" {
 		t.Errorf("after the TTL: ok %v %q", r.OK, r.Evidence)
 	}
-	if r := e.heartbeatResult(tg, &beat{last: now.Add(8 * time.Second)}, now.Add(15*time.Second)); !r.OK {
+	if r := e.heartbeatResult(tg, beatState{last: now.Add(8 * time.Second)}, now.Add(15*time.Second)); !r.OK {
 		t.Errorf("a recent heartbeat: %q", r.Evidence)
 	}
-	if r := e.heartbeatResult(tg, &beat{last: now, ttl: 2 * time.Second}, now.Add(3*time.Second)); r.OK {
+	if r := e.heartbeatResult(tg, beatState{last: now, ttl: 2 * time.Second}, now.Add(3*time.Second)); r.OK {
 		t.Errorf("WATCHDOG_USEC=2s not honoured: %q", r.Evidence)
 	}
 }

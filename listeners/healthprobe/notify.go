@@ -144,36 +144,36 @@ func senderPID(oob []byte) (int, bool) {
 
 // handle applies one datagram from pid to process full.
 func (n *notifier) handle(full string, pid int, msg []byte, at time.Time) {
-	e := n.e
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	b := e.beatOf(full)
-	if b.pid == 0 || !descends(pid, b.pid) {
-		n.log.Warn().Str("process", full).Int("sender_pid", pid).Int("process_pid", b.pid).
+	b := n.e.beatOf(full)
+	// (Read /proc outside the lock.)
+	if owner := b.get().pid; owner == 0 || !descends(pid, owner) {
+		n.log.Warn().Str("process", full).Int("sender_pid", pid).Int("process_pid", owner).
 			Msg("notify message from a process that is not the program or its child: ignored")
 		return
 	}
-	for line := range bytes.SplitSeq(msg, []byte("\n")) {
-		k, v, _ := strings.Cut(string(line), "=")
-		switch k {
-		case "WATCHDOG":
-			if v == "trigger" {
-				b.trigger = "WATCHDOG=trigger"
-			} else if v == "1" {
-				b.last = at
+	b.update(func(s *beatState) {
+		for line := range bytes.SplitSeq(msg, []byte("\n")) {
+			k, v, _ := strings.Cut(string(line), "=")
+			switch k {
+			case "WATCHDOG":
+				if v == "trigger" {
+					s.trigger = "WATCHDOG=trigger"
+				} else if v == "1" {
+					s.last = at
+				}
+			case "READY":
+				if v == "1" {
+					s.ready, s.last = true, at
+				}
+			case "WATCHDOG_USEC":
+				if us, err := strconv.ParseInt(v, 10, 64); err == nil && us > 0 {
+					s.ttl = time.Duration(us) * time.Microsecond
+				}
+			case "STATUS":
+				s.status = clipStatus(v)
 			}
-		case "READY":
-			if v == "1" {
-				b.ready, b.last = true, at
-			}
-		case "WATCHDOG_USEC":
-			if us, err := strconv.ParseInt(v, 10, 64); err == nil && us > 0 {
-				b.ttl = time.Duration(us) * time.Microsecond
-			}
-		case "STATUS":
-			b.status = clipStatus(v)
 		}
-	}
+	})
 }
 
 func clipStatus(s string) string {

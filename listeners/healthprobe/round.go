@@ -87,10 +87,12 @@ func (e *engine) syncTargets(procs []supervisor.ProcessInfo, now time.Time) []du
 			p.Group = p.Name
 		}
 		b := e.beatOf(p.FullName())
-		if info.PID != 0 && b.pid != info.PID {
-			// A new incarnation: its heartbeats, READY and TTL start over.
-			*b = beat{pid: info.PID}
-		}
+		b.update(func(s *beatState) {
+			if info.PID != 0 && s.pid != info.PID {
+				// A new incarnation: its heartbeats, READY and TTL start over.
+				*s = beatState{pid: info.PID}
+			}
+		})
 		for _, c := range e.checks {
 			if !c.sel.Match(p.Group, p.Name) {
 				continue
@@ -133,7 +135,7 @@ type dueProbe struct {
 
 // evaluate decides what a target does this round; it returns true when a
 // probe is due. Called with e.mu held.
-func (e *engine) evaluate(t *target, info supervisor.ProcessInfo, b *beat, now time.Time) bool {
+func (e *engine) evaluate(t *target, info supervisor.ProcessInfo, hb *beat, now time.Time) bool {
 	cfg := t.check.cfg
 	switch {
 	case t.acting:
@@ -171,13 +173,18 @@ func (e *engine) evaluate(t *target, info supervisor.ProcessInfo, b *beat, now t
 		}
 		return false
 	}
+	b := hb.get()
 	inGrace := now.Before(t.start.Add(cfg.Grace)) && !b.ready
 	if inGrace || now.Before(t.cool) {
 		t.state = StateStarting
 		return false
 	}
 	if t.check.prober == nil {
-		e.recordLocked(t, e.heartbeatResult(t, b, now))
+		r := e.heartbeatResult(t, b, now)
+		if b.trigger != "" {
+			hb.update(func(s *beatState) { s.trigger = "" }) // consumed
+		}
+		e.recordLocked(t, r)
 		return false
 	}
 	if t.probing || now.Before(t.next) {
@@ -191,7 +198,7 @@ func (e *engine) evaluate(t *target, info supervisor.ProcessInfo, b *beat, now t
 // heartbeatResult checks the age of the last heartbeat of t's process
 // against its TTL; before the first one, the age counts from the end of
 // the grace (or READY). Called with e.mu held.
-func (e *engine) heartbeatResult(t *target, b *beat, now time.Time) probe.Result {
+func (e *engine) heartbeatResult(t *target, b beatState, now time.Time) probe.Result {
 	ttl := t.check.cfg.Heartbeat.TTL
 	if b.ttl > 0 {
 		ttl = b.ttl
@@ -199,7 +206,6 @@ func (e *engine) heartbeatResult(t *target, b *beat, now time.Time) probe.Result
 	r := probe.Result{At: now}
 	if b.trigger != "" {
 		r.Evidence = "the program asked for a restart (WATCHDOG=trigger)"
-		b.trigger = ""
 		return r
 	}
 	from, what := b.last, "last heartbeat"
