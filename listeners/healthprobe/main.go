@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 	_ "time/tzdata" // active windows' time zones work on hosts without /usr/share/zoneinfo
 
@@ -27,6 +28,9 @@ import (
 )
 
 const listenerName = "healthprobe"
+
+// gcPercent is healthprobe's GOGC.
+const gcPercent = 50
 
 // section is healthprobe's part of the shared YAML file.
 type section = sections.Healthprobe
@@ -100,6 +104,13 @@ func readSection(env *listener.Env) (section, error) {
 
 // newListener builds the engine on the skeleton's parts.
 func newListener(_ context.Context, env *listener.Env, sec section) (eventlistener.Handler, error) {
+	// A round's probes leave garbage in proportion to the targets: collect
+	// at half the default growth (BenchmarkRound, 1,000 targets: RSS
+	// median 29 -> 25 MB, peak 31-33 -> 29 MB, CPU within the runs'
+	// noise). GOGC in the environment overrides it.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	d := durable.Of(env)
 	e := &engine{
 		log: env.Log, sup: env.Supervisor, alerts: d.Alerts, host: env.Config.Host, redact: env.Config.Redact,
