@@ -173,3 +173,27 @@ checks:
 		t.Errorf("unknown program: exit %d\n%s", code, out)
 	}
 }
+
+// TestGraceHoldsAfterRestart: counters and the start-up grace start over
+// with every new incarnation (monit #64: a starting app killed again at
+// once): a program still unhealthy after its restart is left alone through
+// its new grace.
+func TestGraceHoldsAfterRestart(t *testing.T) {
+	t.Parallel()
+	e := start(t, scenario{Programs: strat, Healthprobe: "budget: {backoff: 1s, max_backoff: 1s}\n" +
+		apiCheck("grace: 30s", "failures: 1", "cooldown: 0s")})
+	pid := e.pid(t, "strat")
+	e.write(t, "strat.health", "500 still warming up\n")
+	// The first incarnation fails once its grace is over and is restarted.
+	e.waitRestarted(t, "strat", pid)
+	e.waitAction(t, "api", "strat:strat", "restarted")
+	pid2 := e.pid(t, "strat")
+	e.waitTarget(t, "api", "strat:strat", "the new incarnation starting", waitUp, func(s targetStatus) bool {
+		return s.PID == pid2 && s.State == "starting" && s.Failures == 0
+	})
+	// Still failing, but in its own new grace: left alone.
+	e.waitRounds(t, 3)
+	if got := e.pid(t, "strat"); got != pid2 {
+		t.Fatalf("restarted again within the grace (pid %d -> %d)", pid2, got)
+	}
+}
