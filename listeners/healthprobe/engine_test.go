@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/listeners/internal/sections"
+	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/probe"
 )
 
@@ -88,5 +93,38 @@ func TestHeartbeatTTLCountsFromWatching(t *testing.T) {
 	}
 	if r := e.heartbeatResult(tg, beatState{last: now, ttl: 2 * time.Second}, now.Add(3*time.Second)); r.OK {
 		t.Errorf("WATCHDOG_USEC=2s not honoured: %q", r.Evidence)
+	}
+}
+
+// recordingAlerts keeps what was submitted.
+type recordingAlerts struct {
+	got testsupport.Recorder[*alert.Alert]
+}
+
+func (r *recordingAlerts) Submit(_ context.Context, a *alert.Alert) error {
+	r.got.Add(a)
+	return nil
+}
+
+// TestRemovedProcessResolvesItsIncident: a process that disappears from
+// supervisord while its check is failing gets its incident resolved, not
+// left open for ever.
+func TestRemovedProcessResolvesItsIncident(t *testing.T) {
+	rec := &recordingAlerts{}
+	e := &engine{log: zerolog.Nop(), alerts: rec, redact: func(s string) string { return s }, now: time.Now, host: "h",
+		bg: context.Background(), targets: map[string]*target{}, beats: map[string]*beat{}}
+	c := &check{cfg: sections.ProbeCheck{Name: "api", Failures: 1, Within: 1, Successes: 1}, cond: alert.CondHealth, prober: &probe.TCP{}}
+	tg := &target{check: c, proc: probe.Process{Group: "g", Name: "gone"}, open: true}
+	e.targets[tg.key()] = tg
+	e.mu.Lock()
+	e.syncTargets(nil, time.Now())
+	e.mu.Unlock()
+	e.wg.Wait()
+	got := rec.got.All()
+	if len(got) != 1 || got[0].Kind != alert.Resolve || got[0].Key != "h/g:gone/health/api" {
+		t.Fatalf("alerts %+v: want one resolve of h/g:gone/health/api", got)
+	}
+	if len(e.targets) != 0 {
+		t.Errorf("target kept: %v", e.targets)
 	}
 }

@@ -119,9 +119,18 @@ func (e *engine) syncTargets(procs []supervisor.ProcessInfo, now time.Time) []du
 			}
 		}
 	}
-	for k := range e.targets {
-		if !seen[k] {
-			delete(e.targets, k)
+	for k, t := range e.targets {
+		if seen[k] {
+			continue
+		}
+		delete(e.targets, k)
+		if t.open {
+			// Removed from supervisord (or from the check): its incident
+			// would never resolve by itself.
+			t.open = false
+			e.wg.Go(func() {
+				e.resolve(t, probe.Result{At: now, Evidence: "no longer watched: removed from supervisord or from the check"})
+			})
 		}
 	}
 	return due
