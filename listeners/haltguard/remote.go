@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/superguard/superguard/pkg/halt"
 )
 
 // REMOTE_COMMUNICATION types haltguard acts on. Any XML-RPC client pulls the
@@ -17,17 +19,13 @@ import (
 // budget is spent) request a halt the same way.
 const (
 	// RemoteHalt halts trading; data is JSON HaltCommand.
-	RemoteHalt = "superguard.halt"
+	RemoteHalt = halt.RemoteHalt
 	// RemoteResume clears the latch; data is JSON ResumeCommand.
 	RemoteResume = "superguard.resume"
 )
 
-// HaltCommand is the data of a RemoteHalt event:
-// {"reason": "...", "by": "..."}.
-type HaltCommand struct {
-	Reason string `json:"reason"`
-	By     string `json:"by"`
-}
+// HaltCommand is the data of a RemoteHalt event (package halt's).
+type HaltCommand = halt.HaltCommand
 
 // ResumeCommand is the data of a RemoteResume event:
 // {"by": "...", "start": true, "force": false}.

@@ -8,8 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/governor"
+	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/probe"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -19,10 +21,6 @@ const (
 	restartWithin = 2 * time.Minute // stop (stopwaitsecs) then start (startsecs)
 	haltAskWithin = 10 * time.Second
 )
-
-// RemoteHalt is haltguard's documented switch: a REMOTE_COMMUNICATION
-// event of this type with a JSON {"reason", "by"} halts trading.
-const RemoteHalt = "superguard.halt"
 
 // act carries out t's policy once its check failed: alert, halt, or
 // restart through the governor.
@@ -36,11 +34,11 @@ func (e *engine) act(t *target, r probe.Result) {
 	ctx := e.bg
 	cfg := t.check.cfg
 	switch cfg.Policy {
-	case "alert":
+	case sections.PolicyAlert:
 		e.setAction(t, StateUnhealthy, "alerted")
 		e.submit(ctx, t, r, alert.Warning, "alerted (policy alert: no restart)")
 		return
-	case "halt":
+	case sections.PolicyHalt:
 		action := e.askHalt(ctx, t, describe(t))
 		e.setAction(t, StateHaltAsked, action)
 		e.submit(ctx, t, r, alert.Critical, action)
@@ -164,13 +162,10 @@ func (e *engine) restartProcess(ctx context.Context, name string) error {
 // askHalt asks haltguard to halt trading through its documented switch and
 // says what came of it.
 func (e *engine) askHalt(ctx context.Context, t *target, reason string) string {
-	data, _ := json.Marshal(struct {
-		Reason string `json:"reason"`
-		By     string `json:"by"`
-	}{Reason: e.redact(reason), By: "healthprobe"})
+	data, _ := json.Marshal(halt.HaltCommand{Reason: e.redact(reason), By: listenerName})
 	hctx, cancel := context.WithTimeout(ctx, haltAskWithin)
 	defer cancel()
-	if err := e.sup.SendRemoteCommEvent(hctx, RemoteHalt, string(data)); err != nil {
+	if err := e.sup.SendRemoteCommEvent(hctx, halt.RemoteHalt, string(data)); err != nil {
 		e.log.Error().Err(err).Str("process", t.proc.FullName()).Msg("halt request not delivered")
 		return "halt requested but not delivered to supervisord: " + e.redact(err.Error())
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/probe"
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -292,7 +293,7 @@ func (e *engine) recordLocked(t *target, r probe.Result) {
 // action now: a restart that waited for its back-off or for the budget.
 // Called with e.mu held.
 func (e *engine) actionDue(t *target) bool {
-	if t.check.cfg.Policy != "restart" || t.failures() < t.check.cfg.Failures {
+	if t.check.cfg.Policy != sections.PolicyRestart || t.failures() < t.check.cfg.Failures {
 		return false
 	}
 	switch t.state {
