@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superguard/superguard/internal/procexec"
 	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/governor"
@@ -182,12 +183,4 @@ func (e *engine) hook(ctx context.Context, argv []string, timeout time.Duration,
 
 // hookEnv is the environment of hooks and command probes: enough to run,
 // none of healthprobe's secrets.
-func hookEnv() []string {
-	var env []string
-	for _, k := range []string{"PATH", "HOME", "LANG", "TZ"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
-}
+func hookEnv() []string { return procexec.Env(os.Getenv, nil) }

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/superguard/superguard/internal/procexec"
 )
 
 // flattenTailBytes is how much of the flatten command's output the page
@@ -30,27 +29,7 @@ type FlattenResult struct {
 // OK reports whether the command exited 0 in time.
 func (r *FlattenResult) OK() bool { return r.Err == "" }
 
-// flattenBaseEnv are the variables of haltguard's environment every flatten
-// command gets.
-var flattenBaseEnv = []string{"PATH", "HOME", "LANG", "TZ"}
-
-// flattenEnv is the flatten command's environment: flattenBaseEnv and
-// pass, from getenv; PATH has a default.
-func flattenEnv(getenv func(string) string, pass []string) []string {
-	var out []string
-	for _, name := range append(slices.Clone(flattenBaseEnv), pass...) {
-		v := getenv(name)
-		if name == "PATH" && v == "" {
-			v = "/usr/local/bin:/usr/bin:/bin"
-		}
-		if v != "" {
-			out = append(out, name+"="+v)
-		}
-	}
-	return out
-}
-
-// runFlatten runs cfg.Command with a minimal environment (flattenEnv) and
+// runFlatten runs cfg.Command with a minimal environment (procexec.Env) and
 // env, bounded by cfg's timeout. Its stdout never reaches haltguard's stdout
 // (the supervisord protocol): both streams are captured. On timeout the
 // whole process group is killed.
@@ -61,18 +40,8 @@ func runFlatten(ctx context.Context, cfg FlattenConfig, timeout time.Duration, e
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cfg.Command[0], cfg.Command[1:]...)
-	cmd.Env = append(flattenEnv(os.Getenv, cfg.PassEnv), env...)
 	out := &tailBuffer{max: flattenTailBytes}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		// The negative pid signals the process group: a shell script's
-		// children die with it.
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	// A grandchild that keeps the output pipe open must not hold us past the kill.
-	cmd.WaitDelay = time.Second
+	cmd := procexec.Command(ctx, cfg.Command, append(procexec.Env(os.Getenv, cfg.PassEnv), env...), out)
 
 	err := cmd.Run()
 	res.Output = out.String()

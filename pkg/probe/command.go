@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"syscall"
 	"time"
+
+	"github.com/superguard/superguard/internal/procexec"
 )
 
 // Command probes by running Argv: exit status 0 is healthy. It runs in a
@@ -54,15 +57,9 @@ func Run(ctx context.Context, argv, env []string, p Process) (string, error) {
 	for i, a := range argv {
 		args[i] = Expand(a, p)
 	}
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Env = append(append([]string{}, env...), "SUPERGUARD_PROCESS="+p.FullName(), "SUPERGUARD_GROUP="+p.Group,
-		fmt.Sprintf("SUPERGUARD_PID=%d", p.PID))
 	var buf limitedBuffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = time.Second
-	err := cmd.Run()
+	err := procexec.Command(ctx, args, append(slices.Clip(env), "SUPERGUARD_PROCESS="+p.FullName(), "SUPERGUARD_GROUP="+p.Group,
+		fmt.Sprintf("SUPERGUARD_PID=%d", p.PID)), &buf).Run()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
