@@ -61,7 +61,7 @@ autorestart=false
 			e := &env{s: s}
 			testsupport.WaitFor(b, 3*time.Minute, "every target healthy", func() bool {
 				n := 0
-				for _, t := range e.statusTB(b).Targets {
+				for _, t := range e.status(b).Targets {
 					if t.State == "healthy" {
 						n++
 					}
@@ -154,14 +154,6 @@ func slowServer(b *testing.B, delay time.Duration) string {
 	go func() { _ = srv.Serve(ln) }()
 	b.Cleanup(func() { _ = srv.Close() })
 	return ln.Addr().String()
-}
-
-func (e *env) statusTB(b testing.TB) snapshot {
-	var s snapshot
-	if data, err := os.ReadFile(e.s.Path("healthprobe.status.json")); err == nil {
-		_ = json.Unmarshal(data, &s)
-	}
-	return s
 }
 
 func fileSize(b *testing.B, path string) int64 {

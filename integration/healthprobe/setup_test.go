@@ -130,7 +130,7 @@ type snapshot struct {
 }
 
 // status reads healthprobe's status snapshot.
-func (e *env) status(t *testing.T) snapshot {
+func (e *env) status(t testing.TB) snapshot {
 	t.Helper()
 	var s snapshot
 	b, err := os.ReadFile(filepath.Join(e.s.Dir, "healthprobe.status.json"))

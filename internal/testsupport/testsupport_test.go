@@ -86,7 +86,7 @@ func TestReadJSONLines(t *testing.T) {
 }
 
 func TestCleanEnv(t *testing.T) {
-	t.Setenv("SUPERGUARD_STATE", "/var/lib/superguard/state.db")
+	t.Setenv("SUPERGUARD_STATE", filepath.Join(t.TempDir(), "state.db"))
 	t.Setenv("SUPERVISOR_SERVER_URL", "unix:///run/supervisor.sock")
 	t.Setenv("TESTSUPPORT_KEPT", "yes")
 	env := CleanEnv("EXTRA=1")

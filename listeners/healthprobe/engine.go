@@ -263,6 +263,7 @@ type engine struct {
 	beats    map[string]*beat         // by "group:name", under bmu
 	procs    []supervisor.ProcessInfo // the process table
 	listedAt time.Time                // when procs was read from supervisord
+	changes  changeQueue              // PROCESS_STATE events for the next round
 	latched  bool
 	latchErr error
 	supErr   error

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"runtime/debug"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,8 +36,9 @@ func (e *engine) tick() {
 func (e *engine) runRound(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, roundWithin)
 	defer cancel()
+	changes, relist := e.changes.take()
 	e.mu.Lock()
-	procs, stale := e.procs, e.procs == nil || e.now().Sub(e.listedAt) >= listEvery
+	procs, stale := e.procs, relist || e.procs == nil || e.now().Sub(e.listedAt) >= listEvery
 	e.mu.Unlock()
 	var err error
 	if stale {
@@ -55,6 +58,10 @@ func (e *engine) runRound(ctx context.Context) {
 	e.mu.Lock()
 	e.rounds++
 	e.roundAt, e.supErr, e.latched, e.latchErr = now, err, latched, latchErr
+	if !stale || err != nil {
+		// The events since the last round; a list read now is newer.
+		e.applyChanges(changes)
+	}
 	if err != nil {
 		e.mu.Unlock()
 		e.log.Warn().Err(err).Msg("supervisord not readable: this round probes nothing")
@@ -334,9 +341,32 @@ func (r *roundDone) done() {
 	}
 }
 
-// stateChanged applies a PROCESS_STATE event to the process table between
-// two reads of supervisord: a process that became RUNNING started now (its
-// grace counts from here, a little after supervisord's own start time).
+// stateChange is a PROCESS_STATE event for the process table.
+type stateChange struct {
+	group, name string
+	state       supervisor.ProcessState
+	pid         int
+	at          time.Time
+}
+
+// changeQueue holds the PROCESS_STATE events between two rounds: the
+// handler only appends (never waits for a round), the round applies them.
+type changeQueue struct {
+	mu     sync.Mutex
+	q      []stateChange
+	relist bool
+}
+
+// take empties the queue and says whether a full read was asked for.
+func (c *changeQueue) take() ([]stateChange, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q, relist := c.q, c.relist
+	c.q, c.relist = nil, false
+	return q, relist
+}
+
+// stateChanged queues a PROCESS_STATE event for the next round.
 func (e *engine) stateChanged(group, name, to string, pid int) {
 	st, err := supervisor.ParseProcessState(to)
 	if err != nil {
@@ -345,28 +375,38 @@ func (e *engine) stateChanged(group, name, to string, pid int) {
 	if group == "" {
 		group = name
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for i := range e.procs {
-		p := &e.procs[i]
-		if p.Name != name || (p.Group != group && p.Group != "") {
+	e.changes.mu.Lock()
+	e.changes.q = append(e.changes.q, stateChange{group: group, name: name, state: st, pid: pid, at: e.now()})
+	e.changes.mu.Unlock()
+}
+
+// applyChanges applies queued events to the process table between two
+// reads of supervisord: a process that became RUNNING started when the
+// event came (its grace counts from there, a little after supervisord's
+// own start time). Called with e.mu held.
+func (e *engine) applyChanges(changes []stateChange) {
+	for _, c := range changes {
+		i := slices.IndexFunc(e.procs, func(p supervisor.ProcessInfo) bool {
+			return p.Name == c.name && (p.Group == c.group || p.Group == "")
+		})
+		if i < 0 {
+			// A process the table does not know (added by supervisorctl
+			// update): the next round reads them all.
+			e.listedAt = time.Time{}
 			continue
 		}
-		p.State = st
-		if st == supervisor.ProcessRunning && pid != 0 && pid != p.PID {
-			p.PID, p.Start = pid, e.now()
+		p := &e.procs[i]
+		p.State = c.state
+		if c.state == supervisor.ProcessRunning && c.pid != 0 && c.pid != p.PID {
+			p.PID, p.Start = c.pid, c.at
 		}
-		return
 	}
-	// A process the table does not know (added by supervisorctl update):
-	// the next round reads them all.
-	e.listedAt = time.Time{}
 }
 
 // relist makes the next round read every process from supervisord (events
 // were dropped).
 func (e *engine) relist() {
-	e.mu.Lock()
-	e.listedAt = time.Time{}
-	e.mu.Unlock()
+	e.changes.mu.Lock()
+	e.changes.relist = true
+	e.changes.mu.Unlock()
 }

@@ -130,7 +130,7 @@ func TestBudgetValidate(t *testing.T) {
 type failingLatch struct{}
 
 func (failingLatch) Get(context.Context) (halt.LatchState, error) {
-	return halt.LatchState{}, errors.New("read /run/superguard/halt.latch: input/output error")
+	return halt.LatchState{}, errors.New("read halt.latch: input/output error")
 }
 func (failingLatch) Set(context.Context, halt.Record) error            { return nil }
 func (failingLatch) Complete(context.Context, string, time.Time) error { return nil }

@@ -6,7 +6,7 @@
 // heartbeat check with channel stdout fails when none arrives within its
 // TTL.
 //
-//	hb := heartbeat.New(os.Stdout)
+//	hb := heartbeat.New(stdout) // the strategy's standard output
 //	for range time.Tick(5 * time.Second) {
 //		if healthy() {
 //			_ = hb.Beat(`{"md_lag_ms": 12}`)
