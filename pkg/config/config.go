@@ -349,9 +349,11 @@ func (c *Config) Redact(s string) string {
 	return s
 }
 
-// String renders the configuration as YAML, secrets shown as where they
-// come from and never their values.
-func (c *Config) String() string {
+// Render renders the configuration as YAML, secrets shown as where they
+// come from and never their values. It is a function, not a String
+// method, so that a binary that never reads YAML (eventlog) does not link
+// the YAML encoder through fmt.Stringer.
+func Render(c *Config) string {
 	b, err := yaml.Marshal(c)
 	if err != nil {
 		return fmt.Sprintf("config: %v", err)

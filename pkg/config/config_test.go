@@ -291,7 +291,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		t.Fatal(err)
 	}
 	outputs := map[string]string{
-		"String": c.String(),
+		"Render": Render(c),
 		"%v":     fmt.Sprintf("%v", resolved),
 		"%+v":    fmt.Sprintf("%+v", resolved),
 		"%#v":    fmt.Sprintf("%#v", resolved),
@@ -308,8 +308,8 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			}
 		})
 	}
-	if !strings.Contains(outputs["String"], "routing_key_env: PD_KEY") {
-		t.Errorf("String does not say where the secret comes from:\n%s", outputs["String"])
+	if !strings.Contains(outputs["Render"], "routing_key_env: PD_KEY") {
+		t.Errorf("Render does not say where the secret comes from:\n%s", outputs["Render"])
 	}
 	if !strings.Contains(outputs["JSON"], `"S":["[REDACTED]"`) {
 		t.Errorf("JSON does not mark the secret redacted: %s", outputs["JSON"])
@@ -394,7 +394,7 @@ func TestStringLeavesOutInlineSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, out := range map[string]string{"String": c.String(), "JSON": string(js)} {
+	for name, out := range map[string]string{"Render": Render(c), "JSON": string(js)} {
 		if strings.Contains(out, canaryToken) || (name == "String" && !strings.Contains(out, "token_env: SLACK_BOT")) {
 			t.Errorf("%s = %s: want the token left out and its source shown", name, out)
 		}

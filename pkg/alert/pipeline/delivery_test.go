@@ -14,6 +14,7 @@ import (
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/alert/pipeline/pipelinetest"
+	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/state"
 )
 
@@ -275,7 +276,7 @@ sinks:
 	for _, d := range h.rows() {
 		texts = append(texts, d.LastError)
 	}
-	texts = append(texts, h.logs.String(), h.cfg.String())
+	texts = append(texts, h.logs.String(), config.Render(h.cfg))
 	for _, text := range texts {
 		for _, c := range canaries {
 			if strings.Contains(text, c) {
