@@ -218,6 +218,9 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 			return fail(s.locate(shared, err))
 		}
 	}
+	if s.Explain != nil {
+		s.Explain(&sec, procs, io.Stdout)
+	}
 	fmt.Fprintf(io.Stdout, "%s: %s: OK (checked against supervisord at %s)\n", s.Name, name, url)
 	return ExitOK
 }

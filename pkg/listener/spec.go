@@ -45,6 +45,10 @@ type Spec[S any] struct {
 	// supervisord's processes (e.g. patterns that match nothing). Nil:
 	// the file alone is checked.
 	Check func(sec *S, procs []supervisor.ProcessInfo) error
+	// Explain writes, once Check passed, what the section means for each
+	// of supervisord's processes (memguard: which limit applies). Nil:
+	// nothing.
+	Explain func(sec *S, procs []supervisor.ProcessInfo, w io.Writer)
 	// File reads the shared YAML config file (configfile.File). Nil: the
 	// listener is configured by flags alone (no -config, -state or
 	// operator commands), and links none of the YAML decoding.

@@ -47,6 +47,13 @@ var checks = map[string]func(c *config.Config) error{
 		}
 		return s.WithDefaults().Validate()
 	},
+	"memguard": func(c *config.Config) error {
+		var s Memguard
+		if err := c.Listener("memguard", &s); err != nil {
+			return err
+		}
+		return s.WithDefaults().Validate()
+	},
 	"eventlog": func(*config.Config) error {
 		return errors.New("listeners.eventlog: eventlog reads no section: it is configured by its flags (-events, -process) in its supervisord command line")
 	},
