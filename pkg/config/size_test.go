@@ -55,4 +55,3 @@ func TestSizeYAML(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-

@@ -80,10 +80,10 @@ var ErrGone = errors.New("process gone")
 
 // Reader reads /proc (and the cgroup file system).
 type Reader struct {
-	fs      procfs.FS
-	proc    string // the /proc mount point
-	cgroup  string // the cgroup2 mount point, or the root of the v1 hierarchies
-	limits  map[int]limit
+	fs     procfs.FS
+	proc   string // the /proc mount point
+	cgroup string // the cgroup2 mount point, or the root of the v1 hierarchies
+	limits map[int]limit
 }
 
 type limit struct {

@@ -41,7 +41,6 @@ func tree(t *testing.T) *exec.Cmd {
 	return cmd
 }
 
-
 func TestReadTree(t *testing.T) {
 	cmd := tree(t)
 	pid := cmd.Process.Pid
