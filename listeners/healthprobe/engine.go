@@ -19,6 +19,7 @@ import (
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/probe"
 	"github.com/superguard/superguard/pkg/procmatch"
+	"github.com/superguard/superguard/pkg/proctable"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -260,10 +261,8 @@ type engine struct {
 	mu       sync.Mutex
 	targets  map[string]*target
 	bmu      sync.Mutex
-	beats    map[string]*beat         // by "group:name", under bmu
-	procs    []supervisor.ProcessInfo // the process table
-	listedAt time.Time                // when procs was read from supervisord
-	changes  changeQueue              // PROCESS_STATE events for the next round
+	beats    map[string]*beat // by "group:name", under bmu
+	table    *proctable.Table // supervisord's processes, kept by events between reads
 	latched  bool
 	latchErr error
 	supErr   error

@@ -44,7 +44,7 @@ func (h *handler) HandleEvent(_ context.Context, ev *eventlistener.Event) error 
 	case ev.Tick != nil:
 		h.e.tick()
 	case ev.State != nil:
-		h.e.stateChanged(ev.State.Group, ev.State.Process, ev.State.ToState, ev.State.PID)
+		h.e.table.Changed(ev.State.Group, ev.State.Process, ev.State.ToState, ev.State.PID)
 	case ev.Comm != nil && ev.Comm.Channel == "stdout":
 		group := ev.Comm.Group
 		if group == "" {
@@ -58,7 +58,7 @@ func (h *handler) HandleEvent(_ context.Context, ev *eventlistener.Event) error 
 // Reconcile implements eventlistener.Reconciler: a round at start, and
 // after events were dropped.
 func (h *handler) Reconcile(context.Context, eventlistener.Reconciliation) error {
-	h.e.relist()
+	h.e.table.Relist()
 	h.e.tick()
 	return nil
 }

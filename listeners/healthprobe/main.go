@@ -24,6 +24,7 @@ import (
 	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/probe"
 	"github.com/superguard/superguard/pkg/procmatch"
+	"github.com/superguard/superguard/pkg/proctable"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -116,6 +117,7 @@ func newListener(_ context.Context, env *listener.Env, sec section) (eventlisten
 		log: env.Log, sup: env.Supervisor, alerts: d.Alerts, host: env.Config.Host, redact: env.Config.Redact,
 		sem: make(chan struct{}, sec.Concurrency), now: time.Now, status: statusFile(d.Store.Path()),
 		bg: env.Background(), targets: map[string]*target{}, beats: map[string]*beat{},
+		table: &proctable.Table{Sup: env.Supervisor, Now: time.Now},
 	}
 	var err error
 	if e.checks, err = compileChecks(sec, probe.NewClient(), time.Now); err != nil {

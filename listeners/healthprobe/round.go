@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"runtime/debug"
-	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,11 +16,6 @@ import (
 // roundWithin bounds a round's reads of supervisord and the latch.
 const roundWithin = 5 * time.Second
 
-// listEvery is how often a round reads every process from supervisord
-// (getAllProcessInfo: about 20 KB of XML per process); in between,
-// PROCESS_STATE events keep the table, and a dropped event forces a read.
-const listEvery = 30 * time.Second
-
 // tick starts a round in the background unless one is still running: the
 // event is acknowledged at once.
 func (e *engine) tick() {
@@ -36,20 +28,7 @@ func (e *engine) tick() {
 func (e *engine) runRound(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, roundWithin)
 	defer cancel()
-	changes, relist := e.changes.take()
-	e.mu.Lock()
-	procs, stale := e.procs, relist || e.procs == nil || e.now().Sub(e.listedAt) >= listEvery
-	e.mu.Unlock()
-	var err error
-	if stale {
-		procs, err = e.sup.GetAllProcessInfo(rctx)
-		// Decoding the list allocates ~20 KB per process (XML-RPC
-		// through kolo/xmlrpc), all garbage a moment later: give it back
-		// to the OS at once rather than hold a thousand processes' worth
-		// (~9 MB measured) until the scavenger gets to it. One GC every
-		// listEvery; BenchmarkRound: RSS 38.9 -> 29.8 MB, same CPU.
-		debug.FreeOSMemory()
-	}
+	procs, err := e.table.Processes(rctx)
 	latched, latchErr := false, error(nil)
 	if e.latch != nil {
 		latched, _, latchErr = halt.Halted(rctx, e.latch)
@@ -58,20 +37,13 @@ func (e *engine) runRound(ctx context.Context) {
 	e.mu.Lock()
 	e.rounds++
 	e.roundAt, e.supErr, e.latched, e.latchErr = now, err, latched, latchErr
-	if !stale || err != nil {
-		// The events since the last round; a list read now is newer.
-		e.applyChanges(changes)
-	}
 	if err != nil {
 		e.mu.Unlock()
 		e.log.Warn().Err(err).Msg("supervisord not readable: this round probes nothing")
 		e.writeStatus()
 		return
 	}
-	if stale {
-		e.procs, e.listedAt = procs, now
-	}
-	due := e.syncTargets(e.procs, now)
+	due := e.syncTargets(procs, now)
 	e.mu.Unlock()
 	if e.notify != nil {
 		e.notify.sync(e.notifyProcesses())
@@ -339,74 +311,4 @@ func (r *roundDone) done() {
 	if atomic.AddInt64(&r.left, -1) == 0 {
 		r.log.Debug().Int("probes", r.n).Float64("took_ms", float64(time.Since(r.start).Microseconds())/1000).Msg("round probed")
 	}
-}
-
-// stateChange is a PROCESS_STATE event for the process table.
-type stateChange struct {
-	group, name string
-	state       supervisor.ProcessState
-	pid         int
-	at          time.Time
-}
-
-// changeQueue holds the PROCESS_STATE events between two rounds: the
-// handler only appends (never waits for a round), the round applies them.
-type changeQueue struct {
-	mu     sync.Mutex
-	q      []stateChange
-	relist bool
-}
-
-// take empties the queue and says whether a full read was asked for.
-func (c *changeQueue) take() ([]stateChange, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	q, relist := c.q, c.relist
-	c.q, c.relist = nil, false
-	return q, relist
-}
-
-// stateChanged queues a PROCESS_STATE event for the next round.
-func (e *engine) stateChanged(group, name, to string, pid int) {
-	st, err := supervisor.ParseProcessState(to)
-	if err != nil {
-		return
-	}
-	if group == "" {
-		group = name
-	}
-	e.changes.mu.Lock()
-	e.changes.q = append(e.changes.q, stateChange{group: group, name: name, state: st, pid: pid, at: e.now()})
-	e.changes.mu.Unlock()
-}
-
-// applyChanges applies queued events to the process table between two
-// reads of supervisord: a process that became RUNNING started when the
-// event came (its grace counts from there, a little after supervisord's
-// own start time). Called with e.mu held.
-func (e *engine) applyChanges(changes []stateChange) {
-	for _, c := range changes {
-		i := slices.IndexFunc(e.procs, func(p supervisor.ProcessInfo) bool {
-			return p.Name == c.name && (p.Group == c.group || p.Group == "")
-		})
-		if i < 0 {
-			// A process the table does not know (added by supervisorctl
-			// update): the next round reads them all.
-			e.listedAt = time.Time{}
-			continue
-		}
-		p := &e.procs[i]
-		p.State = c.state
-		if c.state == supervisor.ProcessRunning && c.pid != 0 && c.pid != p.PID {
-			p.PID, p.Start = c.pid, c.at
-		}
-	}
-}
-
-// relist makes the next round read every process from supervisord (events
-// were dropped).
-func (e *engine) relist() {
-	e.changes.mu.Lock()
-	e.changes.relist = true
-	e.changes.mu.Unlock()
 }
