@@ -38,6 +38,16 @@ type Config struct {
 	GrowRate  int64 // resident memory to add per second, in bytes (0 = none)
 	GrowLimit int64 // stop growing at this many bytes (0 = no limit)
 
+	Children       int   // at start, spawn this many children: this binary re-run as -name <Name>-child-<i> (0 = none)
+	ChildGrowRate  int64 // each child's -grow-rate, in bytes per second
+	ChildGrowLimit int64 // each child's -grow-limit, in bytes
+
+	Spin    bool          // keep one goroutine busy: one core at ~100% CPU
+	SpinFor time.Duration // with Spin: stop spinning after this long (0 = never)
+
+	NoFile  int // at start, set the soft RLIMIT_NOFILE to this (0 = leave it)
+	OpenFDs int // at start, open this many extra descriptors (of /dev/null) and hold them (0 = none)
+
 	Heartbeat     time.Duration // emit a PROCESS_COMMUNICATION heartbeat on stdout at this interval (0 = none)
 	HeartbeatData string        // heartbeat body; "" = a JSON object with name, seq and time
 	FreezeAfter   time.Duration // %NOW% in the /health body stops advancing after this long (a frozen feed; 0 = never)
@@ -58,9 +68,10 @@ const InvalidUTF8 = "\x80\xff\xe2\x82"
 // from getenv for every flag not given on the command line.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var (
-		cfg                 Config
-		growRate, growLimit string
-		fs                  = helperprog.NewFlagSet("fakestrategy", stderr)
+		cfg                           Config
+		growRate, growLimit           string
+		childGrowRate, childGrowLimit string
+		fs                            = helperprog.NewFlagSet("fakestrategy", stderr)
 	)
 	fs.StringVar(&cfg.Name, "name", "", "name in heartbeats and logs (default $SUPERVISOR_PROCESS_NAME, else fakestrategy)")
 	fs.StringVar(&cfg.HealthAddr, "health-addr", "", "serve GET /health on this address (127.0.0.1:0 picks a port)")
@@ -75,6 +86,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&cfg.StopDelay, "stop-delay", 0, "on SIGTERM, wait this long before exiting")
 	fs.StringVar(&growRate, "grow-rate", "0", "resident memory to add per second (e.g. 4MiB, 500kB, 1048576)")
 	fs.StringVar(&growLimit, "grow-limit", "0", "stop growing memory at this size (0 = no limit)")
+	fs.IntVar(&cfg.Children, "children", 0, "at start, spawn this many child processes (this binary, -name <name>-child-<i>), killed when this process ends")
+	fs.StringVar(&childGrowRate, "child-grow-rate", "0", "with -children: each child's -grow-rate")
+	fs.StringVar(&childGrowLimit, "child-grow-limit", "0", "with -children: each child's -grow-limit")
+	fs.BoolVar(&cfg.Spin, "spin", false, "keep one goroutine in a busy loop (one core at ~100% CPU), hung or not")
+	fs.DurationVar(&cfg.SpinFor, "spin-for", 0, "with -spin: stop spinning after this long (0 = never)")
+	fs.IntVar(&cfg.NoFile, "nofile", 0, "at start, set the soft RLIMIT_NOFILE to this, at most the hard limit (0 = leave it)")
+	fs.IntVar(&cfg.OpenFDs, "open-fds", 0, "at start, open this many extra file descriptors and keep them open (as many as the limit allows)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 0, "PROCESS_COMMUNICATION heartbeat interval on stdout (0 = none)")
 	fs.StringVar(&cfg.HeartbeatData, "heartbeat-data", "", "heartbeat body (default: JSON with name, seq, time)")
 	fs.DurationVar(&cfg.FreezeAfter, "freeze-after", 0, "%NOW% and %NOW_MS% in the /health body (the data's timestamp) stop advancing after this long: a frozen feed (0 = never)")
@@ -113,6 +131,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if cfg.GrowLimit, err = parseSize(growLimit); err != nil {
 		return Config{}, fmt.Errorf("grow-limit: %w", err)
 	}
+	if cfg.ChildGrowRate, err = parseSize(childGrowRate); err != nil {
+		return Config{}, fmt.Errorf("child-grow-rate: %w", err)
+	}
+	if cfg.ChildGrowLimit, err = parseSize(childGrowLimit); err != nil {
+		return Config{}, fmt.Errorf("child-grow-limit: %w", err)
+	}
 	if cfg.Name == "" {
 		cfg.Name = getenv("SUPERVISOR_PROCESS_NAME")
 	}
@@ -129,6 +153,22 @@ func (c Config) Validate() error {
 		return fmt.Errorf("health-status %d: want an HTTP status code", c.HealthStatus)
 	case c.ExitAfter < 0, c.HangAfter < 0, c.StopDelay < 0, c.Heartbeat < 0, c.LogEvery < 0, c.FreezeAfter < 0, c.Notify < 0, c.ReadyAfter < 0:
 		return errors.New("durations must not be negative")
+	case c.SpinFor < 0:
+		return fmt.Errorf("spin-for %v: must not be negative", c.SpinFor)
+	case c.Children < 0:
+		return fmt.Errorf("children %d: must not be negative", c.Children)
+	case c.ChildGrowRate < 0:
+		return fmt.Errorf("child-grow-rate %d: must not be negative", c.ChildGrowRate)
+	case c.ChildGrowLimit < 0:
+		return fmt.Errorf("child-grow-limit %d: must not be negative", c.ChildGrowLimit)
+	case c.NoFile < 0:
+		return fmt.Errorf("nofile %d: must not be negative", c.NoFile)
+	case c.OpenFDs < 0:
+		return fmt.Errorf("open-fds %d: must not be negative", c.OpenFDs)
+	case c.SpinFor > 0 && !c.Spin:
+		return errors.New("spin-for needs spin")
+	case (c.ChildGrowRate > 0 || c.ChildGrowLimit > 0) && c.Children == 0:
+		return errors.New("child-grow-rate and child-grow-limit need children")
 	case c.ExitCode < 0 || c.ExitCode > 255:
 		return fmt.Errorf("exit-code %d: want 0..255", c.ExitCode)
 	case c.HealthAddrFile != "" && c.HealthAddr == "":

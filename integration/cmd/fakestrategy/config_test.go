@@ -35,6 +35,8 @@ func TestParseConfig(t *testing.T) {
 				"-stop-delay", "250ms", "-grow-rate", "4MiB", "-grow-limit", "64MB",
 				"-heartbeat", "500ms", "-heartbeat-data", "beat", "-log-text", "prix 42 €",
 				"-log-every", "100ms", "-log-stream", "both", "-log-invalid-utf8",
+				"-children", "2", "-child-grow-rate", "1MiB", "-child-grow-limit", "8MB",
+				"-spin", "-spin-for", "3s", "-nofile", "1024", "-open-fds", "10",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -45,6 +47,8 @@ func TestParseConfig(t *testing.T) {
 					GrowRate: 4 << 20, GrowLimit: 64e6, Heartbeat: 500 * time.Millisecond,
 					HeartbeatData: "beat", LogText: "prix 42 €", LogEvery: 100 * time.Millisecond,
 					LogStream: "both", LogInvalidUTF: true,
+					Children: 2, ChildGrowRate: 1 << 20, ChildGrowLimit: 8e6,
+					Spin: true, SpinFor: 3 * time.Second, NoFile: 1024, OpenFDs: 10,
 				}
 			},
 		},
@@ -52,9 +56,12 @@ func TestParseConfig(t *testing.T) {
 			name: "environment fills flags not given",
 			env: testsupport.Getenv("FAKESTRATEGY_EXIT_AFTER", "2s", "FAKESTRATEGY_EXIT_CODE", "7",
 				"FAKESTRATEGY_IGNORE_SIGTERM", "true", "FAKESTRATEGY_LOG_TEXT", "株価 ✓",
-				"FAKESTRATEGY_GROW_RATE", "1K"),
+				"FAKESTRATEGY_GROW_RATE", "1K", "FAKESTRATEGY_CHILDREN", "3", "FAKESTRATEGY_CHILD_GROW_LIMIT", "1M",
+				"FAKESTRATEGY_SPIN", "true", "FAKESTRATEGY_SPIN_FOR", "1m", "FAKESTRATEGY_NOFILE", "512",
+				"FAKESTRATEGY_OPEN_FDS", "5"),
 			want: func(c *Config) {
 				c.ExitAfter, c.ExitCode, c.IgnoreSIGTERM, c.LogText, c.GrowRate = 2*time.Second, 7, true, "株価 ✓", 1024
+				c.Children, c.ChildGrowLimit, c.Spin, c.SpinFor, c.NoFile, c.OpenFDs = 3, 1<<20, true, time.Minute, 512, 5
 			},
 		},
 		{
@@ -102,6 +109,16 @@ func TestParseConfigErrors(t *testing.T) {
 		{name: "log-every without text", args: []string{"-log-every", "1s"}, wantErr: "needs log-text"},
 		{name: "bad size", args: []string{"-grow-rate", "lots"}, wantErr: `grow-rate: size "lots"`},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected arguments"},
+		{name: "negative children", args: []string{"-children", "-1"}, wantErr: "children -1: must not be negative"},
+		{name: "negative nofile", args: []string{"-nofile", "-1"}, wantErr: "nofile -1: must not be negative"},
+		{name: "negative open-fds", args: []string{"-open-fds", "-2"}, wantErr: "open-fds -2: must not be negative"},
+		{name: "negative spin-for", args: []string{"-spin", "-spin-for", "-1s"}, wantErr: "spin-for -1s: must not be negative"},
+		{name: "negative child-grow-rate", args: []string{"-children", "1", "-child-grow-rate", "-1MiB"}, wantErr: `child-grow-rate: size "-1MiB"`},
+		{name: "bad child-grow-limit", args: []string{"-children", "1", "-child-grow-limit", "big"}, wantErr: `child-grow-limit: size "big"`},
+		{name: "spin-for without spin", args: []string{"-spin-for", "1s"}, wantErr: "spin-for needs spin"},
+		{name: "child-grow-rate without children", args: []string{"-child-grow-rate", "1MiB"}, wantErr: "need children"},
+		{name: "child-grow-limit without children", env: testsupport.Getenv("FAKESTRATEGY_CHILD_GROW_LIMIT", "1MiB"), wantErr: "need children"},
+		{name: "bad children env", env: testsupport.Getenv("FAKESTRATEGY_CHILDREN", "two"), wantErr: "FAKESTRATEGY_CHILDREN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,5 +160,22 @@ func TestParseSize(t *testing.T) {
 				t.Errorf("parseSize(%q) = %d, want %d", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestValidateNegativeSizes(t *testing.T) {
+	// parseConfig refuses negative sizes while parsing them; Validate
+	// catches a Config built directly.
+	tests := []struct {
+		cfg     Config
+		wantErr string
+	}{
+		{Config{HealthStatus: 200, LogStream: "stdout", Children: 1, ChildGrowRate: -1}, "child-grow-rate -1: must not be negative"},
+		{Config{HealthStatus: 200, LogStream: "stdout", Children: 1, ChildGrowLimit: -1}, "child-grow-limit -1: must not be negative"},
+	}
+	for _, tt := range tests {
+		if err := tt.cfg.Validate(); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("Validate(%+v) = %v, want it to contain %q", tt.cfg, err, tt.wantErr)
+		}
 	}
 }

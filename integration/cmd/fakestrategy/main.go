@@ -16,6 +16,13 @@
 // PROCESS_COMMUNICATION heartbeats framed by <!--XSUPERVISOR:BEGIN--> and
 // <!--XSUPERVISOR:END--> on stdout, and print non-ASCII log lines and bytes
 // that are not valid UTF-8. Its own diagnostics go to stderr.
+//
+// For a memory/CPU/descriptor guard it can also spawn child processes (this
+// binary again, named <name>-child-<i>, growing their own memory; they die
+// with it), keep one core busy, and lower its soft RLIMIT_NOFILE and fill
+// its descriptor table:
+//
+//	command=/path/to/fakestrategy -children 2 -child-grow-rate 8MiB -child-grow-limit 256MiB -spin -spin-for 30s -nofile 256 -open-fds 200
 package main
 
 import (

@@ -74,6 +74,12 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, sigs <-chan 
 		}
 		defer srv.Close()
 	}
+	stopLoad, err := s.startLoad()
+	if err != nil {
+		s.diag("load failed", "error", err.Error())
+		return 1
+	}
+	defer stopLoad()
 
 	var notifyC, readyC <-chan time.Time
 	if cfg.Notify > 0 {

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -313,4 +315,84 @@ func TestGrow(t *testing.T) {
 	if s.grown != 3<<20 || total != 3<<20 {
 		t.Errorf("grown = %d (held %d), want %d", s.grown, total, 3<<20)
 	}
+}
+
+func TestChildArgs(t *testing.T) {
+	cfg := Config{Name: "alpha", Children: 2, ChildGrowRate: 4 << 20, ChildGrowLimit: 64e6,
+		HealthAddr: "127.0.0.1:0", Heartbeat: time.Second, LogText: "x", Spin: true, OpenFDs: 9}
+	name, args := cfg.childArgs(1)
+	want := []string{"-name", "alpha-child-1", "-grow-rate", "4194304", "-grow-limit", "64000000"}
+	if name != "alpha-child-1" || !slices.Equal(args, want) {
+		t.Errorf("childArgs(1) = %q, %q; want %q, %q", name, args, "alpha-child-1", want)
+	}
+	// What the child makes of it: only its name and growth, none of the
+	// parent's health server, heartbeats, logs or load.
+	got, err := parseConfig(args, testsupport.Getenv(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantCfg := (Config{Name: "alpha-child-1", HealthStatus: 200, HealthBody: "ok", LogStream: "stdout",
+		GrowRate: 4 << 20, GrowLimit: 64e6}); got != wantCfg {
+		t.Errorf("child config =\n%+v\nwant\n%+v", got, wantCfg)
+	}
+}
+
+func TestChildEnv(t *testing.T) {
+	env := []string{"PATH=/bin", "FAKESTRATEGY_CHILDREN=2", "FAKESTRATEGY_HEALTH_ADDR=127.0.0.1:0",
+		"SUPERVISOR_PROCESS_NAME=alpha", "FAKESTRATEGY_HEARTBEAT=1s", "MY_FAKESTRATEGY_X=kept"}
+	want := []string{"PATH=/bin", "SUPERVISOR_PROCESS_NAME=alpha", "MY_FAKESTRATEGY_X=kept"}
+	if got := childEnv(env); !slices.Equal(got, want) {
+		t.Errorf("childEnv = %q, want %q", got, want)
+	}
+}
+
+func TestSpinStops(t *testing.T) {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() { spin(stop); close(done) }()
+	testsupport.WaitFor(t, 5*time.Second, "a spin batch", func() bool { return spinSink.Load() != 0 })
+	close(stop)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("spin still running after stop was closed")
+	}
+}
+
+func TestSpinFor(t *testing.T) {
+	r := start(t, Config{Spin: true, SpinFor: 20 * time.Millisecond})
+	testsupport.Eventually(t, 5*time.Second, "spin stopped", func() (bool, string) {
+		return strings.Contains(r.stderr.String(), "spin stopped after=20ms"), r.stderr.String()
+	})
+	if !strings.Contains(r.stderr.String(), "spinning for=20ms") {
+		t.Errorf("stderr = %q, want a spinning line", r.stderr.String())
+	}
+}
+
+func TestOpenFiles(t *testing.T) {
+	before := countFDs(t, os.Getpid())
+	files, err := openFiles(5)
+	if err != nil || len(files) != 5 {
+		t.Fatalf("openFiles(5) = %d files, %v", len(files), err)
+	}
+	if n := countFDs(t, os.Getpid()); n < before+5 {
+		t.Errorf("fds = %d after opening 5 more than %d", n, before)
+	}
+	closeFiles(files)
+}
+
+func TestOpenFDsInRun(t *testing.T) {
+	r := start(t, Config{OpenFDs: 3})
+	testsupport.Eventually(t, 5*time.Second, "opened fds", func() (bool, string) {
+		return strings.Contains(r.stderr.String(), "opened fds count=3\n"), r.stderr.String()
+	})
+}
+
+// countFDs is how many descriptors pid has open.
+func countFDs(t *testing.T, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
 }
