@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/superguard/superguard/pkg/governor"
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/probe"
-	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 // Bounds of an action's calls to supervisord.
@@ -105,7 +103,7 @@ func (e *engine) restart(ctx context.Context, t *target, r probe.Result, d gover
 		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, restartWithin)
-	err := e.restartProcess(rctx, t.proc.FullName())
+	err := governor.Restart(rctx, e.sup, t.proc.FullName())
 	cancel()
 	if err != nil {
 		action := "restart failed: " + e.redact(err.Error())
@@ -149,24 +147,12 @@ func (t *target) trigger() string {
 	return why + ": " + t.last.Evidence
 }
 
-// restartProcess stops the process if it runs and starts it.
-func (e *engine) restartProcess(ctx context.Context, name string) error {
-	if err := e.sup.StopProcess(ctx, name, true); err != nil && !supervisor.IsFault(err, supervisor.FaultNotRunning) {
-		return fmt.Errorf("stop %s: %w", name, err)
-	}
-	if err := e.sup.StartProcess(ctx, name, true); err != nil && !supervisor.IsFault(err, supervisor.FaultAlreadyStarted) {
-		return fmt.Errorf("start %s: %w", name, err)
-	}
-	return nil
-}
-
 // askHalt asks haltguard to halt trading through its documented switch and
 // says what came of it.
 func (e *engine) askHalt(ctx context.Context, t *target, reason string) string {
-	data, _ := json.Marshal(halt.HaltCommand{Reason: e.redact(reason), By: listenerName})
 	hctx, cancel := context.WithTimeout(ctx, haltAskWithin)
 	defer cancel()
-	if err := e.sup.SendRemoteCommEvent(hctx, halt.RemoteHalt, string(data)); err != nil {
+	if err := halt.Ask(hctx, e.sup, e.redact(reason), listenerName); err != nil {
 		e.log.Error().Err(err).Str("process", t.proc.FullName()).Msg("halt request not delivered")
 		return "halt requested but not delivered to supervisord: " + e.redact(err.Error())
 	}

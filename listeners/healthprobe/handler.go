@@ -2,32 +2,10 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/listener"
-	"github.com/superguard/superguard/pkg/listener/durable"
 )
-
-// budgetStore is the governor's store: the shared state store, opened
-// lazily (an unopenable store makes every Ask Unknown: nothing restarts).
-type budgetStore struct{ s *durable.Store }
-
-func (b budgetStore) Restarts(ctx context.Context, process string, since time.Time) ([]time.Time, error) {
-	st, err := b.s.Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return st.Restarts(ctx, process, since)
-}
-
-func (b budgetStore) RecordRestart(ctx context.Context, process string, at time.Time, window time.Duration) (int, error) {
-	st, err := b.s.Get(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return st.RecordRestart(ctx, process, at, window)
-}
 
 // handler acknowledges every event at once: rounds, probes and actions run
 // in the background.

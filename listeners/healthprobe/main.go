@@ -22,6 +22,7 @@ import (
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/listener/durable"
+	"github.com/superguard/superguard/pkg/listener/operator"
 	"github.com/superguard/superguard/pkg/probe"
 	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/proctable"
@@ -115,7 +116,7 @@ func newListener(_ context.Context, env *listener.Env, sec section) (eventlisten
 	d := durable.Of(env)
 	e := &engine{
 		log: env.Log, sup: env.Supervisor, alerts: d.Alerts, host: env.Config.Host, redact: env.Config.Redact,
-		sem: make(chan struct{}, sec.Concurrency), now: time.Now, status: statusFile(d.Store.Path()),
+		sem: make(chan struct{}, sec.Concurrency), now: time.Now, status: operator.StatusFile(d.Store.Path(), listenerName),
 		bg: env.Background(), targets: map[string]*target{}, beats: map[string]*beat{},
 		table: &proctable.Table{Sup: env.Supervisor, Now: time.Now},
 	}
@@ -133,7 +134,7 @@ func newListener(_ context.Context, env *listener.Env, sec section) (eventlisten
 		e.latch = &halt.FileLatch{Paths: hs.LatchPaths(d.Store.Path())}
 		e.halted = hs.Targets
 	}
-	e.gov = &governor.Governor{Store: budgetStore{d.Store}, Latch: e.latch, Budget: sec.Budget.Governor()}
+	e.gov = &governor.Governor{Store: d.Store, Latch: e.latch, Budget: sec.Budget.Governor()}
 	for _, c := range sec.Checks {
 		if c.Heartbeat != nil && c.Heartbeat.Channel == "notify" {
 			if e.notify, err = newNotifier(sec.NotifyDir, e, env.Log); err != nil {

@@ -1,14 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/superguard/superguard/pkg/listener/operator"
 )
 
 // Snapshot is what `healthprobe status` shows: the running listener
@@ -46,11 +46,6 @@ type TargetStatus struct {
 	Started    time.Time `json:"started,omitzero"`
 }
 
-// statusFile is the snapshot's path: next to the state store.
-func statusFile(statePath string) string {
-	return filepath.Join(filepath.Dir(statePath), listenerName+".status.json")
-}
-
 // snapshot builds the status. Called with e.mu held.
 func (e *engine) snapshot() Snapshot {
 	s := Snapshot{Written: e.now(), PID: os.Getpid(), Rounds: e.rounds, Halted: e.latched}
@@ -86,13 +81,7 @@ func (e *engine) writeStatus() {
 	e.mu.Lock()
 	s := e.snapshot()
 	e.mu.Unlock()
-	b, err := json.Marshal(s)
-	if err == nil {
-		tmp := e.status + ".tmp"
-		if err = os.WriteFile(tmp, b, 0o600); err == nil {
-			err = os.Rename(tmp, e.status)
-		}
-	}
+	err := operator.WriteStatus(e.status, s)
 	if err != nil {
 		e.log.Warn().Err(err).Str("file", e.status).Msg("status not written")
 	}

@@ -66,13 +66,17 @@ const (
 	CondHeartbeat Condition = "heartbeat" // heartbeat missed
 	CondMemory    Condition = "memory"    // memory threshold crossed
 	CondCPU       Condition = "cpu"       // CPU threshold crossed
+	CondLeak      Condition = "leak"      // memory growing towards its limit
+	CondFDs       Condition = "fds"       // open file descriptors near the process's limit
+	CondDisk      Condition = "disk"      // free disk space low
+	CondLoad      Condition = "load"      // host load average high
 	CondBudget    Condition = "budget"    // restart budget spent
 	CondListener  Condition = "listener"  // a superguard listener is dead or stuck
 )
 
 // Conditions lists every known Condition, in documentation order.
 var Conditions = []Condition{CondExited, CondSpree, CondFatal, CondHalt, CondHealth,
-	CondStale, CondHeartbeat, CondMemory, CondCPU, CondBudget, CondListener}
+	CondStale, CondHeartbeat, CondMemory, CondCPU, CondLeak, CondFDs, CondDisk, CondLoad, CondBudget, CondListener}
 
 // Valid reports whether c is one of Conditions.
 func (c Condition) Valid() bool {

@@ -85,7 +85,7 @@ func TestValidate(t *testing.T) {
 		{"valid", func(*Alert) {}, ""},
 		{"no key", func(a *Alert) { a.Key = "" }, "empty key"},
 		{"bad kind", func(a *Alert) { a.Kind = "page" }, `kind "page"`},
-		{"unknown condition", func(a *Alert) { a.Condition = "disk" }, `unknown condition "disk"`},
+		{"unknown condition", func(a *Alert) { a.Condition = "disc" }, `unknown condition "disc"`},
 		{"bad severity", func(a *Alert) { a.Severity = 7 }, "bad severity 7"},
 		{"no summary", func(a *Alert) { a.Summary = "" }, "empty summary"},
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/superguard/superguard/internal/enum"
 	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 // Budget bounds automated restarts of one process.
@@ -180,4 +181,22 @@ func (g *Governor) Record(ctx context.Context, process string) error {
 	b := g.Budget.WithDefaults()
 	_, err := g.Store.RecordRestart(ctx, process, g.now(), b.Window)
 	return err
+}
+
+// Restarter is the part of supervisord's API a restart uses.
+type Restarter interface {
+	StopProcess(ctx context.Context, name string, wait bool) error
+	StartProcess(ctx context.Context, name string, wait bool) error
+}
+
+// Restart stops the process name if it runs and starts it (from any
+// state: a FATAL one is started).
+func Restart(ctx context.Context, sup Restarter, name string) error {
+	if err := sup.StopProcess(ctx, name, true); err != nil && !supervisor.IsFault(err, supervisor.FaultNotRunning) {
+		return fmt.Errorf("stop %s: %w", name, err)
+	}
+	if err := sup.StartProcess(ctx, name, true); err != nil && !supervisor.IsFault(err, supervisor.FaultAlreadyStarted) {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	return nil
 }

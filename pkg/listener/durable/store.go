@@ -91,3 +91,23 @@ func (l *Store) Close() error {
 	l.store, l.err, l.tried = nil, errors.New("state store closed"), time.Now()
 	return s.Close()
 }
+
+// Restarts implements the restart governor's store (governor.Store) over
+// the lazily opened store: a store that cannot be opened makes every Ask
+// Unknown, so nothing restarts.
+func (l *Store) Restarts(ctx context.Context, process string, since time.Time) ([]time.Time, error) {
+	s, err := l.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Restarts(ctx, process, since)
+}
+
+// RecordRestart implements governor.Store.
+func (l *Store) RecordRestart(ctx context.Context, process string, at time.Time, window time.Duration) (int, error) {
+	s, err := l.Get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.RecordRestart(ctx, process, at, window)
+}

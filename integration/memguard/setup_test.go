@@ -1,0 +1,287 @@
+// Package memguard_test runs the memguard binary under a real supervisord
+// 4.x (integration/harness) against fake strategies
+// (integration/cmd/fakestrategy) that grow memory, spawn children, spin
+// and hold file descriptors. Every scenario has its own supervisord,
+// state store and config, and runs in parallel.
+package memguard_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
+	"github.com/superguard/superguard/pkg/state"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+// Generous bounds: the machine may be loaded. Every wait ends on an event.
+const (
+	waitUp     = 30 * time.Second
+	waitAction = 90 * time.Second
+)
+
+const (
+	host         = "mgtest"
+	fake         = `{{bin "./integration/cmd/fakestrategy"}}`
+	memguardCmd  = `{{bin "./listeners/memguard"}} -config {{.Dir}}/superguard.yaml`
+	healthprobe  = `{{bin "./listeners/healthprobe"}} -config {{.Dir}}/superguard.yaml`
+	haltguardCmd = `{{bin "./listeners/haltguard"}} -config {{.Dir}}/superguard.yaml`
+)
+
+// scenario is one memguard run.
+type scenario struct {
+	// Memguard is the YAML body of listeners.memguard; Haltguard and
+	// Healthprobe, when set, add those listeners with their sections.
+	Memguard, Haltguard, Healthprobe string
+	// Programs are the conf sections of the watched programs.
+	Programs string
+	Vars     map[string]string
+	Tolerate []harness.Problem
+}
+
+type env struct {
+	s     *harness.Supervisord
+	store string // the state store's path
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// yamlFor is the shared config of a scenario.
+func yamlFor(sc scenario) string {
+	y := "host: " + host + "\nstate_path: {{.Dir}}/state.db\nsupervisor:\n  url: {{.URL}}\n" +
+		"sinks:\n  - {name: log, type: log}\nroutes:\n  - sinks: [log]\n" +
+		"dedup: {window: 1s, reminder: 0s, flap: {changes: 0}}\n" +
+		"listeners:\n  memguard:\n" + indent(sc.Memguard, "    ")
+	if sc.Haltguard != "" {
+		y += "  haltguard:\n" + indent(sc.Haltguard, "    ")
+	}
+	if sc.Healthprobe != "" {
+		y += "  healthprobe:\n" + indent(sc.Healthprobe, "    ")
+	}
+	return y
+}
+
+func start(t *testing.T, sc scenario) *env {
+	t.Helper()
+	conf := harness.Listener{Name: "memguard", Command: memguardCmd, Events: "TICK_5,PROCESS_STATE",
+		Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}.Section()
+	if sc.Haltguard != "" {
+		conf += harness.Listener{Name: "haltguard", Command: haltguardCmd, Events: "PROCESS_STATE,TICK_5,REMOTE_COMMUNICATION",
+			Priority: 1}.Section()
+	}
+	if sc.Healthprobe != "" {
+		conf += harness.Listener{Name: "healthprobe", Command: healthprobe, Events: "TICK_5,PROCESS_STATE,PROCESS_COMMUNICATION"}.Section()
+	}
+	s := harness.Start(t, harness.Options{
+		Sections: conf + "\n" + sc.Programs,
+		Files:    map[string]string{"superguard.yaml": yamlFor(sc)},
+		Vars:     sc.Vars,
+		Tolerate: sc.Tolerate,
+	})
+	e := &env{s: s, store: filepath.Join(s.Dir, "state.db")}
+	s.WaitListenerLog(t, "memguard", `"message":"memguard ready"`, waitUp)
+	return e
+}
+
+// procStatus mirrors the fields of memguard's status snapshot the tests
+// read.
+type procStatus struct {
+	Process       string   `json:"process"`
+	PID           int      `json:"pid"`
+	State         string   `json:"state"`
+	Limit         string   `json:"limit"`
+	Measure       string   `json:"measure"`
+	Bytes         int64    `json:"bytes"`
+	MaxBytes      int64    `json:"max_bytes"`
+	Over          int      `json:"over"`
+	RSS           int64    `json:"rss_bytes"`
+	TreeRSS       int64    `json:"tree_rss"`
+	Children      int      `json:"children"`
+	GrowthPerHour int64    `json:"growth_per_hour"`
+	TrendReady    bool     `json:"trend_ready"`
+	TimeToLimit   string   `json:"time_to_limit"`
+	Cores         float64  `json:"cores"`
+	OpenFiles     int      `json:"open_files"`
+	FileLimit     uint64   `json:"file_limit"`
+	LastAction    string   `json:"last_action"`
+	Restarts      string   `json:"restarts"`
+	Alerting      []string `json:"alerting"`
+}
+
+type snapshot struct {
+	Rounds    int64        `json:"rounds"`
+	Halted    bool         `json:"halted"`
+	Processes []procStatus `json:"processes"`
+	Host      *struct {
+		Alerting []string `json:"alerting"`
+		Disks    []struct {
+			Path string `json:"path"`
+			Free int64  `json:"free"`
+		} `json:"disks"`
+	} `json:"host"`
+}
+
+// status reads memguard's status snapshot.
+func (e *env) status(t testing.TB) snapshot {
+	t.Helper()
+	var s snapshot
+	b, err := os.ReadFile(filepath.Join(e.s.Dir, "memguard.status.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &s)
+	}
+	if err != nil && !os.IsNotExist(err) {
+		t.Logf("status: %v", err)
+	}
+	return s
+}
+
+// proc returns the status of process (zero when absent).
+func (e *env) proc(t testing.TB, process string) procStatus {
+	for _, p := range e.status(t).Processes {
+		if p.Process == process {
+			return p
+		}
+	}
+	return procStatus{}
+}
+
+// waitProc waits until process's status satisfies cond.
+func (e *env) waitProc(t *testing.T, process, what string, timeout time.Duration, cond func(procStatus) bool) procStatus {
+	t.Helper()
+	var last procStatus
+	testsupport.Eventually(t, timeout, process+": "+what, func() (bool, string) {
+		last = e.proc(t, process)
+		return cond(last), fmt.Sprintf("%+v", last)
+	})
+	return last
+}
+
+// waitRounds waits for n more rounds than now: the positive signal that
+// memguard looked (an absence check waits on it, never on a sleep).
+func (e *env) waitRounds(t *testing.T, n int64) {
+	t.Helper()
+	want := e.status(t).Rounds + n
+	testsupport.WaitFor(t, time.Duration(n)*5*time.Second+waitUp, fmt.Sprintf("%d more rounds", n), func() bool { return e.status(t).Rounds >= want })
+}
+
+// pid is the process's pid now.
+func (e *env) pid(t *testing.T, name string) int {
+	t.Helper()
+	info, err := e.s.Client.GetProcessInfo(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.PID
+}
+
+// waitRestarted waits for name to run with a pid other than old.
+func (e *env) waitRestarted(t *testing.T, name string, old int) int {
+	t.Helper()
+	var pid int
+	testsupport.Eventually(t, waitAction, name+" restarted", func() (bool, string) {
+		info, err := e.s.Client.GetProcessInfo(t.Context(), name)
+		if err != nil {
+			return false, err.Error()
+		}
+		pid = info.PID
+		return info.State == supervisor.ProcessRunning && info.PID != old && info.PID != 0, info.StateName
+	})
+	return pid
+}
+
+// fromStore reads the state store with read.
+func fromStore[T any](t *testing.T, e *env, read func(st *state.Store, ctx context.Context) (T, error)) T {
+	t.Helper()
+	st, err := state.Open(t.Context(), e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	v, err := read(st, t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// incidentKeys are the keys of the open incidents.
+func (e *env) incidentKeys(t *testing.T) []string {
+	var keys []string
+	for _, i := range fromStore(t, e, (*state.Store).OpenIncidents) {
+		keys = append(keys, i.Key+" "+i.Severity.String())
+	}
+	return keys
+}
+
+// waitIncident waits for an open incident whose key and severity hold
+// want ("mgtest/trading:mm/memory warning").
+func (e *env) waitIncident(t *testing.T, want string) {
+	t.Helper()
+	testsupport.Eventually(t, waitAction, "an open incident "+want, func() (bool, string) {
+		keys := e.incidentKeys(t)
+		for _, k := range keys {
+			if strings.Contains(k, want) {
+				return true, ""
+			}
+		}
+		return false, strings.Join(keys, ", ")
+	})
+}
+
+// hasIncident reports whether an open incident's key holds part.
+func (e *env) hasIncident(t *testing.T, part string) bool {
+	for _, k := range e.incidentKeys(t) {
+		if strings.Contains(k, part) {
+			return true
+		}
+	}
+	return false
+}
+
+// restartsRecorded is the number of restarts of process in the store.
+func (e *env) restartsRecorded(t *testing.T, process string) int {
+	return fromStore(t, e, func(st *state.Store, ctx context.Context) (int, error) {
+		return st.RestartsSince(ctx, process, time.Now().Add(-24*time.Hour))
+	})
+}
+
+// runBin runs a built superguard binary (pkg) as an operator would and
+// returns its exit code and output.
+func runBin(t *testing.T, pkg string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, harness.Bin(t, pkg), args...)
+	cmd.Env = testsupport.CleanEnv()
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), string(out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, string(out)
+}
+
+// program is a fake strategy's conf section.
+func program(name, args string) string {
+	return harness.Program{Name: name, Command: fake + " " + args}.Section()
+}

@@ -1,0 +1,155 @@
+// Command memguard is superguard's resource guard: it reads /proc (no ps,
+// no fork) every few seconds for each supervised process and its
+// descendants, and
+//
+//   - restarts a process above its memory limit for N consecutive samples,
+//     through the restart governor it shares with healthprobe (budget,
+//     back-off, nothing while trading is halted, a halt request for a
+//     critical program whose budget is spent), after a warning step;
+//   - warns when a robust fit of the memory trend crosses the limit within
+//     a horizon (a leak), before any restart is needed;
+//   - warns about a process tree busy above a number of cores for longer
+//     than a duration, and about open file descriptors near the process's
+//     own limit;
+//   - guards the host: memory used (critical), free disk space (the state
+//     store's file system always), CPU and load.
+//
+// See the README's memguard section.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/superguard/superguard/listeners/internal/sections"
+	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/governor"
+	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/listener/durable"
+	"github.com/superguard/superguard/pkg/listener/operator"
+	"github.com/superguard/superguard/pkg/procmatch"
+	"github.com/superguard/superguard/pkg/procstat"
+	"github.com/superguard/superguard/pkg/proctable"
+	"github.com/superguard/superguard/pkg/supervisor"
+)
+
+const listenerName = "memguard"
+
+// section is memguard's part of the shared YAML file.
+type section = sections.Memguard
+
+func main() {
+	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+}
+
+// parts are what memguard takes from the skeleton: supervisord (required:
+// it restarts through it), the shared file, the state store (restart
+// budgets shared with healthprobe) and the alert pipeline.
+var parts = listener.Parts{
+	Name: listenerName,
+	Needs: listener.Needs{
+		Supervisor:       listener.SupervisorRequired,
+		ReconcileOnStart: true,
+		Grace:            5 * time.Second,
+	},
+	File:  sections.File,
+	Store: durable.Opener{Alerts: true},
+}
+
+var spec = listener.Spec[section]{
+	Name:    listenerName,
+	Summary: "superguard's resource guard: memory limits and leaks, CPU, file descriptors and the host, from /proc",
+	Flags:   flags,
+	Prepare: func(s *section) error {
+		*s = s.WithDefaults()
+		return s.Validate()
+	},
+	Check: func(s *section, procs []supervisor.ProcessInfo) error {
+		var errs []error
+		for _, l := range s.Lists() {
+			for i, pats := range l.Patterns {
+				for _, p := range procmatch.Unmatched(pats, procs) {
+					if p == "*" || p == "*:*" {
+						continue // every process: fine with none yet
+					}
+					errs = append(errs, fmt.Errorf("listeners.memguard.%s[%d].processes: %q matches no program or group in supervisord", l.Field, i, p))
+				}
+			}
+		}
+		errs = append(errs, s.Ties(procs))
+		return errors.Join(errs...)
+	},
+	Explain:  explain,
+	File:     parts.File,
+	New:      newListener,
+	Commands: []listener.Command{statusCmd, budgetCmd},
+	Needs:    parts.Needs,
+	Store:    parts.Store,
+}
+
+// flags are the simple case on the command line: one memory limit.
+func flags(fs *flag.FlagSet) func(*section) {
+	maxSize := fs.String("max", "", "add a memory limit of this size (e.g. 2GiB; measure tree_rss, restart after 3 samples above it)")
+	processes := fs.String("processes", "*", "with -max: comma list of process patterns it applies to")
+	return func(s *section) {
+		if *maxSize == "" {
+			return
+		}
+		l := sections.MemLimit{Processes: listener.SplitList(*processes)}
+		size, err := config.ParseSize(*maxSize)
+		if err != nil {
+			size = -1 // Validate names the field
+		}
+		l.Max = size
+		s.Limits = append(s.Limits, l)
+	}
+}
+
+// statusCmd is `memguard status [-json]`.
+var statusCmd = operator.StatusCommand(parts, "every watched process: measures, limit, trend and time to limit; the host", printStatus)
+
+// budgetCmd is `memguard budget [reset PROCESS...]`.
+var budgetCmd = operator.BudgetCommand(parts, func(env *listener.Env) (governor.Budget, error) {
+	var s section
+	if err := env.Config.Listener(listenerName, &s); err != nil {
+		return governor.Budget{}, err
+	}
+	s = s.WithDefaults()
+	return s.Budget.Governor(), s.Validate()
+})
+
+// newListener builds the engine on the skeleton's parts.
+func newListener(_ context.Context, env *listener.Env, sec section) (eventlistener.Handler, error) {
+	d := durable.Of(env)
+	reader, err := procstat.New("", "")
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{
+		log: env.Log, sup: env.Supervisor, alerts: d.Alerts, host: env.Config.Host, redact: env.Config.Redact,
+		cfg: sec, reader: reader, now: time.Now, bg: env.Background(),
+		status: operator.StatusFile(d.Store.Path(), listenerName), statePath: d.Store.Path(),
+		table: &proctable.Table{Sup: env.Supervisor, Now: time.Now}, procs: map[string]*watched{}, self: os.Getpid(),
+	}
+	// The kill switch: nothing is restarted while trading is halted; a
+	// latch that cannot be read counts as set.
+	var latch halt.Latch
+	if _, ok := env.Config.Listeners["haltguard"]; ok {
+		var hs sections.Haltguard
+		if err := env.Config.Listener("haltguard", &hs); err != nil {
+			return nil, err
+		}
+		latch = &halt.FileLatch{Paths: hs.LatchPaths(d.Store.Path())}
+	}
+	e.latch = latch
+	e.gov = &governor.Governor{Store: d.Store, Latch: latch, Budget: sec.Budget.Governor()}
+	env.Log.Info().Int("limits", len(sec.Limits)).Int("cpu", len(sec.CPU)).Int("fds", len(sec.FDs)).Bool("host", !sec.Host.Off).
+		Bool("kill_switch", latch != nil).Str("status", e.status).Msg("memguard ready")
+	return &handler{e: e}, nil
+}

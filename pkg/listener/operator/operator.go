@@ -1,0 +1,164 @@
+// Package operator holds the operator subcommands that guards with a
+// status snapshot and a restart budget share (healthprobe, memguard):
+// `status [-json]`, which reads the snapshot the running listener writes
+// next to the state store, and `budget [reset PROCESS...]`, over the
+// restart records every listener shares through the state store.
+package operator
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/superguard/superguard/pkg/governor"
+	"github.com/superguard/superguard/pkg/listener"
+	"github.com/superguard/superguard/pkg/listener/durable"
+)
+
+// Open parses an operator command's flags (the common ones and those own
+// registers) and opens the config and the state store, without
+// supervisord or the sinks. It returns the arguments left, or a nil env
+// and the exit code.
+func Open(ctx context.Context, parts listener.Parts, name string, args []string, sio listener.IO, own func(*flag.FlagSet)) (*listener.Env, []string, int) {
+	var c listener.CommonFlags
+	fs := flag.NewFlagSet(parts.Name+" "+name, flag.ContinueOnError)
+	fs.SetOutput(sio.Stderr)
+	c.Register(fs, false)
+	if own != nil {
+		own(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, listener.ExitUsage
+	}
+	c.LogLevel = cmp.Or(c.LogLevel, "warn")
+	env, err := listener.Open(ctx, listener.Parts{Name: parts.Name, File: parts.File, Store: durable.Opener{}}, c, listener.Operating, sio.Stderr)
+	if err != nil {
+		fmt.Fprintf(sio.Stderr, "%s %s: %v\n", parts.Name, name, err)
+		return nil, nil, listener.ExitUsage
+	}
+	return env, fs.Args(), listener.ExitOK
+}
+
+// StatusFile is a listener's status snapshot: next to the state store.
+func StatusFile(statePath, name string) string {
+	return filepath.Join(filepath.Dir(statePath), name+".status.json")
+}
+
+// WriteStatus replaces the snapshot file at path with v as JSON, readable
+// by its owner only (it names processes and evidence).
+func WriteStatus(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// StatusCommand is `NAME status [-json]`: the snapshot the running
+// listener wrote, printed by print for people or as it is with -json.
+func StatusCommand[T any](parts listener.Parts, synopsis string, print func(w io.Writer, s T, now time.Time)) listener.Command {
+	return listener.Command{Name: "status", Synopsis: "[-json]\t" + synopsis,
+		Run: func(ctx context.Context, args []string, sio listener.IO) int {
+			var asJSON *bool
+			env, rest, code := Open(ctx, parts, "status", args, sio, func(fs *flag.FlagSet) {
+				asJSON = fs.Bool("json", false, "print the snapshot as JSON")
+			})
+			if env == nil {
+				return code
+			}
+			defer env.Close()
+			if len(rest) > 0 {
+				fmt.Fprintf(sio.Stderr, "%s status: unexpected %q\n", parts.Name, rest[0])
+				return listener.ExitUsage
+			}
+			path := StatusFile(durable.Of(env).Store.Path(), parts.Name)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				fmt.Fprintf(sio.Stderr, "%s status: %v (is %s running under supervisord?)\n", parts.Name, err, parts.Name)
+				return listener.ExitFailed
+			}
+			var s T
+			if err := json.Unmarshal(b, &s); err != nil {
+				fmt.Fprintf(sio.Stderr, "%s status: %s: %v\n", parts.Name, path, err)
+				return listener.ExitFailed
+			}
+			if *asJSON {
+				_, _ = sio.Stdout.Write(append(b, '\n'))
+				return listener.ExitOK
+			}
+			print(sio.Stdout, s, time.Now())
+			return listener.ExitOK
+		}}
+}
+
+// BudgetCommand is `NAME budget [reset PROCESS...]`: the restarts each
+// process spent in the window of the listener's budget (read from its
+// section by budget), or forgetting them.
+func BudgetCommand(parts listener.Parts, budget func(env *listener.Env) (governor.Budget, error)) listener.Command {
+	return listener.Command{Name: "budget", Synopsis: "[reset PROCESS...]\tlist the restarts each process spent in its window, or forget them",
+		Run: func(ctx context.Context, args []string, sio listener.IO) int {
+			env, rest, code := Open(ctx, parts, "budget", args, sio, nil)
+			if env == nil {
+				return code
+			}
+			defer env.Close()
+			if len(rest) > 0 && (rest[0] != "reset" || len(rest) < 2) {
+				fmt.Fprintf(sio.Stderr, "%s budget: want no argument, or reset PROCESS... (group:name)\n", parts.Name)
+				return listener.ExitUsage
+			}
+			store, err := durable.Of(env).Store.Get(ctx)
+			if err != nil {
+				fmt.Fprintf(sio.Stderr, "%s budget: %v\n", parts.Name, err)
+				return listener.ExitFailed
+			}
+			if len(rest) > 0 {
+				var errs []error
+				for _, p := range rest[1:] {
+					n, err := store.ResetRestarts(ctx, p)
+					if err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					fmt.Fprintf(sio.Stdout, "%s: budget reset (%d restarts forgotten)\n", p, n)
+				}
+				if err := errors.Join(errs...); err != nil {
+					fmt.Fprintf(sio.Stderr, "%s budget: %v\n", parts.Name, err)
+					return listener.ExitFailed
+				}
+				return listener.ExitOK
+			}
+			b, err := budget(env)
+			if err != nil {
+				fmt.Fprintf(sio.Stderr, "%s budget: %v\n", parts.Name, err)
+				return listener.ExitUsage
+			}
+			counts, err := store.RestartCounts(ctx, time.Now().Add(-b.Window))
+			if err != nil {
+				fmt.Fprintf(sio.Stderr, "%s budget: %v\n", parts.Name, err)
+				return listener.ExitFailed
+			}
+			if len(counts) == 0 {
+				fmt.Fprintf(sio.Stdout, "no restarts in the last %s (budget: %d per %s)\n", b.Window, b.Max, b.Window)
+				return listener.ExitOK
+			}
+			tw := tabwriter.NewWriter(sio.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintf(tw, "PROCESS\tRESTARTS IN %s\tLEFT\n", b.Window)
+			for _, rc := range counts {
+				fmt.Fprintf(tw, "%s\t%d\t%d\n", rc.Process, rc.Count, max(b.Max-rc.Count, 0))
+			}
+			_ = tw.Flush()
+			return listener.ExitOK
+		}}
+}
