@@ -243,9 +243,9 @@ func (m Memguard) Validate() error {
 			add(f+"max", "%s: want a share of the process's open-files limit, above 0%% and at most 100%%", d.Max)
 		}
 	}
-	errs = append(errs, overlaps(at+"limits", patternsOf(m.Limits, func(l MemLimit) []string { return l.Processes }))...)
-	errs = append(errs, overlaps(at+"cpu", patternsOf(m.CPU, func(c CPUGuard) []string { return c.Processes }))...)
-	errs = append(errs, overlaps(at+"fds", patternsOf(m.FDs, func(d FDGuard) []string { return d.Processes }))...)
+	for _, l := range m.Lists() {
+		errs = append(errs, overlaps(at+l.Field, l.Patterns)...)
+	}
 	h := m.Host
 	if !h.Off {
 		if h.Memory <= 0 || h.Memory >= 1 {
@@ -308,12 +308,29 @@ func overlaps(field string, lists [][]string) []error {
 	return errs
 }
 
+// GuardList is one of the section's lists of per-process guards: its
+// field name and each entry's process patterns.
+type GuardList struct {
+	Field    string // limits, cpu or fds
+	Patterns [][]string
+}
+
+// Lists are the section's lists of per-process guards.
+func (m Memguard) Lists() []GuardList {
+	return []GuardList{
+		{"limits", patternsOf(m.Limits, func(l MemLimit) []string { return l.Processes })},
+		{"cpu", patternsOf(m.CPU, func(c CPUGuard) []string { return c.Processes })},
+		{"fds", patternsOf(m.FDs, func(d FDGuard) []string { return d.Processes })},
+	}
+}
+
 // Which returns, for the process name in group, the index of the most
 // specific entry of each list (-1: none): Limits, CPU, FDs.
 func (m Memguard) Which(group, name string) (limit, cpu, fds int) {
-	limit, _, _ = procmatch.Best(patternsOf(m.Limits, func(l MemLimit) []string { return l.Processes }), group, name)
-	cpu, _, _ = procmatch.Best(patternsOf(m.CPU, func(c CPUGuard) []string { return c.Processes }), group, name)
-	fds, _, _ = procmatch.Best(patternsOf(m.FDs, func(d FDGuard) []string { return d.Processes }), group, name)
+	l := m.Lists()
+	limit, _, _ = procmatch.Best(l[0].Patterns, group, name)
+	cpu, _, _ = procmatch.Best(l[1].Patterns, group, name)
+	fds, _, _ = procmatch.Best(l[2].Patterns, group, name)
 	return limit, cpu, fds
 }
 
@@ -321,26 +338,20 @@ func (m Memguard) Which(group, name string) (limit, cpu, fds int) {
 // entries of one list select equally specifically (neither would win).
 func (m Memguard) Ties(procs []supervisor.ProcessInfo) error {
 	var errs []error
-	lists := map[string][][]string{
-		"limits": patternsOf(m.Limits, func(l MemLimit) []string { return l.Processes }),
-		"cpu":    patternsOf(m.CPU, func(c CPUGuard) []string { return c.Processes }),
-		"fds":    patternsOf(m.FDs, func(d FDGuard) []string { return d.Processes }),
-	}
-	for _, field := range []string{"limits", "cpu", "fds"} {
-		l := lists[field]
+	for _, l := range m.Lists() {
 		for _, p := range procs {
-			_, rank, tie := procmatch.Best(l, p.Group, p.Name)
+			_, rank, tie := procmatch.Best(l.Patterns, p.Group, p.Name)
 			if !tie {
 				continue
 			}
 			var same []string
-			for i, pats := range l {
+			for i, pats := range l.Patterns {
 				r := procmatch.NoMatch
 				for _, pat := range pats {
 					r = max(r, procmatch.Rank(pat, p.Group, p.Name))
 				}
 				if r == rank {
-					same = append(same, fmt.Sprintf("listeners.memguard.%s[%d]", field, i))
+					same = append(same, fmt.Sprintf("listeners.memguard.%s[%d]", l.Field, i))
 				}
 			}
 			errs = append(errs, fmt.Errorf("%s: select %s equally specifically (%s): neither wins; name it more specifically in one of them (e.g. %q)",
