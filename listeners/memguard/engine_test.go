@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/superguard/superguard/internal/testsupport"
+	"github.com/superguard/superguard/listeners/internal/sections"
+	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/governor"
+	"github.com/superguard/superguard/pkg/procstat"
+	"github.com/superguard/superguard/pkg/supervisor"
+	"github.com/superguard/superguard/pkg/trend"
+)
+
+// fakeSup is supervisord as an action sees it.
+type fakeSup struct {
+	mu    sync.Mutex
+	info  supervisor.ProcessInfo
+	err   error
+	calls []string
+}
+
+func (f *fakeSup) GetAllProcessInfo(context.Context) ([]supervisor.ProcessInfo, error) {
+	return []supervisor.ProcessInfo{f.info}, nil
+}
+func (f *fakeSup) GetProcessInfo(context.Context, string) (supervisor.ProcessInfo, error) {
+	return f.info, f.err
+}
+func (f *fakeSup) record(c string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, c)
+	return nil
+}
+func (f *fakeSup) StopProcess(_ context.Context, n string, _ bool) error {
+	return f.record("stop " + n)
+}
+func (f *fakeSup) StartProcess(_ context.Context, n string, _ bool) error {
+	return f.record("start " + n)
+}
+func (f *fakeSup) SendRemoteCommEvent(_ context.Context, typ, data string) error {
+	return f.record("remote " + typ + " " + data)
+}
+
+type recAlerts struct {
+	testsupport.Recorder[*alert.Alert]
+}
+
+func (r *recAlerts) Submit(_ context.Context, a *alert.Alert) error { r.Add(a); return nil }
+
+// memStore is the governor's store in memory.
+type memStore struct {
+	mu sync.Mutex
+	at []time.Time
+	// err fails every read (an unreadable store).
+	err error
+}
+
+func (m *memStore) Restarts(context.Context, string, time.Time) ([]time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]time.Time(nil), m.at...), m.err
+}
+func (m *memStore) RecordRestart(_ context.Context, _ string, at time.Time, _ time.Duration) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.at = append(m.at, at)
+	return len(m.at), nil
+}
+
+func newEngine(t *testing.T, limit sections.MemLimit) (*engine, *fakeSup, *recAlerts, *memStore) {
+	t.Helper()
+	sec := sections.Memguard{Limits: []sections.MemLimit{limit}, Host: sections.HostGuard{Off: true}}.WithDefaults()
+	if err := sec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	sup := &fakeSup{info: supervisor.ProcessInfo{Group: "trading", Name: "mm", PID: 42, State: supervisor.ProcessRunning}}
+	rec, st := &recAlerts{}, &memStore{}
+	e := &engine{log: zerolog.Nop(), sup: sup, alerts: rec, cfg: sec, host: "h", redact: func(s string) string { return s },
+		now: time.Now, bg: context.Background(), procs: map[string]*watched{}}
+	e.gov = &governor.Governor{Store: st, Budget: sec.Budget.Governor()}
+	return e, sup, rec, st
+}
+
+func over(e *engine, pid int, v int64) *watched {
+	w := &watched{name: "trading:mm", group: "trading", proc: "mm", pid: pid, limit: 0, cpu: -1, fds: -1, state: StateOK,
+		series: trend.New(time.Hour)}
+	w.value, w.measure = v, sections.MeasureTreeRSS
+	e.procs[w.name] = w
+	return w
+}
+
+// TestGoneBeforeTheActionIsQuiet: the process exited, or was restarted by
+// someone else, between the read and the action: no restart, no alert.
+func TestGoneBeforeTheActionIsQuiet(t *testing.T) {
+	for name, info := range map[string]supervisor.ProcessInfo{
+		"restarted by someone": {Group: "trading", Name: "mm", PID: 43, State: supervisor.ProcessRunning},
+		"exited":               {Group: "trading", Name: "mm", State: supervisor.ProcessExited},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e, sup, rec, st := newEngine(t, sections.MemLimit{Processes: []string{"*"}, Max: 1 << 20})
+			sup.info = info
+			w := over(e, 42, 2<<20)
+			e.act(w, map[string]string{})
+			if len(sup.calls) != 0 || len(rec.All()) != 0 || len(st.at) != 0 || w.over != 0 {
+				t.Errorf("calls %v alerts %d restarts %d over %d", sup.calls, len(rec.All()), len(st.at), w.over)
+			}
+		})
+	}
+	t.Run("removed from supervisord", func(t *testing.T) {
+		e, sup, rec, _ := newEngine(t, sections.MemLimit{Processes: []string{"*"}, Max: 1 << 20})
+		sup.err = &supervisor.Fault{Code: supervisor.FaultBadName, Name: "BAD_NAME"}
+		e.act(over(e, 42, 2<<20), map[string]string{})
+		if len(sup.calls) != 0 || len(rec.All()) != 0 {
+			t.Errorf("calls %v alerts %d", sup.calls, len(rec.All()))
+		}
+	})
+}
+
+// TestRestartAndUnknownBudget: a restart stops and starts the process,
+// records it and says so; an unreadable budget restarts nothing (fails
+// closed) and says why.
+func TestRestartAndUnknownBudget(t *testing.T) {
+	e, sup, rec, st := newEngine(t, sections.MemLimit{Processes: []string{"*"}, Max: 1 << 20})
+	w := over(e, 42, 2<<20)
+	e.act(w, map[string]string{})
+	if strings.Join(sup.calls, ",") != "stop trading:mm,start trading:mm" || len(st.at) != 1 {
+		t.Fatalf("calls %v restarts %d", sup.calls, len(st.at))
+	}
+	a := rec.All()
+	if len(a) != 1 || a[0].Condition != alert.CondMemory || !strings.Contains(a[0].Action, "restarted") || a[0].Details["restarts_left"] != "3 of 3" {
+		t.Fatalf("alerts %+v", a)
+	}
+
+	e, sup, rec, st = newEngine(t, sections.MemLimit{Processes: []string{"*"}, Max: 1 << 20})
+	st.err = errors.New("database is locked")
+	w = over(e, 42, 2<<20)
+	e.act(w, map[string]string{})
+	if len(sup.calls) != 0 || w.state != StatePaused || len(rec.All()) != 1 || !strings.Contains(rec.All()[0].Action, "database is locked") {
+		t.Errorf("calls %v state %s alerts %+v", sup.calls, w.state, rec.All())
+	}
+}
+
+// TestMeasureStandIns: a measure that cannot be read falls back to one
+// that can, with a note, never to nothing.
+func TestMeasureStandIns(t *testing.T) {
+	rd := &procstat.Reading{Proc: procstat.Proc{RSS: 10, PSS: -1}, TreeRSS: 30, TreePSS: -1, Cgroup: -1, CgroupNote: "no cgroup of its own"}
+	for m, want := range map[string]int64{"rss": 10, "pss": 10, "tree_rss": 30, "tree_pss": 30, "cgroup": 30} {
+		v, _, note := measureOf(rd, m)
+		if v != want || (m != "rss" && m != "tree_rss" && note == "") {
+			t.Errorf("%s: %d %q", m, v, note)
+		}
+	}
+}
+
+// TestEvaluateLadder: warn, then `for` samples over, then the action; a
+// sample back under resets the count.
+func TestEvaluateLadder(t *testing.T) {
+	e, sup, rec, _ := newEngine(t, sections.MemLimit{Processes: []string{"*"}, Max: 100 << 20, Warn: 80 << 20, For: 3})
+	w := over(e, 42, 0)
+	w.start = 7
+	now := time.Now()
+	sample := func(v int64) {
+		var out outbox
+		e.mu.Lock()
+		e.evaluate(w, &procstat.Reading{Proc: procstat.Proc{PID: 42, Start: 7, RSS: v}, TreeRSS: v, Cgroup: -1}, now, &out)
+		e.mu.Unlock()
+		out.send(e)
+		now = now.Add(5 * time.Second)
+	}
+	sample(90 << 20)
+	if w.state != StateWarning || len(rec.All()) != 1 || rec.All()[0].Severity != alert.Warning {
+		t.Fatalf("warn step: state %s alerts %d", w.state, len(rec.All()))
+	}
+	sample(110 << 20)
+	sample(110 << 20)
+	sample(90 << 20) // back under the limit: the count starts over
+	sample(110 << 20)
+	sample(110 << 20)
+	if w.acting || len(sup.calls) != 0 {
+		t.Fatal("acted before 3 consecutive samples")
+	}
+	sample(110 << 20)
+	e.wg.Wait()
+	if len(sup.calls) != 2 {
+		t.Fatalf("calls %v after 3 consecutive samples", sup.calls)
+	}
+	// The restarted process comes back small: the incident resolves.
+	w.reset()
+	w.pid = 43
+	sample(10 << 20)
+	last := rec.All()[len(rec.All())-1]
+	if last.Kind != alert.Resolve || last.Condition != alert.CondMemory {
+		t.Errorf("last alert %+v", last)
+	}
+}
