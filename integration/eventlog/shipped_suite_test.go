@@ -166,7 +166,7 @@ func TestShippedSuite(t *testing.T) {
 		ConfTemplate: harness.ShippedConf(t, "supervisord.conf"),
 		Files:        shippedFiles(t, ""),
 	})
-	for _, name := range []string{"eventlog", "crashpager", "haltguard", "healthprobe", "risk_manager"} {
+	for _, name := range []string{"eventlog", "crashpager", "haltguard", "healthprobe", "memguard", "risk_manager"} {
 		s.WaitProcessState(t, name, supervisor.ProcessRunning, wait)
 	}
 	s.WaitProcessState(t, "trading:strat_a", supervisor.ProcessRunning, wait)

@@ -55,6 +55,7 @@ func TestShippedListenerSettings(t *testing.T) {
 		"crashpager":  {"PROCESS_STATE", "TICK_5"},
 		"haltguard":   {"PROCESS_STATE", "TICK_5", "REMOTE_COMMUNICATION"},
 		"healthprobe": {"TICK_5", "PROCESS_STATE", "PROCESS_COMMUNICATION"},
+		"memguard":    {"TICK_5", "PROCESS_STATE"},
 	}
 	listeners := 0
 	for _, file := range shippedListenerConfs(t) {
