@@ -56,7 +56,7 @@ func (e *engine) evidence(w *watched, now time.Time) map[string]string {
 		d["cpu_cores"] = strconv.FormatFloat(w.cores, 'f', 2, 64)
 	}
 	if w.fds >= 0 && w.fdShare >= 0 && w.last != nil {
-		d["open_files"] = fmt.Sprintf("%d of %d", w.last.FDWorst.FDs, w.last.FDWorst.FDLimit)
+		d["open_files"] = fmt.Sprintf("%d of %d", w.last.FDs, w.last.FDLimit)
 	}
 	if w.note != "" {
 		d["note"] = w.note

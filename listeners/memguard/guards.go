@@ -179,12 +179,11 @@ func (e *engine) evaluateCPU(w *watched, rd *procstat.Reading, now time.Time, ou
 	}
 }
 
-// evaluateFDs warns about a process of the tree holding more than the
-// guard's share of its own open-files limit. Called with e.mu held.
+// evaluateFDs warns about a process holding more than the guard's share
+// of its own open-files limit. Called with e.mu held.
 func (e *engine) evaluateFDs(w *watched, rd *procstat.Reading, out *outbox) {
 	g := e.cfg.FDs[w.fds]
-	worst := rd.FDWorst
-	w.fdShare = worst.FDShare()
+	w.fdShare = rd.FDShare()
 	if w.fdShare < 0 {
 		if w.note == "" {
 			w.note = "open files not readable (/proc/PID/fd needs memguard to run as the process's user or root)"
@@ -194,17 +193,13 @@ func (e *engine) evaluateFDs(w *watched, rd *procstat.Reading, out *outbox) {
 	switch {
 	case w.fdShare > float64(g.Max) && !w.fdOpen:
 		w.fdOpen = true
-		who := "it"
-		if worst.PID != rd.PID {
-			who = fmt.Sprintf("its child %d (%s)", worst.PID, worst.Comm)
-		}
 		out.add(e.newAlert(w, alert.Trigger, alert.CondFDs, alert.Warning,
-			fmt.Sprintf("file descriptors %s: %s holds %d of %d open files (%.0f%%, warning above %s)", w.name, who, worst.FDs, worst.FDLimit, w.fdShare*100, g.Max),
+			fmt.Sprintf("file descriptors %s: %d of %d open files (%.0f%%, warning above %s)", w.name, rd.FDs, rd.FDLimit, w.fdShare*100, g.Max),
 			"none: a warning (a feed handler that cannot open a socket cannot reconnect)", e.evidence(w, e.now())))
 	case w.fdShare <= float64(g.Max) && w.fdOpen:
 		w.fdOpen = false
 		out.add(e.newAlert(w, alert.Resolve, alert.CondFDs, alert.Warning,
-			fmt.Sprintf("file descriptors %s back to %d of %d", w.name, worst.FDs, worst.FDLimit), "", e.evidence(w, e.now())))
+			fmt.Sprintf("file descriptors %s back to %d of %d", w.name, rd.FDs, rd.FDLimit), "", e.evidence(w, e.now())))
 	}
 }
 

@@ -141,7 +141,7 @@ func (e *engine) processStatus(w *watched) ProcessStatus {
 	}
 	if rd := w.last; rd != nil {
 		p.RSS, p.TreeRSS, p.PSS, p.Cgroup, p.Children, p.Threads = rd.RSS, rd.TreeRSS, rd.PSS, rd.Cgroup, len(rd.Children), rd.Threads
-		p.OpenFiles, p.FileLimit = rd.FDWorst.FDs, rd.FDWorst.FDLimit
+		p.OpenFiles, p.FileLimit = rd.FDs, rd.FDLimit
 	}
 	if w.cpu >= 0 {
 		p.CPU, p.Cores = "cpu["+strconv.Itoa(w.cpu)+"]", w.cores

@@ -6,8 +6,9 @@
 // CPU, load and free disk space.
 //
 // A Reader keeps what one round needs from the last (the parent of every
-// process, each process's open-files limit) so that a round reads each
-// file once.
+// process, each process's open-files limit), so that a round reads the
+// stat of the watched trees and of new processes only, not of every
+// process on the host; every RescanEvery rounds it reads them all again.
 package procstat
 
 import (
@@ -31,7 +32,7 @@ type Want struct {
 	// Cgroup reads the memory usage of the process's cgroup, when it has
 	// one of its own (not its parent's).
 	Cgroup bool
-	FDs    bool // open file descriptors and the open-files limit
+	FDs    bool // open file descriptors and the open-files limit (of the process, not its descendants)
 }
 
 // Proc is one process's reading.
@@ -70,9 +71,6 @@ type Reading struct {
 	Cgroup     int64
 	CgroupPath string
 	CgroupNote string
-	// FDWorst is the process of the tree holding the largest share of its
-	// open-files limit (FDs -1 when unknown).
-	FDWorst Proc
 }
 
 // ErrGone is returned for a process that no longer exists.
@@ -84,6 +82,21 @@ type Reader struct {
 	proc   string // the /proc mount point
 	cgroup string // the cgroup2 mount point, or the root of the v1 hierarchies
 	limits map[int]limit
+	nodes  map[int]node // every process's parent, from the scans
+	scans  int
+	held   map[int]*os.File // watched processes' stat files, kept open
+	buf    [1024]byte
+}
+
+// RescanEvery is how many scans read every process's stat again: a
+// process adopted by a subreaper inside a watched tree is seen within it.
+const RescanEvery = 12
+
+// node is what a scan keeps of a process.
+type node struct {
+	ppid  int
+	start uint64
+	seen  int // the scan that last listed it
 }
 
 type limit struct {
@@ -104,7 +117,7 @@ func New(procRoot, cgroupRoot string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("procstat: %w", err)
 	}
-	return &Reader{fs: f, proc: procRoot, cgroup: cgroupRoot, limits: map[int]limit{}}, nil
+	return &Reader{fs: f, proc: procRoot, cgroup: cgroupRoot, limits: map[int]limit{}, nodes: map[int]node{}, held: map[int]*os.File{}}, nil
 }
 
 // Read reads the wanted processes. A process that is gone is absent from
@@ -114,12 +127,12 @@ func (r *Reader) Read(wants []Want) (map[int]*Reading, map[int]error) {
 	out := make(map[int]*Reading, len(wants))
 	errs := map[int]error{}
 	var kids map[int][]int
-	var stats map[int]procfs.ProcStat
+	var listed map[int]procfs.Proc
 	if slices.ContainsFunc(wants, func(w Want) bool { return w.Tree }) {
-		kids, stats = r.scan()
+		kids, listed = r.scan()
 	}
 	for _, w := range wants {
-		rd, err := r.read(w, kids, stats)
+		rd, err := r.read(w, kids, listed)
 		if err != nil {
 			errs[w.PID] = err
 			continue
@@ -130,32 +143,55 @@ func (r *Reader) Read(wants []Want) (map[int]*Reading, map[int]error) {
 	return out, errs
 }
 
-// scan reads every process's stat once: the tree of parents.
-func (r *Reader) scan() (map[int][]int, map[int]procfs.ProcStat) {
+// scan lists /proc and returns every process's children and its entry.
+// The parent of a process seen before is taken from the last scans; new
+// processes, and those whose parent is gone (adopted since), have their
+// stat read.
+func (r *Reader) scan() (map[int][]int, map[int]procfs.Proc) {
 	procs, err := r.fs.AllProcs()
 	if err != nil {
 		return nil, nil
 	}
-	kids := make(map[int][]int, len(procs))
-	stats := make(map[int]procfs.ProcStat, len(procs))
+	r.scans++
+	full := r.scans%RescanEvery == 1
+	listed := make(map[int]procfs.Proc, len(procs))
 	for _, p := range procs {
-		st, err := p.Stat()
+		listed[p.PID] = p
+	}
+	for _, p := range procs {
+		n, ok := r.nodes[p.PID]
+		if ok && !full {
+			if _, parentLives := listed[n.ppid]; parentLives || n.ppid <= 1 {
+				n.seen = r.scans
+				r.nodes[p.PID] = n
+				continue
+			}
+		}
+		st, err := r.statOf(p.PID, false)
 		if err != nil {
 			continue // gone since the directory was read
 		}
-		stats[p.PID] = st
-		kids[st.PPID] = append(kids[st.PPID], p.PID)
+		r.nodes[p.PID] = node{ppid: st.PPID, start: st.Starttime, seen: r.scans}
 	}
-	return kids, stats
+	kids := make(map[int][]int, len(r.nodes))
+	for pid, n := range r.nodes {
+		if n.seen != r.scans {
+			delete(r.nodes, pid)
+			continue
+		}
+		kids[n.ppid] = append(kids[n.ppid], pid)
+	}
+	return kids, listed
 }
 
-func (r *Reader) read(w Want, kids map[int][]int, stats map[int]procfs.ProcStat) (*Reading, error) {
-	p, err := r.proc1(w.PID, w, stats)
+func (r *Reader) read(w Want, kids map[int][]int, listed map[int]procfs.Proc) (*Reading, error) {
+	p, err := r.proc1(w.PID, w, listed)
 	if err != nil {
 		return nil, err
 	}
-	rd := &Reading{Proc: p, TreeRSS: p.RSS, TreePSS: p.PSS, TreeCPU: p.CPU, Cgroup: -1, FDWorst: p}
+	rd := &Reading{Proc: p, TreeRSS: p.RSS, TreePSS: p.PSS, TreeCPU: p.CPU, Cgroup: -1}
 	if w.Tree && kids != nil {
+		member := Want{PSS: w.PSS}
 		seen := map[int]bool{w.PID: true}
 		queue := slices.Clone(kids[w.PID])
 		for len(queue) > 0 {
@@ -165,9 +201,9 @@ func (r *Reader) read(w Want, kids map[int][]int, stats map[int]procfs.ProcStat)
 				continue
 			}
 			seen[pid] = true
-			c, err := r.proc1(pid, w, stats)
-			if err != nil {
-				continue // gone between the scan and now
+			c, err := r.proc1(pid, member, listed)
+			if err != nil || c.PPID != rd.PID && !seen[c.PPID] {
+				continue // gone, or no longer in this tree
 			}
 			rd.Children = append(rd.Children, c)
 			rd.TreeRSS += c.RSS
@@ -176,9 +212,6 @@ func (r *Reader) read(w Want, kids map[int][]int, stats map[int]procfs.ProcStat)
 				rd.TreePSS += c.PSS
 			} else {
 				rd.TreePSS = -1
-			}
-			if c.FDShare() > rd.FDWorst.FDShare() {
-				rd.FDWorst = c
 			}
 			queue = append(queue, kids[pid]...)
 		}
@@ -190,18 +223,22 @@ func (r *Reader) read(w Want, kids map[int][]int, stats map[int]procfs.ProcStat)
 	return rd, nil
 }
 
-// proc1 reads one process: its stat (from the scan when there was one),
-// and what w asks for.
-func (r *Reader) proc1(pid int, w Want, stats map[int]procfs.ProcStat) (Proc, error) {
-	pr, err := r.fs.Proc(pid)
+// proc1 reads one process's stat (its entry from the scan's listing when
+// there was one) and what w asks for; it refreshes the process's parent.
+func (r *Reader) proc1(pid int, w Want, listed map[int]procfs.Proc) (Proc, error) {
+	st, err := r.statOf(pid, true)
 	if err != nil {
 		return Proc{}, gone(pid, err)
 	}
-	st, ok := stats[pid]
-	if !ok {
-		if st, err = pr.Stat(); err != nil {
+	pr, ok := listed[pid]
+	if !ok && (w.PSS || w.FDs) {
+		if pr, err = r.fs.Proc(pid); err != nil {
 			return Proc{}, gone(pid, err)
 		}
+	}
+	if n, ok := r.nodes[pid]; ok {
+		n.ppid, n.start = st.PPID, st.Starttime
+		r.nodes[pid] = n
 	}
 	p := Proc{PID: pid, PPID: st.PPID, Comm: st.Comm, Start: st.Starttime, RSS: int64(st.ResidentMemory()),
 		PSS: -1, CPU: st.CPUTime(), Threads: st.NumThreads, FDs: -1}
@@ -234,17 +271,23 @@ func (r *Reader) openLimit(pr procfs.Proc, start uint64) uint64 {
 	return lim.OpenFiles
 }
 
-// forget drops the cached limits of processes no longer watched.
+// forget closes the stat files of processes not read this round and
+// drops the cached limits of processes no longer watched.
 func (r *Reader) forget(live map[int]*Reading) {
+	read := make(map[int]bool, 3*len(live))
+	for pid, rd := range live {
+		read[pid] = true
+		for _, c := range rd.Children {
+			read[c.PID] = true
+		}
+	}
+	r.release(read)
 	if len(r.limits) < 4*len(live)+64 {
 		return
 	}
 	keep := map[int]bool{}
-	for pid, rd := range live {
+	for pid := range live {
 		keep[pid] = true
-		for _, c := range rd.Children {
-			keep[c.PID] = true
-		}
 	}
 	for pid := range r.limits {
 		if !keep[pid] {
