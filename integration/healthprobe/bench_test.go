@@ -1,14 +1,12 @@
 package healthprobe_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -70,7 +68,7 @@ autorestart=false
 			})
 			pid := s.WaitProcessState(b, "healthprobe", 20, time.Minute).PID
 			logPath := s.Path("healthprobe.err")
-			mark := fileSize(b, logPath)
+			mark := harness.FileSize(b, logPath)
 			cpu0 := testsupport.CPUTime(b, pid)
 			stop := make(chan struct{})
 			go func() {
@@ -86,14 +84,14 @@ autorestart=false
 			b.ResetTimer()
 			var took, rss []float64
 			testsupport.WaitFor(b, time.Duration(rounds+4)*6*time.Second, fmt.Sprintf("%d rounds", rounds), func() bool {
-				took = logValues(b, logPath, mark, `"message":"round probed"`, "took_ms")
+				took = harness.LogValues(b, logPath, mark, `"message":"round probed"`, "took_ms")
 				rss = append(rss, testsupport.RSSKB(b, pid)/1024)
 				return len(took) >= rounds
 			})
 			b.StopTimer()
 			close(stop)
 			cpu := float64((testsupport.CPUTime(b, pid) - cpu0).Milliseconds()) / float64(len(took))
-			handled := logValues(b, logPath, mark, `"message":"event handled"`, "took")
+			handled := harness.LogValues(b, logPath, mark, `"message":"event handled"`, "took")
 			py := pyTook(b, s.Path("httpok.err"))
 			// Event to ack, timed from outside: the supervised healthprobe
 			// is stopped, and a second one on the same targets and
@@ -156,37 +154,7 @@ func slowServer(b *testing.B, delay time.Duration) string {
 	return ln.Addr().String()
 }
 
-func fileSize(b *testing.B, path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return fi.Size()
-}
-
-// logValues reads the JSON log lines after offset from that hold match and
-// returns their numeric field.
-func logValues(b *testing.B, path string, from int64, match, field string) []float64 {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var out []float64
-	for line := range strings.Lines(string(data[from:])) {
-		if !strings.Contains(line, match) {
-			continue
-		}
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil {
-			if v, ok := m[field].(float64); ok {
-				out = append(out, v)
-			}
-		}
-	}
-	return out
-}
-
 // pyTook is the httpok-like listener's time per TICK event (ms).
 func pyTook(b *testing.B, path string) []float64 {
-	return logValues(b, path, 0, `"event": "TICK_5"`, "took_ms")
+	return harness.LogValues(b, path, 0, `"event": "TICK_5"`, "took_ms")
 }

@@ -41,9 +41,9 @@ checks:
 	for check, w := range want {
 		e.waitDetail(t, check, "evidence", w)
 	}
-	pid := e.pid(t, "strat")
+	pid := e.s.ProcessPID(t, "strat")
 	e.write(t, "strat.health", "500 down\n")
-	e.waitRestarted(t, "strat", pid)
+	e.s.WaitRestarted(t, "strat", pid, waitAction)
 	e.waitAction(t, "api", "strat:strat", "restarted", "2 consecutive failures: HTTP 500")
 	e.waitDetail(t, "api", "diagnostics", "stack dump of strat pid "+strconv.Itoa(pid))
 	for _, f := range []string{"pre.strat", "post.strat"} {
@@ -51,7 +51,7 @@ checks:
 			t.Errorf("hook did not write %s", f)
 		}
 	}
-	code, out := runBin(t, "./listeners/healthprobe", "status", "-config", e.s.Path("superguard.yaml"))
+	code, out := harness.RunBin(t, "./listeners/healthprobe", "status", "-config", e.s.Path("superguard.yaml"))
 	if code != 0 || !strings.Contains(out, "restarted") || !strings.Contains(out, "2 consecutive failures: HTTP 500 (want 2xx)") ||
 		!strings.Contains(out, "connection refused") {
 		t.Errorf("healthprobe status: exit %d\n%s", code, out)
@@ -73,11 +73,11 @@ checks:
   - {name: slow, processes: [hung], http: {url: "http://127.0.0.1:{{.Vars.port1}}/health"}, timeout: 4s, grace: 1s, failures: 3}
 `})
 	e.waitTarget(t, "slow", "hung:hung", "hung healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
-	fastPID, hungPID := e.pid(t, "strat"), e.s.Signal(t, "hung", syscall.SIGUSR2)
+	fastPID, hungPID := e.s.ProcessPID(t, "strat"), e.s.Signal(t, "hung", syscall.SIGUSR2)
 	e.write(t, "strat.health", "500 down\n")
-	e.waitRestarted(t, "strat", fastPID)
+	e.s.WaitRestarted(t, "strat", fastPID, waitAction)
 	e.waitAction(t, "fast", "strat:strat", "restarted", "3 consecutive failures: HTTP 500")
-	e.waitRestarted(t, "hung", hungPID)
+	e.s.WaitRestarted(t, "hung", hungPID, waitAction)
 	e.waitAction(t, "slow", "hung:hung", "restarted", "no answer within 4s")
 }
 
@@ -89,10 +89,10 @@ func TestOutsideActiveWindowNothingHappens(t *testing.T) {
 	e := start(t, scenario{Programs: strat, Healthprobe: apiCheck("grace: 1s", "failures: 1",
 		`active: {timezone: UTC, windows: [{days: [`+tomorrow+`], start: "00:00", end: "24:00"}]}`)})
 	e.write(t, "strat.health", "500 weekend maintenance\n")
-	pid := e.pid(t, "strat")
+	pid := e.s.ProcessPID(t, "strat")
 	e.waitTarget(t, "api", "strat:strat", "outside window", waitUp, func(s targetStatus) bool { return s.State == "outside window" })
 	e.waitRounds(t, 3)
-	if got := e.pid(t, "strat"); got != pid || e.restartsRecorded(t, "strat:strat") != 0 {
+	if got := e.s.ProcessPID(t, "strat"); got != pid || harness.RestartsRecorded(t, e.store, "strat:strat") != 0 {
 		t.Errorf("restarted outside its window (pid %d -> %d)", pid, got)
 	}
 }

@@ -43,7 +43,7 @@ checks:
 `})
 	e.write(t, "strat.health", "503 venue rejects orders\n")
 	e.waitAction(t, "api", "trading:strat", "budget spent: 2 of 2 restarts in the window")
-	if n := e.restartsRecorded(t, "trading:strat"); n != 2 {
+	if n := harness.RestartsRecorded(t, e.store, "trading:strat"); n != 2 {
 		t.Errorf("restarts recorded = %d, want the budget's 2", n)
 	}
 	testsupport.Eventually(t, waitAction, "a critical budget incident", func() (bool, string) {
@@ -76,7 +76,7 @@ checks:
 	ctx := context.Background()
 	for range 2 {
 		e.waitTarget(t, "api", "feed:feed", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
-		pid := e.pid(t, "feed")
+		pid := e.s.ProcessPID(t, "feed")
 		if err := e.s.Client.StopProcess(ctx, "feed", true); err != nil {
 			t.Fatal(err)
 		}
@@ -86,13 +86,13 @@ checks:
 		// The new incarnation starts its counters over: it is in its grace.
 		e.waitTarget(t, "api", "feed:feed", "the new pid seen", waitUp, func(s targetStatus) bool { return s.PID != pid && s.PID != 0 })
 	}
-	if n := e.restartsRecorded(t, "feed:feed"); n != 0 {
+	if n := harness.RestartsRecorded(t, e.store, "feed:feed"); n != 0 {
 		t.Fatalf("human restarts recorded as %d", n)
 	}
 	e.waitTarget(t, "api", "feed:feed", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
-	pid := e.pid(t, "feed")
+	pid := e.s.ProcessPID(t, "feed")
 	e.write(t, "feed.health", "500 stuck\n")
-	e.waitRestarted(t, "feed", pid)
+	e.s.WaitRestarted(t, "feed", pid, waitAction)
 	e.waitAction(t, "api", "feed:feed", "restarted", "(1 of 1 restarts used)")
 }
 
@@ -118,17 +118,17 @@ checks:
 	e.waitTarget(t, "api", "trading:strat", "strat paused... or not running", waitAction, func(s targetStatus) bool {
 		return s.State == "paused by halt"
 	})
-	pid := e.pid(t, "feed")
+	pid := e.s.ProcessPID(t, "feed")
 	e.write(t, "feed.health", "500 stuck\n")
 	e.waitAction(t, "api", "feed:feed", "no restart: trading is halted")
 	e.waitRounds(t, 3)
-	if got := e.pid(t, "feed"); got != pid || e.restartsRecorded(t, "feed:feed") != 0 {
+	if got := e.s.ProcessPID(t, "feed"); got != pid || harness.RestartsRecorded(t, e.store, "feed:feed") != 0 {
 		t.Fatalf("feed restarted while halted (pid %d -> %d)", pid, got)
 	}
-	if code, out := runBin(t, "./listeners/haltguard", "resume", "--by", "test", "-config", e.s.Path("superguard.yaml")); code != 0 {
+	if code, out := harness.RunBin(t, "./listeners/haltguard", "resume", "--by", "test", "-config", e.s.Path("superguard.yaml")); code != 0 {
 		t.Fatalf("haltguard resume: exit %d\n%s", code, out)
 	}
-	e.waitRestarted(t, "feed", pid)
+	e.s.WaitRestarted(t, "feed", pid, waitAction)
 	e.waitAction(t, "api", "feed:feed", "restarted")
 }
 
@@ -163,11 +163,11 @@ checks:
 	e.waitAction(t, "alive", "flaky:flaky", "restarted", "FATAL: supervisord gave up starting it")
 	// The feed's check has policy halt: trading is halted, the feed is
 	// not restarted.
-	pid := e.pid(t, "feed")
+	pid := e.s.ProcessPID(t, "feed")
 	e.write(t, "feed.health", "500 no ticks\n")
 	e.waitAction(t, "md", "feed:feed", "halt requested from haltguard")
 	e.s.WaitProcessState(t, "trading:strat", supervisor.ProcessStopped, waitAction)
-	if got := e.pid(t, "feed"); got != pid {
+	if got := e.s.ProcessPID(t, "feed"); got != pid {
 		t.Errorf("policy halt restarted the feed (pid %d -> %d)", pid, got)
 	}
 }

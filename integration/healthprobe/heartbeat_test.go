@@ -60,7 +60,7 @@ checks:
     grace: 1s
     failures: 1
 `})
-	pid := e.pid(t, "silent")
+	pid := e.s.ProcessPID(t, "silent")
 	e.s.WaitListenerLog(t, "healthprobe", "not the program or its child: ignored", waitAction)
-	e.waitRestarted(t, "silent", pid)
+	e.s.WaitRestarted(t, "silent", pid, waitAction)
 }

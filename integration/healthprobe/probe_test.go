@@ -17,7 +17,7 @@ import (
 // extra (YAML lines, indented by it), as healthprobe's section.
 func apiCheck(extra ...string) string {
 	return "checks:\n  - name: api\n    processes: [strat]\n    http: {url: \"http://127.0.0.1:{{.Vars.port0}}/health\"}\n" +
-		indent(strings.Join(extra, "\n"), "    ")
+		harness.Indent(strings.Join(extra, "\n"), "    ")
 }
 
 var strat = harness.Program{Name: "strat", Command: fake + ` -health-addr 127.0.0.1:{{.Vars.port0}} -health-file {{.Dir}}/strat.health`}.Section()
@@ -29,19 +29,19 @@ func TestUnhealthyRestartsAfterThresholdOnly(t *testing.T) {
 	t.Parallel()
 	e := start(t, scenario{Programs: strat, Healthprobe: apiCheck("grace: 1s", "cooldown: 1s", "successes: 1")})
 	e.waitTarget(t, "api", "strat:strat", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
-	pid := e.pid(t, "strat")
+	pid := e.s.ProcessPID(t, "strat")
 	e.write(t, "strat.health", "500 order gateway disconnected\n")
 	// Two failures are seen and nothing happens to the program.
 	// (The log line comes as the second failure is counted: the third
 	// probe is a period away.)
 	e.s.WaitListenerLog(t, "healthprobe", `"failures":2,"threshold":3`, waitAction)
-	if got := e.pid(t, "strat"); got != pid || e.restartsRecorded(t, "strat:strat") != 0 {
+	if got := e.s.ProcessPID(t, "strat"); got != pid || harness.RestartsRecorded(t, e.store, "strat:strat") != 0 {
 		t.Fatalf("restarted after two failures (pid %d -> %d)", pid, got)
 	}
-	newPID := e.waitRestarted(t, "strat", pid)
+	newPID := e.s.WaitRestarted(t, "strat", pid, waitAction)
 	e.remove(t, "strat.health")
 	e.waitAction(t, "api", "strat:strat", "restarted", "3 consecutive failures: HTTP 500 (want 2xx)", "(1 of 3 restarts used)")
-	if n := e.restartsRecorded(t, "strat:strat"); n != 1 {
+	if n := harness.RestartsRecorded(t, e.store, "strat:strat"); n != 1 {
 		t.Errorf("restarts recorded = %d, want 1", n)
 	}
 	// The new incarnation passes: the incident resolves.
@@ -50,7 +50,7 @@ func TestUnhealthyRestartsAfterThresholdOnly(t *testing.T) {
 		incs := e.incidents(t)
 		return len(incs) == 0, incidentKeys(incs)
 	})
-	if got := e.pid(t, "strat"); got != newPID {
+	if got := e.s.ProcessPID(t, "strat"); got != newPID {
 		t.Errorf("restarted again after recovering (pid %d -> %d)", newPID, got)
 	}
 }
@@ -63,7 +63,7 @@ func TestHungEndpointTimesOutAndRestarts(t *testing.T) {
 	e := start(t, scenario{Programs: strat, Healthprobe: apiCheck("timeout: 1s", "grace: 1s", "failures: 2")})
 	e.waitTarget(t, "api", "strat:strat", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
 	pid := e.s.Signal(t, "strat", syscall.SIGUSR2)
-	e.waitRestarted(t, "strat", pid)
+	e.s.WaitRestarted(t, "strat", pid, waitAction)
 	e.waitAction(t, "api", "strat:strat", "restarted", "no answer within 1s")
 }
 
@@ -91,13 +91,13 @@ checks:
     grace: 1s
     failures: 2
 `})
-	mdPID := e.pid(t, "md")
+	mdPID := e.s.ProcessPID(t, "md")
 	e.waitTarget(t, "md-feed", "md:md", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
-	tickerPID := e.pid(t, "ticker")
+	tickerPID := e.s.ProcessPID(t, "ticker")
 	e.waitTarget(t, "tick-file", "ticker:ticker", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
 	e.write(t, "freeze", "")
-	e.waitRestarted(t, "md", mdPID)
-	e.waitRestarted(t, "ticker", tickerPID)
+	e.s.WaitRestarted(t, "md", mdPID, waitAction)
+	e.s.WaitRestarted(t, "ticker", tickerPID, waitAction)
 	e.waitAction(t, "md-feed", "md:md", "restarted", "feed.last_tick", "the data is stale")
 	e.waitAction(t, "tick-file", "ticker:ticker", "restarted", "ticker.tick last modified")
 }
@@ -116,8 +116,8 @@ checks:
     failures: 3
     within: 6
 `})
-	pid := e.pid(t, "flappy")
-	e.waitRestarted(t, "flappy", pid)
+	pid := e.s.ProcessPID(t, "flappy")
+	e.s.WaitRestarted(t, "flappy", pid, waitAction)
 	e.waitAction(t, "flap", "flappy:flappy", "restarted", "3 of the last 6 probes failed", "exit status 1")
 }
 
@@ -134,13 +134,13 @@ checks:
     failures: 1
 `})
 	e.waitTarget(t, "api", "strat:strat", "healthy", waitUp, func(s targetStatus) bool { return s.State == "healthy" })
-	pid := e.pid(t, "strat")
+	pid := e.s.ProcessPID(t, "strat")
 	e.waitRounds(t, 6)
-	if got := e.pid(t, "strat"); got != pid {
+	if got := e.s.ProcessPID(t, "strat"); got != pid {
 		t.Errorf("pid %d -> %d: a healthy program was restarted", pid, got)
 	}
-	if incs := e.incidents(t); len(incs) != 0 || e.restartsRecorded(t, "strat:strat") != 0 {
-		t.Errorf("incidents %s, restarts %d: want none", incidentKeys(incs), e.restartsRecorded(t, "strat:strat"))
+	if incs := e.incidents(t); len(incs) != 0 || harness.RestartsRecorded(t, e.store, "strat:strat") != 0 {
+		t.Errorf("incidents %s, restarts %d: want none", incidentKeys(incs), harness.RestartsRecorded(t, e.store, "strat:strat"))
 	}
 	if st := e.target(t, "api", "strat:strat"); st.State != "healthy" || st.Failures != 0 {
 		t.Errorf("status %+v", st)
@@ -164,7 +164,7 @@ checks:
 	}
 	bad := e.write(t, "bad.yaml", strings.Replace(string(b), "processes: [strat]", "processes: [strat, stratt]", 1))
 	run := func(config string) (int, string) {
-		return runBin(t, "./listeners/healthprobe", "-check", "-config", config)
+		return harness.RunBin(t, "./listeners/healthprobe", "-check", "-config", config)
 	}
 	if code, out := run(good); code != 0 || !strings.Contains(out, "OK (checked against supervisord") {
 		t.Errorf("good config: exit %d\n%s", code, out)
@@ -182,18 +182,18 @@ func TestGraceHoldsAfterRestart(t *testing.T) {
 	t.Parallel()
 	e := start(t, scenario{Programs: strat, Healthprobe: "budget: {backoff: 1s, max_backoff: 1s}\n" +
 		apiCheck("grace: 30s", "failures: 1", "cooldown: 0s")})
-	pid := e.pid(t, "strat")
+	pid := e.s.ProcessPID(t, "strat")
 	e.write(t, "strat.health", "500 still warming up\n")
 	// The first incarnation fails once its grace is over and is restarted.
-	e.waitRestarted(t, "strat", pid)
+	e.s.WaitRestarted(t, "strat", pid, waitAction)
 	e.waitAction(t, "api", "strat:strat", "restarted")
-	pid2 := e.pid(t, "strat")
+	pid2 := e.s.ProcessPID(t, "strat")
 	e.waitTarget(t, "api", "strat:strat", "the new incarnation starting", waitUp, func(s targetStatus) bool {
 		return s.PID == pid2 && s.State == "starting" && s.Failures == 0
 	})
 	// Still failing, but in its own new grace: left alone.
 	e.waitRounds(t, 3)
-	if got := e.pid(t, "strat"); got != pid2 {
+	if got := e.s.ProcessPID(t, "strat"); got != pid2 {
 		t.Fatalf("restarted again within the grace (pid %d -> %d)", pid2, got)
 	}
 }

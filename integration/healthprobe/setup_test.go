@@ -6,13 +6,8 @@
 package healthprobe_test
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,7 +17,6 @@ import (
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/state"
-	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 // Generous bounds: the machine may be loaded. Every wait ends on an event.
@@ -57,32 +51,11 @@ type env struct {
 	store string // the state store's path
 }
 
-// freePort returns a loopback port nothing listens on now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-}
-
-func indent(s, prefix string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i, l := range lines {
-		if l != "" {
-			lines[i] = prefix + l
-		}
-	}
-	return strings.Join(lines, "\n") + "\n"
-}
-
 func start(t *testing.T, sc scenario) *env {
 	t.Helper()
 	vars := map[string]string{}
 	for i := range 4 {
-		vars[fmt.Sprintf("port%d", i)] = freePort(t)
+		vars[fmt.Sprintf("port%d", i)] = harness.FreePort(t)
 	}
 	for k, v := range sc.Vars {
 		vars[k] = v
@@ -90,11 +63,11 @@ func start(t *testing.T, sc scenario) *env {
 	yaml := "host: " + host + "\nstate_path: {{.Dir}}/state.db\nsupervisor:\n  url: {{.URL}}\n" +
 		"sinks:\n  - {name: log, type: log}\nroutes:\n  - sinks: [log]\n" +
 		"dedup: {window: 1s, reminder: 0s, flap: {changes: 0}}\n" +
-		"listeners:\n  healthprobe:\n" + indent(sc.Healthprobe, "    ")
+		"listeners:\n  healthprobe:\n" + harness.Indent(sc.Healthprobe, "    ")
 	conf := harness.Listener{Name: "healthprobe", Command: healthprobe, Events: "TICK_5,PROCESS_STATE,PROCESS_COMMUNICATION",
 		Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}.Section()
 	if sc.Haltguard != "" {
-		yaml += "  haltguard:\n" + indent(sc.Haltguard, "    ")
+		yaml += "  haltguard:\n" + harness.Indent(sc.Haltguard, "    ")
 		conf += harness.Listener{Name: "haltguard", Command: haltguardCmd, Events: "PROCESS_STATE,TICK_5,REMOTE_COMMUNICATION",
 			Priority: 1}.Section()
 	}
@@ -133,13 +106,7 @@ type snapshot struct {
 func (e *env) status(t testing.TB) snapshot {
 	t.Helper()
 	var s snapshot
-	b, err := os.ReadFile(filepath.Join(e.s.Dir, "healthprobe.status.json"))
-	if err == nil {
-		err = json.Unmarshal(b, &s)
-	}
-	if err != nil && !os.IsNotExist(err) {
-		t.Logf("status: %v", err)
-	}
+	e.s.ReadStatus(t, "healthprobe", &s)
 	return s
 }
 
@@ -164,67 +131,17 @@ func (e *env) waitTarget(t *testing.T, check, process, what string, timeout time
 	return last
 }
 
-// rounds is how many rounds healthprobe has finished.
-func (e *env) rounds(t *testing.T) int64 { return e.status(t).Rounds }
 
 // waitRounds waits for n more rounds than now: the positive signal that
 // healthprobe looked (an absence check waits on it, never on a sleep).
 func (e *env) waitRounds(t *testing.T, n int64) {
 	t.Helper()
-	want := e.rounds(t) + n
-	testsupport.WaitFor(t, time.Duration(n)*5*time.Second+waitUp, fmt.Sprintf("%d more rounds", n), func() bool { return e.rounds(t) >= want })
-}
-
-// pid is the process's pid now.
-func (e *env) pid(t *testing.T, name string) int {
-	t.Helper()
-	info, err := e.s.Client.GetProcessInfo(t.Context(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.PID
-}
-
-// waitRestarted waits for name to run with a pid other than old.
-func (e *env) waitRestarted(t *testing.T, name string, old int) int {
-	t.Helper()
-	var pid int
-	testsupport.Eventually(t, waitAction, name+" restarted", func() (bool, string) {
-		info, err := e.s.Client.GetProcessInfo(t.Context(), name)
-		if err != nil {
-			return false, err.Error()
-		}
-		pid = info.PID
-		return info.State == supervisor.ProcessRunning && info.PID != old && info.PID != 0, info.StateName
-	})
-	return pid
-}
-
-// fromStore reads the state store with read.
-func fromStore[T any](t *testing.T, e *env, read func(st *state.Store, ctx context.Context) (T, error)) T {
-	t.Helper()
-	st, err := state.Open(t.Context(), e.store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	v, err := read(st, t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	harness.WaitRounds(t, n, waitUp, func() int64 { return e.status(t).Rounds })
 }
 
 // incidents are the open incidents in the state store.
 func (e *env) incidents(t *testing.T) []*state.Incident {
-	return fromStore(t, e, (*state.Store).OpenIncidents)
-}
-
-// restartsRecorded is the number of restarts of process in the store.
-func (e *env) restartsRecorded(t *testing.T, process string) int {
-	return fromStore(t, e, func(st *state.Store, ctx context.Context) (int, error) {
-		return st.RestartsSince(ctx, process, time.Now().Add(-24*time.Hour))
-	})
+	return harness.FromStore(t, e.store, (*state.Store).OpenIncidents)
 }
 
 // incidentKeys lists incidents' keys for a message.
@@ -261,36 +178,17 @@ func hasIncident(incs []*state.Incident, suffix string, sev alert.Severity) bool
 	return false
 }
 
-// runBin runs a built superguard binary (pkg) as an operator would, from
-// a shell, and returns its exit code and output.
-func runBin(t *testing.T, pkg string, args ...string) (int, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, harness.Bin(t, pkg), args...)
-	cmd.Env = testsupport.CleanEnv()
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), string(out)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, string(out)
-}
-
 // healthyThenRestarted waits for check on program (an ungrouped program)
 // to pass with evidence holding healthy, then for the program to be
 // restarted by healthprobe with an action mentioning every one of want.
 func (e *env) healthyThenRestarted(t *testing.T, check, program, healthy string, want ...string) {
 	t.Helper()
-	pid := e.pid(t, program)
+	pid := e.s.ProcessPID(t, program)
 	process := program + ":" + program
 	e.waitTarget(t, check, process, "healthy with "+healthy, waitUp, func(s targetStatus) bool {
 		return s.State == "healthy" && strings.Contains(s.Evidence, healthy)
 	})
-	e.waitRestarted(t, program, pid)
+	e.s.WaitRestarted(t, program, pid, waitAction)
 	e.waitAction(t, check, process, append([]string{"restarted"}, want...)...)
 }
 

@@ -1,7 +1,6 @@
 package memguard_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -79,19 +78,19 @@ killasgroup=true
 	})
 	pid := s.WaitProcessState(b, "memguard", supervisor.ProcessRunning, time.Minute).PID
 	logPath := s.Path("memguard.err")
-	mark := fileSize(b, logPath)
+	mark := harness.FileSize(b, logPath)
 	cpu0 := testsupport.CPUTime(b, pid)
 	b.ResetTimer()
 	var took, rss, anon []float64
 	testsupport.WaitFor(b, time.Duration(rounds+4)*6*time.Second, fmt.Sprintf("%d rounds", rounds), func() bool {
-		took = logValues(b, logPath, mark, `"message":"round"`, "took_ms")
+		took = harness.LogValues(b, logPath, mark, `"message":"round"`, "took_ms")
 		rss = append(rss, testsupport.RSSKB(b, pid)/1024)
 		anon = append(anon, statusKB(b, pid, "RssAnon:")/1024)
 		return len(took) >= rounds
 	})
 	b.StopTimer()
 	cpu := float64((testsupport.CPUTime(b, pid) - cpu0).Microseconds()) / 1000 / float64(len(took))
-	roundCPU := logValues(b, logPath, mark, `"message":"round"`, "cpu_ms")
+	roundCPU := harness.LogValues(b, logPath, mark, `"message":"round"`, "cpu_ms")
 
 	// memmon's round: one ps through the shell per process.
 	var pids []int
@@ -138,45 +137,15 @@ killasgroup=true
 		}
 		return true
 	})
-	mark, cpu0 = fileSize(b, logPath), testsupport.CPUTime(b, pid)
+	mark, cpu0 = harness.FileSize(b, logPath), testsupport.CPUTime(b, pid)
 	var idle []float64
 	testsupport.WaitFor(b, time.Duration(rounds+4)*6*time.Second, "idle rounds", func() bool {
-		idle = logValues(b, logPath, mark, `"message":"round"`, "took_ms")
+		idle = harness.LogValues(b, logPath, mark, `"message":"round"`, "took_ms")
 		return len(idle) >= rounds/2
 	})
 	floor := float64((testsupport.CPUTime(b, pid) - cpu0).Microseconds()) / 1000 / float64(len(idle))
 	b.ReportMetric(floor, "idle-cpu-ms/5s")
 	b.ReportMetric(cpu-floor, "cpu-ms/round-over-idle")
-}
-
-func fileSize(b *testing.B, path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return fi.Size()
-}
-
-// logValues reads the JSON log lines after offset from that hold match and
-// returns their numeric field.
-func logValues(b *testing.B, path string, from int64, match, field string) []float64 {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var out []float64
-	for line := range strings.Lines(string(data[from:])) {
-		if !strings.Contains(line, match) {
-			continue
-		}
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil {
-			if v, ok := m[field].(float64); ok {
-				out = append(out, v)
-			}
-		}
-	}
-	return out
 }
 
 // statusKB is a field of /proc/PID/status in kB.

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/superguard/superguard/integration/harness"
 )
 
 // TestCheckRefuses: -check against the running supervisord refuses a bad
@@ -30,25 +32,25 @@ limits:
 	}
 	for _, tt := range tests {
 		path := e.s.Path(strings.ReplaceAll(tt.name, " ", "_") + ".yaml")
-		if err := os.WriteFile(path, []byte(base+"  memguard:\n"+indent(tt.section, "    ")), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte(base+"  memguard:\n"+harness.Indent(tt.section, "    ")), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		code, out := runBin(t, "./listeners/memguard", "-check", "-config", path)
+		code, out := harness.RunBin(t, "./listeners/memguard", "-check", "-config", path)
 		if code != 2 || !strings.Contains(out, tt.want) {
 			t.Errorf("%s: exit %d, want 2 with %q:\n%s", tt.name, code, tt.want, out)
 		}
 	}
-	code, out := runBin(t, "./listeners/memguard", "-check", "-config", e.s.Path("superguard.yaml"))
+	code, out := harness.RunBin(t, "./listeners/memguard", "-check", "-config", e.s.Path("superguard.yaml"))
 	if code != 0 || !strings.Contains(lineWith(out, "trading:arb "), "limits[0] by any process") {
 		t.Errorf("-check of the running file: exit %d\n%s", code, out)
 	}
 	// status, for people and as JSON.
 	e.waitProc(t, "trading:mm", "watched", waitAction, func(p procStatus) bool { return p.Bytes > 0 })
-	code, out = runBin(t, "./listeners/memguard", "status", "-config", e.s.Path("superguard.yaml"))
+	code, out = harness.RunBin(t, "./listeners/memguard", "status", "-config", e.s.Path("superguard.yaml"))
 	if code != 0 || !strings.Contains(out, "trading:mm") || !strings.Contains(out, "(learning)") || !strings.Contains(out, "host: memory") {
 		t.Errorf("status: exit %d\n%s", code, out)
 	}
-	code, out = runBin(t, "./listeners/memguard", "status", "-json", "-config", e.s.Path("superguard.yaml"))
+	code, out = harness.RunBin(t, "./listeners/memguard", "status", "-json", "-config", e.s.Path("superguard.yaml"))
 	if code != 0 || !strings.Contains(out, `"process":"trading:arb"`) {
 		t.Errorf("status -json: exit %d\n%s", code, out)
 	}

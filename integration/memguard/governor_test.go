@@ -16,7 +16,7 @@ import (
 // over-limit is refused as spent (a critical budget incident).
 func TestBudgetSharedWithHealthprobe(t *testing.T) {
 	t.Parallel()
-	port := freePort(t)
+	port := harness.FreePort(t)
 	e := start(t, scenario{
 		Vars:     map[string]string{"port": port},
 		Programs: harness.Program{Name: "strat", Command: fake + ` -grow-rate 2MiB -health-addr 127.0.0.1:{{.Vars.port}} -health-file {{.Dir}}/strat.health`}.Section(),
@@ -41,8 +41,8 @@ checks:
     failures: 1
 `})
 	// memguard's restart: the first of the budget.
-	pid := e.pid(t, "strat")
-	pid = e.waitRestarted(t, "strat", pid)
+	pid := e.s.ProcessPID(t, "strat")
+	pid = e.s.WaitRestarted(t, "strat", pid, waitAction)
 	e.waitProc(t, "strat:strat", "memguard restarted it", waitAction, func(p procStatus) bool {
 		return strings.Contains(p.LastAction, "restarted") && strings.Contains(p.LastAction, "1 of 2 restarts used")
 	})
@@ -51,7 +51,7 @@ checks:
 	if err := os.WriteFile(health, []byte("503 venue down\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pid = e.waitRestarted(t, "strat", pid)
+	pid = e.s.WaitRestarted(t, "strat", pid, waitAction)
 	if err := os.Remove(health); err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +62,13 @@ checks:
 		return strings.Contains(p.LastAction, "2 of 2 restarts in the window")
 	})
 	e.waitIncident(t, host+"/strat:strat/budget critical")
-	if n := e.restartsRecorded(t, "strat:strat"); n != 2 {
+	if n := harness.RestartsRecorded(t, e.store, "strat:strat"); n != 2 {
 		t.Errorf("restarts recorded %d, want 2 (one by each)", n)
 	}
-	if e.pid(t, "strat") != pid {
+	if e.s.ProcessPID(t, "strat") != pid {
 		t.Error("restarted past the spent budget")
 	}
-	code, out := runBin(t, "./listeners/memguard", "budget", "-config", e.s.Path("superguard.yaml"))
+	code, out := harness.RunBin(t, "./listeners/memguard", "budget", "-config", e.s.Path("superguard.yaml"))
 	if code != 0 || !strings.Contains(out, "strat:strat") || !strings.Contains(lineWith(out, "strat:strat"), " 2 ") {
 		t.Errorf("memguard budget: exit %d\n%s", code, out)
 	}
@@ -96,21 +96,21 @@ limits:
 		t.Fatal(err)
 	}
 	e.s.WaitProcessState(t, "trading:strat", supervisor.ProcessStopped, waitAction)
-	pid := e.pid(t, "cache")
+	pid := e.s.ProcessPID(t, "cache")
 	e.waitProc(t, "cache:cache", "paused", waitAction, func(p procStatus) bool {
 		return p.State == "paused" && strings.Contains(p.LastAction, "halted")
 	})
 	e.waitRounds(t, 3)
-	if e.pid(t, "cache") != pid || e.restartsRecorded(t, "cache:cache") != 0 {
+	if e.s.ProcessPID(t, "cache") != pid || harness.RestartsRecorded(t, e.store, "cache:cache") != 0 {
 		t.Fatal("restarted while halted")
 	}
 	if !e.status(t).Halted {
 		t.Error("status does not say halted")
 	}
-	if code, out := runBin(t, "./listeners/haltguard", "resume", "--by", "test", "-config", e.s.Path("superguard.yaml")); code != 0 {
+	if code, out := harness.RunBin(t, "./listeners/haltguard", "resume", "--by", "test", "-config", e.s.Path("superguard.yaml")); code != 0 {
 		t.Fatalf("haltguard resume: exit %d\n%s", code, out)
 	}
-	e.waitRestarted(t, "cache", pid)
+	e.s.WaitRestarted(t, "cache", pid, waitAction)
 }
 
 // TestPolicyAlertAndCriticalHalt: policy alert raises an error-level
@@ -138,14 +138,14 @@ limits:
     critical: true
     leak: {off: true}
 `})
-	book := e.pid(t, "book")
+	book := e.s.ProcessPID(t, "book")
 	e.waitProc(t, "book:book", "alerted", waitAction, func(p procStatus) bool { return p.State == "alerted" })
 	e.waitIncident(t, host+"/book:book/memory error")
 	// mm: restarted once (the budget), then spent: halt.
 	e.s.WaitListenerLog(t, "haltguard", "restart budget spent on critical trading:mm", waitAction)
 	e.s.WaitProcessState(t, "trading:mm", supervisor.ProcessStopped, waitAction)
 	e.waitIncident(t, host+"/trading:mm/budget critical")
-	if e.pid(t, "book") != book {
+	if e.s.ProcessPID(t, "book") != book {
 		t.Error("policy alert restarted book")
 	}
 }

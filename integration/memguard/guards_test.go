@@ -18,7 +18,7 @@ cpu:
     max: 0.3
     for: 20s
 `})
-	spinner := e.pid(t, "spinner")
+	spinner := e.s.ProcessPID(t, "spinner")
 	e.waitIncident(t, host+"/spinner:spinner/cpu warning")
 	e.s.WaitListenerLog(t, "memguard", "cpu spinner:spinner: ", waitAction)
 	// burst spun for 4s long ago and is idle now: measured, no incident.
@@ -27,7 +27,7 @@ cpu:
 	if e.hasIncident(t, "burst:burst/cpu") {
 		t.Error("a short burst raised a CPU warning")
 	}
-	if e.pid(t, "spinner") != spinner {
+	if e.s.ProcessPID(t, "spinner") != spinner {
 		t.Error("the CPU warning restarted the spinner")
 	}
 }

@@ -25,11 +25,11 @@ limits:
     for: 3
     leak: {off: true}
 `})
-	pid := e.pid(t, "trading:leaky")
+	pid := e.s.ProcessPID(t, "trading:leaky")
 	// The warning step first, while below the limit.
 	e.waitProc(t, "trading:leaky", "warning step", waitAction, func(p procStatus) bool { return p.State == "warning" })
 	e.waitIncident(t, host+"/trading:leaky/memory warning")
-	if got := e.pid(t, "trading:leaky"); got != pid {
+	if got := e.s.ProcessPID(t, "trading:leaky"); got != pid {
 		t.Fatal("restarted at the warning step")
 	}
 	// Above the limit: counted, then restarted at the third sample.
@@ -37,14 +37,14 @@ limits:
 	if seen.PID == pid && seen.Over >= 3 {
 		t.Fatalf("over %d without a restart", seen.Over)
 	}
-	e.waitRestarted(t, "trading:leaky", pid)
+	e.s.WaitRestarted(t, "trading:leaky", pid, waitAction)
 	p := e.waitProc(t, "trading:leaky", "restart recorded", waitAction, func(p procStatus) bool {
 		return strings.Contains(p.LastAction, "restarted") && strings.Contains(p.LastAction, "1 of 3 restarts used")
 	})
 	if p.Restarts != "1 of 3 used" {
 		t.Errorf("restarts %q", p.Restarts)
 	}
-	if n := e.restartsRecorded(t, "trading:leaky"); n != 1 {
+	if n := harness.RestartsRecorded(t, e.store, "trading:leaky"); n != 1 {
 		t.Errorf("restarts recorded = %d, want 1", n)
 	}
 	e.s.WaitListenerLog(t, "memguard", "above its limit 64 MiB for 3 samples", waitAction)
@@ -76,8 +76,8 @@ limits:
     max: 2GiB
     leak: {off: true}
 `})
-	mm, arb, cache := e.pid(t, "trading:mm"), e.pid(t, "trading:arb"), e.pid(t, "cache")
-	e.waitRestarted(t, "trading:arb", arb)
+	mm, arb, cache := e.s.ProcessPID(t, "trading:mm"), e.s.ProcessPID(t, "trading:arb"), e.s.ProcessPID(t, "cache")
+	e.s.WaitRestarted(t, "trading:arb", arb, waitAction)
 	// mm and cache grew past 40 MiB as arb did, and sampled at least as
 	// many times: wait for their status to show it, then two more rounds.
 	for _, name := range []string{"trading:mm", "cache:cache"} {
@@ -87,7 +87,7 @@ limits:
 		}
 	}
 	e.waitRounds(t, 3)
-	if e.pid(t, "trading:mm") != mm || e.pid(t, "cache") != cache {
+	if e.s.ProcessPID(t, "trading:mm") != mm || e.s.ProcessPID(t, "cache") != cache {
 		t.Error("a process under its own (more specific) limit was restarted")
 	}
 	for name, want := range map[string]string{"trading:mm": "limits[0]", "trading:arb": "limits[1]", "cache:cache": "limits[2]"} {
@@ -95,7 +95,7 @@ limits:
 			t.Errorf("%s: limit %s, want %s", name, got, want)
 		}
 	}
-	code, out := runBin(t, "./listeners/memguard", "-check", "-config", e.s.Path("superguard.yaml"))
+	code, out := harness.RunBin(t, "./listeners/memguard", "-check", "-config", e.s.Path("superguard.yaml"))
 	if code != 0 {
 		t.Fatalf("-check: exit %d\n%s", code, out)
 	}
@@ -142,14 +142,14 @@ limits:
     for: 2
     leak: {off: true}
 `})
-	pid, alone := e.pid(t, "parent"), e.pid(t, "alone")
+	pid, alone := e.s.ProcessPID(t, "parent"), e.s.ProcessPID(t, "alone")
 	p := e.waitProc(t, "parent:parent", "two children counted", waitAction, func(p procStatus) bool {
 		return p.Children == 2 || p.PID != pid
 	})
 	if p.PID == pid && p.TreeRSS <= p.RSS {
 		t.Errorf("tree %d <= own %d", p.TreeRSS, p.RSS)
 	}
-	e.waitRestarted(t, "parent", pid)
+	e.s.WaitRestarted(t, "parent", pid, waitAction)
 	e.s.WaitListenerLog(t, "memguard", `"top_children":"`, waitAction)
 	// alone has the same children, measured by its own RSS.
 	a := e.proc(t, "alone:alone")
@@ -157,7 +157,7 @@ limits:
 		t.Errorf("alone: %+v: rss measures the process alone", a)
 	}
 	e.waitRounds(t, 3)
-	if e.pid(t, "alone") != alone {
+	if e.s.ProcessPID(t, "alone") != alone {
 		t.Error("a process under its rss limit was restarted for its children")
 	}
 }
@@ -173,7 +173,7 @@ limits:
     max: 2GiB
     leak: {window: 60s, horizon: 24h}
 `})
-	slow := e.pid(t, "slow")
+	slow := e.s.ProcessPID(t, "slow")
 	e.waitIncident(t, host+"/slow:slow/leak warning")
 	p := e.proc(t, "slow:slow")
 	if !p.TrendReady || p.GrowthPerHour < 1<<30 || p.TimeToLimit == "" {
@@ -189,7 +189,7 @@ limits:
 	if e.hasIncident(t, "flat:flat/leak") {
 		t.Error("a plateau was called a leak")
 	}
-	if e.pid(t, "slow") != slow {
+	if e.s.ProcessPID(t, "slow") != slow {
 		t.Error("the leak warning restarted the process")
 	}
 }

@@ -6,13 +6,7 @@
 package memguard_test
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,7 +15,6 @@ import (
 	"github.com/superguard/superguard/integration/harness"
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/state"
-	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 // Generous bounds: the machine may be loaded. Every wait ends on an event.
@@ -54,27 +47,17 @@ type env struct {
 	store string // the state store's path
 }
 
-func indent(s, prefix string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i, l := range lines {
-		if l != "" {
-			lines[i] = prefix + l
-		}
-	}
-	return strings.Join(lines, "\n") + "\n"
-}
-
 // yamlFor is the shared config of a scenario.
 func yamlFor(sc scenario) string {
 	y := "host: " + host + "\nstate_path: {{.Dir}}/state.db\nsupervisor:\n  url: {{.URL}}\n" +
 		"sinks:\n  - {name: log, type: log}\nroutes:\n  - sinks: [log]\n" +
 		"dedup: {window: 1s, reminder: 0s, flap: {changes: 0}}\n" +
-		"listeners:\n  memguard:\n" + indent(sc.Memguard, "    ")
+		"listeners:\n  memguard:\n" + harness.Indent(sc.Memguard, "    ")
 	if sc.Haltguard != "" {
-		y += "  haltguard:\n" + indent(sc.Haltguard, "    ")
+		y += "  haltguard:\n" + harness.Indent(sc.Haltguard, "    ")
 	}
 	if sc.Healthprobe != "" {
-		y += "  healthprobe:\n" + indent(sc.Healthprobe, "    ")
+		y += "  healthprobe:\n" + harness.Indent(sc.Healthprobe, "    ")
 	}
 	return y
 }
@@ -143,13 +126,7 @@ type snapshot struct {
 func (e *env) status(t testing.TB) snapshot {
 	t.Helper()
 	var s snapshot
-	b, err := os.ReadFile(filepath.Join(e.s.Dir, "memguard.status.json"))
-	if err == nil {
-		err = json.Unmarshal(b, &s)
-	}
-	if err != nil && !os.IsNotExist(err) {
-		t.Logf("status: %v", err)
-	}
+	e.s.ReadStatus(t, "memguard", &s)
 	return s
 }
 
@@ -178,54 +155,13 @@ func (e *env) waitProc(t *testing.T, process, what string, timeout time.Duration
 // memguard looked (an absence check waits on it, never on a sleep).
 func (e *env) waitRounds(t *testing.T, n int64) {
 	t.Helper()
-	want := e.status(t).Rounds + n
-	testsupport.WaitFor(t, time.Duration(n)*5*time.Second+waitUp, fmt.Sprintf("%d more rounds", n), func() bool { return e.status(t).Rounds >= want })
-}
-
-// pid is the process's pid now.
-func (e *env) pid(t *testing.T, name string) int {
-	t.Helper()
-	info, err := e.s.Client.GetProcessInfo(t.Context(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.PID
-}
-
-// waitRestarted waits for name to run with a pid other than old.
-func (e *env) waitRestarted(t *testing.T, name string, old int) int {
-	t.Helper()
-	var pid int
-	testsupport.Eventually(t, waitAction, name+" restarted", func() (bool, string) {
-		info, err := e.s.Client.GetProcessInfo(t.Context(), name)
-		if err != nil {
-			return false, err.Error()
-		}
-		pid = info.PID
-		return info.State == supervisor.ProcessRunning && info.PID != old && info.PID != 0, info.StateName
-	})
-	return pid
-}
-
-// fromStore reads the state store with read.
-func fromStore[T any](t *testing.T, e *env, read func(st *state.Store, ctx context.Context) (T, error)) T {
-	t.Helper()
-	st, err := state.Open(t.Context(), e.store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	v, err := read(st, t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	harness.WaitRounds(t, n, waitUp, func() int64 { return e.status(t).Rounds })
 }
 
 // incidentKeys are the keys of the open incidents.
 func (e *env) incidentKeys(t *testing.T) []string {
 	var keys []string
-	for _, i := range fromStore(t, e, (*state.Store).OpenIncidents) {
+	for _, i := range harness.FromStore(t, e.store, (*state.Store).OpenIncidents) {
 		keys = append(keys, i.Key+" "+i.Severity.String())
 	}
 	return keys
@@ -256,44 +192,7 @@ func (e *env) hasIncident(t *testing.T, part string) bool {
 	return false
 }
 
-// restartsRecorded is the number of restarts of process in the store.
-func (e *env) restartsRecorded(t *testing.T, process string) int {
-	return fromStore(t, e, func(st *state.Store, ctx context.Context) (int, error) {
-		return st.RestartsSince(ctx, process, time.Now().Add(-24*time.Hour))
-	})
-}
-
-// runBin runs a built superguard binary (pkg) as an operator would and
-// returns its exit code and output.
-func runBin(t *testing.T, pkg string, args ...string) (int, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, harness.Bin(t, pkg), args...)
-	cmd.Env = testsupport.CleanEnv()
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), string(out)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, string(out)
-}
-
 // program is a fake strategy's conf section.
 func program(name, args string) string {
 	return harness.Program{Name: name, Command: fake + " " + args}.Section()
-}
-
-// freePort returns a loopback port nothing listens on now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 }

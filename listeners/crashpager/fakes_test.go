@@ -27,7 +27,7 @@ type fakeSubmitter struct {
 	err    error
 }
 
-var _ Submitter = (*fakeSubmitter)(nil)
+var _ alert.Submitter = (*fakeSubmitter)(nil)
 
 func (f *fakeSubmitter) Submit(ctx context.Context, a *alert.Alert) error {
 	if err := a.Validate(); err != nil {

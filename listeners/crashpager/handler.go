@@ -16,12 +16,6 @@ import (
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-// Submitter commits an alert durably before the event that raised it is
-// acknowledged (the alert pipeline's Submit). It must not touch the network.
-type Submitter interface {
-	Submit(ctx context.Context, a *alert.Alert) error
-}
-
 // listenerName is crashpager's name in alerts, logs and heartbeats.
 const listenerName = "crashpager"
 
@@ -45,7 +39,7 @@ type crashes struct {
 	instance  string // supervisord instance identity, part of every event's SourceID
 	programs  procmatch.Set
 	listeners procmatch.Set
-	sub       Submitter
+	sub       alert.Submitter
 	sv        Supervisor // nil without a supervisord URL: alerts carry less detail
 	hb        Heartbeats // nil disables heartbeats
 	now       func() time.Time
@@ -73,7 +67,7 @@ type crashesDeps struct {
 	Host       string           // host name in alerts
 	Self       string           // crashpager's own process name ($SUPERVISOR_PROCESS_NAME)
 	Instance   string           // supervisord instance identity (eventlistener.Options.Instance)
-	Submitter  Submitter        // required
+	Submitter  alert.Submitter  // required
 	Supervisor Supervisor       // optional
 	Heartbeats Heartbeats       // optional
 	Now        func() time.Time // default time.Now
@@ -91,7 +85,7 @@ func newCrashes(cfg Config, d crashesDeps) (*crashes, error) {
 		return nil, err
 	}
 	if d.Submitter == nil {
-		return nil, errors.New("crashpager: no alert submitter")
+		return nil, errors.New("crashpager: no alert Submitter")
 	}
 	if d.Now == nil {
 		d.Now = time.Now

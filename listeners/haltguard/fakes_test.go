@@ -14,7 +14,7 @@ import (
 	"github.com/superguard/superguard/pkg/halt/halttest"
 )
 
-var _ submitter = (*fakePager)(nil)
+var _ alert.Submitter = (*fakePager)(nil)
 
 // fakePager records submitted alerts.
 type fakePager struct {

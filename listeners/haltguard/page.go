@@ -27,18 +27,12 @@ const resumeHint = "when it is safe: `haltguard resume --start` (refused while a
 // must not hold the halt's goroutine.
 const submitTimeout = 10 * time.Second
 
-// submitter commits an alert to the durable alert pipeline; it is local
-// and fast.
-type submitter interface {
-	Submit(ctx context.Context, a *alert.Alert) error
-}
-
 // pages turns what the halt engine and the guard report into haltguard's
 // alerts and commits them. It implements halt.Pager.
 type pages struct {
 	host    string // names this host in alert keys
 	runbook string // a link put in every page
-	sub     submitter
+	sub     alert.Submitter
 	log     zerolog.Logger
 	retries sync.WaitGroup // pages whose commit is being retried
 }
@@ -46,7 +40,7 @@ type pages struct {
 var _ halt.Pager = (*pages)(nil)
 
 // newPages returns the page builder; host defaults to the host name.
-func newPages(host, runbook string, sub submitter, log zerolog.Logger) (*pages, error) {
+func newPages(host, runbook string, sub alert.Submitter, log zerolog.Logger) (*pages, error) {
 	if host == "" {
 		h, err := os.Hostname()
 		if err != nil {

@@ -20,21 +20,7 @@ import (
 	"github.com/superguard/superguard/pkg/probe"
 	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/proctable"
-	"github.com/superguard/superguard/pkg/supervisor"
 )
-
-// supervisorAPI is what healthprobe asks of supervisord.
-type supervisorAPI interface {
-	GetAllProcessInfo(ctx context.Context) ([]supervisor.ProcessInfo, error)
-	StopProcess(ctx context.Context, name string, wait bool) error
-	StartProcess(ctx context.Context, name string, wait bool) error
-	SendRemoteCommEvent(ctx context.Context, typ, data string) error
-}
-
-// submitter commits alerts (the alert pipeline).
-type submitter interface {
-	Submit(ctx context.Context, a *alert.Alert) error
-}
 
 // check is a configured check, compiled.
 type check struct {
@@ -242,8 +228,8 @@ func (b *beat) update(fn func(s *beatState)) {
 // engine runs the checks.
 type engine struct {
 	log    zerolog.Logger
-	sup    supervisorAPI
-	alerts submitter
+	sup    governor.Supervisor
+	alerts alert.Submitter
 	gov    *governor.Governor
 	latch  halt.Latch // nil: no kill switch configured
 	halted []string   // haltguard's targets: paused while halted

@@ -44,16 +44,7 @@ func main() {
 // parts are what healthprobe takes from the skeleton: supervisord
 // (required: it restarts through it), the shared file, the state store
 // (restart budgets, heartbeats) and the alert pipeline.
-var parts = listener.Parts{
-	Name: listenerName,
-	Needs: listener.Needs{
-		Supervisor:       listener.SupervisorRequired,
-		ReconcileOnStart: true,
-		Grace:            5 * time.Second,
-	},
-	File:  sections.File,
-	Store: durable.Opener{Alerts: true},
-}
+var parts = operator.GuardParts(listenerName, sections.File)
 
 var spec = listener.Spec[section]{
 	Name:    listenerName,
@@ -144,5 +135,5 @@ func newListener(_ context.Context, env *listener.Env, sec section) (eventlisten
 		}
 	}
 	env.Log.Info().Int("checks", len(e.checks)).Bool("kill_switch", e.latch != nil).Str("status", e.status).Msg("healthprobe ready")
-	return &handler{e: e}, nil
+	return newHandler(e), nil
 }

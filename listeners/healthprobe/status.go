@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,13 +12,8 @@ import (
 // Snapshot is what `healthprobe status` shows: the running listener
 // writes it after every round and every action.
 type Snapshot struct {
-	Written         time.Time      `json:"written"`
-	PID             int            `json:"pid"`
-	Rounds          int64          `json:"rounds"`
-	SupervisorError string         `json:"supervisor_error,omitempty"`
-	Halted          bool           `json:"halted"`
-	LatchError      string         `json:"latch_error,omitempty"`
-	Targets         []TargetStatus `json:"targets"`
+	operator.Header
+	Targets []TargetStatus `json:"targets"`
 }
 
 // TargetStatus is one check on one process.
@@ -48,13 +41,7 @@ type TargetStatus struct {
 
 // snapshot builds the status. Called with e.mu held.
 func (e *engine) snapshot() Snapshot {
-	s := Snapshot{Written: e.now(), PID: os.Getpid(), Rounds: e.rounds, Halted: e.latched}
-	if e.supErr != nil {
-		s.SupervisorError = e.redact(e.supErr.Error())
-	}
-	if e.latchErr != nil {
-		s.LatchError, s.Halted = e.redact(e.latchErr.Error()), true
-	}
+	s := Snapshot{Header: operator.NewHeader(e.now(), e.rounds, e.supErr, e.latched, e.latchErr, e.redact)}
 	for _, t := range e.sortedTargets() {
 		cfg := t.check.cfg
 		ts := TargetStatus{Check: cfg.Name, Kind: t.check.kind(), Process: t.proc.FullName(), PID: t.proc.PID,
@@ -75,34 +62,15 @@ func (e *engine) snapshot() Snapshot {
 // writeStatus replaces the snapshot file (a failure is logged: status is
 // for people, never on a safety path).
 func (e *engine) writeStatus() {
-	if e.status == "" {
-		return
-	}
 	e.mu.Lock()
 	s := e.snapshot()
 	e.mu.Unlock()
-	err := operator.WriteStatus(e.status, s)
-	if err != nil {
-		e.log.Warn().Err(err).Str("file", e.status).Msg("status not written")
-	}
+	operator.Publish(e.log, e.status, s)
 }
 
 // printStatus writes the snapshot for people.
 func printStatus(w io.Writer, s Snapshot, now time.Time) {
-	age := now.Sub(s.Written).Round(time.Second)
-	fmt.Fprintf(w, "healthprobe (pid %d): %d rounds, last %s ago\n", s.PID, s.Rounds, age)
-	if age > time.Minute {
-		fmt.Fprintf(w, "WARNING: the snapshot is %s old: healthprobe may be stopped or stuck\n", age)
-	}
-	if s.SupervisorError != "" {
-		fmt.Fprintf(w, "supervisord not readable: %s\n", s.SupervisorError)
-	}
-	switch {
-	case s.LatchError != "":
-		fmt.Fprintf(w, "trading: HALTED (latch unreadable: %s): nothing is restarted\n", s.LatchError)
-	case s.Halted:
-		fmt.Fprintln(w, "trading: HALTED: halted targets are not probed, nothing is restarted")
-	}
+	s.Print(w, "healthprobe", now, "halted targets are not probed, nothing is restarted")
 	if len(s.Targets) == 0 {
 		fmt.Fprintln(w, "no process matches any check")
 		return
@@ -119,22 +87,7 @@ func printStatus(w io.Writer, s Snapshot, now time.Time) {
 			action = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d of %d\t%s\t%s\t%s\n", t.Check, t.Process, state, t.Failures, t.Within,
-			orDash(clipText(t.Evidence, 70)), clipText(action, 90), orDash(t.Restarts))
+			operator.OrDash(operator.Clip(t.Evidence, 70)), operator.Clip(action, 90), operator.OrDash(t.Restarts))
 	}
 	_ = tw.Flush()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func clipText(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	if len([]rune(s)) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
 }

@@ -14,29 +14,14 @@ import (
 	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/procstat"
 	"github.com/superguard/superguard/pkg/proctable"
-	"github.com/superguard/superguard/pkg/supervisor"
 	"github.com/superguard/superguard/pkg/trend"
 )
-
-// supervisorAPI is the part of supervisord's API memguard uses.
-type supervisorAPI interface {
-	proctable.Lister
-	GetProcessInfo(ctx context.Context, name string) (supervisor.ProcessInfo, error)
-	StopProcess(ctx context.Context, name string, wait bool) error
-	StartProcess(ctx context.Context, name string, wait bool) error
-	SendRemoteCommEvent(ctx context.Context, typ, data string) error
-}
-
-// submitter commits an alert to the outbox.
-type submitter interface {
-	Submit(ctx context.Context, a *alert.Alert) error
-}
 
 // engine runs the rounds.
 type engine struct {
 	log       zerolog.Logger
-	sup       supervisorAPI
-	alerts    submitter
+	sup       governor.Supervisor
+	alerts    alert.Submitter
 	gov       *governor.Governor
 	latch     halt.Latch // nil: no kill switch configured
 	cfg       sections.Memguard

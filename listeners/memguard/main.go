@@ -51,16 +51,7 @@ func main() {
 // parts are what memguard takes from the skeleton: supervisord (required:
 // it restarts through it), the shared file, the state store (restart
 // budgets shared with healthprobe) and the alert pipeline.
-var parts = listener.Parts{
-	Name: listenerName,
-	Needs: listener.Needs{
-		Supervisor:       listener.SupervisorRequired,
-		ReconcileOnStart: true,
-		Grace:            5 * time.Second,
-	},
-	File:  sections.File,
-	Store: durable.Opener{Alerts: true},
-}
+var parts = operator.GuardParts(listenerName, sections.File)
 
 var spec = listener.Spec[section]{
 	Name:    listenerName,
@@ -151,7 +142,7 @@ func newListener(_ context.Context, env *listener.Env, sec section) (eventlisten
 	e.gov = &governor.Governor{Store: d.Store, Latch: latch, Budget: sec.Budget.Governor()}
 	env.Log.Info().Int("limits", len(sec.Limits)).Int("cpu", len(sec.CPU)).Int("fds", len(sec.FDs)).Bool("host", !sec.Host.Off).
 		Bool("kill_switch", latch != nil).Str("status", e.status).Msg("memguard ready")
-	return &handler{e: e}, nil
+	return &proctable.Handler{Table: e.table, Tick: e.tick, Wait: e.wg.Wait}, nil
 }
 
 // relistEvery is how often memguard reads every process from supervisord;

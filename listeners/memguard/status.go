@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,14 +17,9 @@ import (
 // Snapshot is what `memguard status` shows: the running listener writes
 // it after every round and every action.
 type Snapshot struct {
-	Written         time.Time       `json:"written"`
-	PID             int             `json:"pid"`
-	Rounds          int64           `json:"rounds"`
-	SupervisorError string          `json:"supervisor_error,omitempty"`
-	Halted          bool            `json:"halted"`
-	LatchError      string          `json:"latch_error,omitempty"`
-	Processes       []ProcessStatus `json:"processes"`
-	Host            *HostStatus     `json:"host,omitempty"`
+	operator.Header
+	Processes []ProcessStatus `json:"processes"`
+	Host      *HostStatus     `json:"host,omitempty"`
 }
 
 // ProcessStatus is one watched process.
@@ -89,13 +83,7 @@ type DiskStatus struct {
 
 // snapshot builds the status. Called with e.mu held.
 func (e *engine) snapshot() Snapshot {
-	s := Snapshot{Written: e.now(), PID: os.Getpid(), Rounds: e.rounds, Halted: e.latched}
-	if e.supErr != nil {
-		s.SupervisorError = e.redact(e.supErr.Error())
-	}
-	if e.latchErr != nil {
-		s.LatchError, s.Halted = e.redact(e.latchErr.Error()), true
-	}
+	s := Snapshot{Header: operator.NewHeader(e.now(), e.rounds, e.supErr, e.latched, e.latchErr, e.redact)}
 	for _, w := range e.procs {
 		s.Processes = append(s.Processes, e.processStatus(w))
 	}
@@ -166,33 +154,15 @@ func (e *engine) processStatus(w *watched) ProcessStatus {
 // writeStatus replaces the snapshot file (a failure is logged: status is
 // for people, never on a safety path).
 func (e *engine) writeStatus() {
-	if e.status == "" {
-		return
-	}
 	e.mu.Lock()
 	s := e.snapshot()
 	e.mu.Unlock()
-	if err := operator.WriteStatus(e.status, s); err != nil {
-		e.log.Warn().Err(err).Str("file", e.status).Msg("status not written")
-	}
+	operator.Publish(e.log, e.status, s)
 }
 
 // printStatus writes the snapshot for people.
 func printStatus(w io.Writer, s Snapshot, now time.Time) {
-	age := now.Sub(s.Written).Round(time.Second)
-	fmt.Fprintf(w, "memguard (pid %d): %d rounds, last %s ago\n", s.PID, s.Rounds, age)
-	if age > time.Minute {
-		fmt.Fprintf(w, "WARNING: the snapshot is %s old: memguard may be stopped or stuck\n", age)
-	}
-	if s.SupervisorError != "" {
-		fmt.Fprintf(w, "supervisord not readable: %s\n", s.SupervisorError)
-	}
-	switch {
-	case s.LatchError != "":
-		fmt.Fprintf(w, "trading: HALTED (latch unreadable: %s): nothing is restarted\n", s.LatchError)
-	case s.Halted:
-		fmt.Fprintln(w, "trading: HALTED: nothing is restarted")
-	}
+	s.Print(w, "memguard", now, "nothing is restarted")
 	if h := s.Host; h != nil {
 		if h.Error != "" {
 			fmt.Fprintf(w, "host: not readable: %s\n", h.Error)
@@ -226,7 +196,7 @@ func printStatus(w io.Writer, s Snapshot, now time.Time) {
 			} else {
 				growth = "(learning)"
 			}
-			to = orDash(p.TimeToLimit)
+			to = operator.OrDash(p.TimeToLimit)
 		}
 		state := p.State
 		if p.Over > 0 {
@@ -240,8 +210,8 @@ func printStatus(w io.Writer, s Snapshot, now time.Time) {
 		if p.FDs != "" && p.OpenFiles >= 0 {
 			files = fmt.Sprintf("%d/%d", p.OpenFiles, p.FileLimit)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Process, state, orDash(p.Measure), size, limit, growth, to,
-			cpu, files, orDash(clip(p.LastAction, 60)), orDash(p.Restarts))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Process, state, operator.OrDash(p.Measure), size, limit, growth, to,
+			cpu, files, operator.OrDash(operator.Clip(p.LastAction, 60)), operator.OrDash(p.Restarts))
 	}
 	_ = tw.Flush()
 	for _, p := range s.Processes {
@@ -249,14 +219,4 @@ func printStatus(w io.Writer, s Snapshot, now time.Time) {
 			fmt.Fprintf(w, "note: %s: %s\n", p.Process, p.Note)
 		}
 	}
-}
-
-func orDash(s string) string { return cmp.Or(s, "-") }
-
-func clip(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }

@@ -282,3 +282,10 @@ func RedactError(err error, secrets ...string) error {
 	}
 	return errtext.Replace(err, msg)
 }
+
+// Submitter commits an alert durably (the alert pipeline's Submit): local
+// and fast, it must not touch the network, so a listener may call it
+// before it acknowledges the event that raised the alert.
+type Submitter interface {
+	Submit(ctx context.Context, a *Alert) error
+}

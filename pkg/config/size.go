@@ -40,17 +40,7 @@ func (s Size) String() string {
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
-func (s *Size) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a size such as 2GiB", n.Line)
-	}
-	v, err := ParseSize(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
-	}
-	*s = v
-	return nil
-}
+func (s *Size) UnmarshalYAML(n *yaml.Node) error { return scalar(n, s, "a size such as 2GiB", ParseSize) }
 
 // MarshalYAML implements yaml.Marshaler.
 func (s Size) MarshalYAML() (any, error) { return strconv.FormatInt(int64(s), 10), nil }
@@ -78,14 +68,20 @@ func (s Share) String() string { return strconv.FormatFloat(float64(s)*100, 'f',
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (s *Share) UnmarshalYAML(n *yaml.Node) error {
+	return scalar(n, s, "a percentage such as 90%", ParseShare)
+}
+
+// scalar decodes the scalar node n into *into with parse; what names the
+// value wanted in the error.
+func scalar[T any](n *yaml.Node, into *T, what string, parse func(string) (T, error)) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a percentage such as 90%%", n.Line)
+		return fmt.Errorf("line %d: want %s", n.Line, what)
 	}
-	v, err := ParseShare(n.Value)
+	v, err := parse(n.Value)
 	if err != nil {
 		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
-	*s = v
+	*into = v
 	return nil
 }
 

@@ -200,3 +200,13 @@ func Restart(ctx context.Context, sup Restarter, name string) error {
 	}
 	return nil
 }
+
+// Supervisor is what a guard that restarts through the governor asks of
+// supervisord (supervisor.Client implements it): its process table, a
+// process's state before acting, the restart, and a halt request.
+type Supervisor interface {
+	GetAllProcessInfo(ctx context.Context) ([]supervisor.ProcessInfo, error)
+	GetProcessInfo(ctx context.Context, name string) (supervisor.ProcessInfo, error)
+	Restarter
+	halt.RemoteSender
+}

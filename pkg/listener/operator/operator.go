@@ -15,8 +15,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/governor"
 	"github.com/superguard/superguard/pkg/listener"
@@ -161,4 +164,90 @@ func BudgetCommand(parts listener.Parts, budget func(env *listener.Env) (governo
 			_ = tw.Flush()
 			return listener.ExitOK
 		}}
+}
+
+// Header starts every status snapshot: who wrote it, when, after how many
+// rounds, and what the listener could not read.
+type Header struct {
+	Written         time.Time `json:"written"`
+	PID             int       `json:"pid"`
+	Rounds          int64     `json:"rounds"`
+	SupervisorError string    `json:"supervisor_error,omitempty"`
+	Halted          bool      `json:"halted"`
+	LatchError      string    `json:"latch_error,omitempty"`
+}
+
+// NewHeader is a snapshot's header; an unreadable latch counts as halted.
+// Errors are passed through redact.
+func NewHeader(now time.Time, rounds int64, supErr error, latched bool, latchErr error, redact func(string) string) Header {
+	h := Header{Written: now, PID: os.Getpid(), Rounds: rounds, Halted: latched}
+	if supErr != nil {
+		h.SupervisorError = redact(supErr.Error())
+	}
+	if latchErr != nil {
+		h.LatchError, h.Halted = redact(latchErr.Error()), true
+	}
+	return h
+}
+
+// Print writes the header for people: name, age (a warning when it is
+// stale: the listener may be stopped or stuck), supervisord's and the
+// latch's state; whileHalted says what the listener does then.
+func (h Header) Print(w io.Writer, name string, now time.Time, whileHalted string) {
+	age := now.Sub(h.Written).Round(time.Second)
+	fmt.Fprintf(w, "%s (pid %d): %d rounds, last %s ago\n", name, h.PID, h.Rounds, age)
+	if age > time.Minute {
+		fmt.Fprintf(w, "WARNING: the snapshot is %s old: %s may be stopped or stuck\n", age, name)
+	}
+	if h.SupervisorError != "" {
+		fmt.Fprintf(w, "supervisord not readable: %s\n", h.SupervisorError)
+	}
+	switch {
+	case h.LatchError != "":
+		fmt.Fprintf(w, "trading: HALTED (latch unreadable: %s): nothing is restarted\n", h.LatchError)
+	case h.Halted:
+		fmt.Fprintln(w, "trading: HALTED: "+whileHalted)
+	}
+}
+
+// OrDash is s, or "-" when it is empty (a table cell).
+func OrDash(s string) string { return cmp.Or(s, "-") }
+
+// Clip shortens s to n runes on one line (a table cell).
+func Clip(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// Publish writes the snapshot to path ("" : nowhere) with WriteStatus; a
+// failure is logged, never returned: status is for people, never on a
+// safety path.
+func Publish(log zerolog.Logger, path string, snapshot any) {
+	if path == "" {
+		return
+	}
+	if err := WriteStatus(path, snapshot); err != nil {
+		log.Warn().Err(err).Str("file", path).Msg("status not written")
+	}
+}
+
+// GuardParts are what a guard that restarts through the governor takes
+// from the skeleton: supervisord (required: it restarts through it, and
+// its processes are read before the first event), the shared file, the
+// state store (the restart budgets every guard shares) and the alert
+// pipeline, with 5 s for background work to finish at a stop.
+func GuardParts(name string, file listener.ConfigFile) listener.Parts {
+	return listener.Parts{
+		Name: name,
+		Needs: listener.Needs{
+			Supervisor:       listener.SupervisorRequired,
+			ReconcileOnStart: true,
+			Grace:            5 * time.Second,
+		},
+		File:  file,
+		Store: durable.Opener{Alerts: true},
+	}
 }
