@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/governor"
 	"github.com/superguard/superguard/pkg/procstat"
+	"github.com/superguard/superguard/pkg/proctable"
 	"github.com/superguard/superguard/pkg/supervisor"
 	"github.com/superguard/superguard/pkg/trend"
 )
@@ -23,7 +26,8 @@ import (
 type fakeSup struct {
 	mu    sync.Mutex
 	info  supervisor.ProcessInfo
-	err   error
+	err   error // of GetProcessInfo
+	fail  error // of the calls that act
 	calls []string
 }
 
@@ -37,7 +41,7 @@ func (f *fakeSup) record(c string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, c)
-	return nil
+	return f.fail
 }
 func (f *fakeSup) StopProcess(_ context.Context, n string, _ bool) error {
 	return f.record("stop " + n)
@@ -199,5 +203,54 @@ func TestEvaluateLadder(t *testing.T) {
 	last := rec.All()[len(rec.All())-1]
 	if last.Kind != alert.Resolve || last.Condition != alert.CondMemory {
 		t.Errorf("last alert %+v", last)
+	}
+}
+
+// errLister fails every read of the table after the first.
+type errLister struct {
+	listSup
+	reads int
+}
+
+func (l *errLister) GetAllProcessInfo(ctx context.Context) ([]supervisor.ProcessInfo, error) {
+	l.reads++
+	if l.reads > 1 {
+		return nil, errors.New("dial unix /run/supervisor.sock: connect: connection refused")
+	}
+	return l.listSup.GetAllProcessInfo(ctx)
+}
+
+// TestSupervisordUnreachable: once supervisord cannot be read, memguard
+// keeps reading /proc for the processes it last listed (the status says
+// why), and a restart it cannot make is an alert, not a silence.
+func TestSupervisordUnreachable(t *testing.T) {
+	e, _, rec, _ := newEngine(t, sections.MemLimit{Processes: []string{"*"}, Max: 1 << 20, For: 1})
+	me := supervisor.ProcessInfo{Group: "self", Name: "test", PID: os.Getpid(), State: supervisor.ProcessRunning}
+	sup := &errLister{listSup: listSup{procs: []supervisor.ProcessInfo{me}}}
+	sup.err = errors.New("connection refused")
+	sup.fail = sup.err
+	sup.info = me
+	reader, err := procstat.New("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	e.sup, e.reader, e.table = sup, reader, &proctable.Table{Sup: sup, Every: time.Nanosecond}
+	e.status, e.statePath = filepath.Join(dir, "memguard.status.json"), filepath.Join(dir, "state.db")
+	e.runRound(context.Background())
+	e.runRound(context.Background())
+	e.wg.Wait()
+	e.mu.Lock()
+	snap := e.snapshot()
+	e.mu.Unlock()
+	if !strings.Contains(snap.SupervisorError, "connection refused") || len(snap.Processes) != 1 || snap.Processes[0].Bytes <= 1<<20 {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	var actions []string
+	for _, a := range rec.All() {
+		actions = append(actions, a.Action)
+	}
+	if !strings.Contains(strings.Join(actions, "|"), "restart failed: stop self:test: connection refused") {
+		t.Errorf("no alert says the restart could not be made: %q", actions)
 	}
 }
