@@ -20,6 +20,16 @@ import (
 // Helpers the listeners' scenarios share: ports, the processes'
 // restarts, the operator's commands, the state store, the logs.
 
+// FakeStrategy is the command template of the fake strategy
+// (integration/cmd/fakestrategy), for a Program's Command.
+const FakeStrategy = `{{bin "./integration/cmd/fakestrategy"}}`
+
+// ListenerCommand is the command template of a superguard listener
+// (listeners/NAME) reading the scenario's superguard.yaml.
+func ListenerCommand(name string) string {
+	return `{{bin "./listeners/` + name + `"}} -config {{.Dir}}/superguard.yaml`
+}
+
 // FreePort returns a loopback port nothing listens on now.
 func FreePort(t testing.TB) string {
 	t.Helper()

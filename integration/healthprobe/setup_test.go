@@ -25,11 +25,11 @@ const (
 	waitAction = 60 * time.Second
 )
 
-const (
+var (
 	host         = "hptest"
-	fake         = `{{bin "./integration/cmd/fakestrategy"}}`
-	healthprobe  = `{{bin "./listeners/healthprobe"}} -config {{.Dir}}/superguard.yaml`
-	haltguardCmd = `{{bin "./listeners/haltguard"}} -config {{.Dir}}/superguard.yaml`
+	fake         = harness.FakeStrategy
+	healthprobe  = harness.ListenerCommand("healthprobe")
+	haltguardCmd = harness.ListenerCommand("haltguard")
 )
 
 // scenario is one healthprobe run.
@@ -130,7 +130,6 @@ func (e *env) waitTarget(t *testing.T, check, process, what string, timeout time
 	})
 	return last
 }
-
 
 // waitRounds waits for n more rounds than now: the positive signal that
 // healthprobe looked (an absence check waits on it, never on a sleep).

@@ -36,23 +36,11 @@ func BenchmarkRound(b *testing.B) {
 		b.Skip("needs ps (procps) for the memmon-like comparison")
 	}
 	s := harness.Start(b, harness.Options{
-		Files: map[string]string{"superguard.yaml": `host: bench
-state_path: {{.Dir}}/state.db
-supervisor:
-  url: {{.URL}}
-sinks:
-  - {name: log, type: log}
-routes:
-  - sinks: [log]
-listeners:
-  memguard:
-    limits:
-      - {processes: ["*"], max: 2GiB}
-    cpu:
-      - {processes: ["*"], max: 0.9, for: 5m}
-    fds:
-      - {processes: ["*"], max: 80%}
-`},
+		Files: map[string]string{"superguard.yaml": yamlFor(scenario{Memguard: `
+limits: [{processes: ["*"], max: 2GiB}]
+cpu: [{processes: ["*"], max: 0.9, for: 5m}]
+fds: [{processes: ["*"], max: 80%}]
+`})},
 		Sections: harness.Listener{Name: "memguard", Command: memguardCmd, Events: "TICK_5,PROCESS_STATE", BufferSize: 2048,
 			Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}.Section() + fmt.Sprintf(`
 [program:t]

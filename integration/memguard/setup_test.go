@@ -23,12 +23,12 @@ const (
 	waitAction = 90 * time.Second
 )
 
-const (
+var (
 	host         = "mgtest"
-	fake         = `{{bin "./integration/cmd/fakestrategy"}}`
-	memguardCmd  = `{{bin "./listeners/memguard"}} -config {{.Dir}}/superguard.yaml`
-	healthprobe  = `{{bin "./listeners/healthprobe"}} -config {{.Dir}}/superguard.yaml`
-	haltguardCmd = `{{bin "./listeners/haltguard"}} -config {{.Dir}}/superguard.yaml`
+	fake         = harness.FakeStrategy
+	memguardCmd  = harness.ListenerCommand("memguard")
+	healthprobe  = harness.ListenerCommand("healthprobe")
+	haltguardCmd = harness.ListenerCommand("haltguard")
 )
 
 // scenario is one memguard run.

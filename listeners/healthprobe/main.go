@@ -50,10 +50,7 @@ var spec = listener.Spec[section]{
 	Name:    listenerName,
 	Summary: "superguard's health prober: probes, staleness, heartbeats and governed restarts",
 	Flags:   flags,
-	Prepare: func(s *section) error {
-		*s = s.WithDefaults()
-		return s.Validate()
-	},
+	Prepare: sections.Prepare[section],
 	// A check whose processes match nothing watches nothing: a typo, or
 	// a program renamed.
 	Check: func(s *section, procs []supervisor.ProcessInfo) error {
@@ -87,12 +84,7 @@ func flags(fs *flag.FlagSet) func(*section) {
 
 // readSection reads healthprobe's section for an operator command.
 func readSection(env *listener.Env) (section, error) {
-	var s section
-	if err := env.Config.Listener(listenerName, &s); err != nil {
-		return s, err
-	}
-	s = s.WithDefaults()
-	return s, s.Validate()
+	return sections.Read[section](env.Config, listenerName)
 }
 
 // newListener builds the engine on the skeleton's parts.

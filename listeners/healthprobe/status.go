@@ -59,14 +59,8 @@ func (e *engine) snapshot() Snapshot {
 	return s
 }
 
-// writeStatus replaces the snapshot file (a failure is logged: status is
-// for people, never on a safety path).
-func (e *engine) writeStatus() {
-	e.mu.Lock()
-	s := e.snapshot()
-	e.mu.Unlock()
-	operator.Publish(e.log, e.status, s)
-}
+// writeStatus replaces the snapshot file.
+func (e *engine) writeStatus() { operator.Publish(e.log, e.status, &e.mu, e.snapshot) }
 
 // printStatus writes the snapshot for people.
 func printStatus(w io.Writer, s Snapshot, now time.Time) {

@@ -57,10 +57,7 @@ var spec = listener.Spec[section]{
 	Name:    listenerName,
 	Summary: "superguard's resource guard: memory limits and leaks, CPU, file descriptors and the host, from /proc",
 	Flags:   flags,
-	Prepare: func(s *section) error {
-		*s = s.WithDefaults()
-		return s.Validate()
-	},
+	Prepare: sections.Prepare[section],
 	Check: func(s *section, procs []supervisor.ProcessInfo) error {
 		var errs []error
 		for _, l := range s.Lists() {
@@ -107,12 +104,8 @@ var statusCmd = operator.StatusCommand(parts, "every watched process: measures, 
 
 // budgetCmd is `memguard budget [reset PROCESS...]`.
 var budgetCmd = operator.BudgetCommand(parts, func(env *listener.Env) (governor.Budget, error) {
-	var s section
-	if err := env.Config.Listener(listenerName, &s); err != nil {
-		return governor.Budget{}, err
-	}
-	s = s.WithDefaults()
-	return s.Budget.Governor(), s.Validate()
+	s, err := sections.Read[section](env.Config, listenerName)
+	return s.Budget.Governor(), err
 })
 
 // newListener builds the engine on the skeleton's parts.

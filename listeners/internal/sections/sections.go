@@ -24,35 +24,47 @@ import (
 // validates every other listener's section (Check).
 var File = configfile.File{Sections: Check}
 
+// Defaulted is a section with defaults to fill in before it is validated.
+type Defaulted[S any] interface {
+	WithDefaults() S
+	Validate() error
+}
+
+// Prepare fills in s's defaults and validates it (a Spec's Prepare).
+func Prepare[S Defaulted[S]](s *S) error {
+	*s = (*s).WithDefaults()
+	return (*s).Validate()
+}
+
+// Read decodes listeners.<name> of c strictly, fills in its defaults and
+// validates it (an operator command's view of a listener's section).
+func Read[S Defaulted[S]](c *config.Config, name string) (S, error) {
+	var s S
+	if err := c.Listener(name, &s); err != nil {
+		return s, err
+	}
+	return s, Prepare(&s)
+}
+
+// check is a checks entry for a section with defaults.
+func check[S Defaulted[S]](name string) func(c *config.Config) error {
+	return func(c *config.Config) error {
+		_, err := Read[S](c, name)
+		return err
+	}
+}
+
 // checks validates one listener's section of the file, strictly decoded.
 var checks = map[string]func(c *config.Config) error{
-	"crashpager": func(c *config.Config) error {
-		var s Crashpager
-		if err := c.Listener("crashpager", &s); err != nil {
-			return err
-		}
-		return s.WithDefaults().Validate()
-	},
+	"crashpager":  check[Crashpager]("crashpager"),
+	"healthprobe": check[Healthprobe]("healthprobe"),
+	"memguard":    check[Memguard]("memguard"),
 	"haltguard": func(c *config.Config) error {
 		var s Haltguard
 		if err := c.Listener("haltguard", &s); err != nil {
 			return err
 		}
 		return s.Validate()
-	},
-	"healthprobe": func(c *config.Config) error {
-		var s Healthprobe
-		if err := c.Listener("healthprobe", &s); err != nil {
-			return err
-		}
-		return s.WithDefaults().Validate()
-	},
-	"memguard": func(c *config.Config) error {
-		var s Memguard
-		if err := c.Listener("memguard", &s); err != nil {
-			return err
-		}
-		return s.WithDefaults().Validate()
 	},
 	"eventlog": func(*config.Config) error {
 		return errors.New("listeners.eventlog: eventlog reads no section: it is configured by its flags (-events, -process) in its supervisord command line")

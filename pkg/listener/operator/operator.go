@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -222,14 +223,17 @@ func Clip(s string, n int) string {
 	return s
 }
 
-// Publish writes the snapshot to path ("" : nowhere) with WriteStatus; a
-// failure is logged, never returned: status is for people, never on a
-// safety path.
-func Publish(log zerolog.Logger, path string, snapshot any) {
+// Publish takes a snapshot under mu and writes it to path ("": nowhere)
+// with WriteStatus; a failure is logged, never returned: status is for
+// people, never on a safety path.
+func Publish[T any](log zerolog.Logger, path string, mu sync.Locker, snapshot func() T) {
 	if path == "" {
 		return
 	}
-	if err := WriteStatus(path, snapshot); err != nil {
+	mu.Lock()
+	s := snapshot()
+	mu.Unlock()
+	if err := WriteStatus(path, s); err != nil {
 		log.Warn().Err(err).Str("file", path).Msg("status not written")
 	}
 }
