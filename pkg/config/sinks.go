@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -164,13 +165,13 @@ func (c *Config) resolve(r SecretRef) (Secret, error) {
 	return sec, err
 }
 
-var sinkName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+var sinkName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`) })
 
 // validate checks the fields every sink has at path ("sinks[1]"); the sink
 // type checks the rest when it is built.
 func (s *Sink) validate(path string) []error {
 	var errs []error
-	if !sinkName.MatchString(s.Name) {
+	if !sinkName().MatchString(s.Name) {
 		errs = append(errs, FieldErrorf(path+".name", "%q: want letters, digits, '.', '_' or '-'", s.Name))
 	}
 	if s.Type == "" {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -31,20 +32,20 @@ func yamlError(err error) error {
 }
 
 var (
-	reUnknownField = regexp.MustCompile(`field (\S+) not found in type .*$`)
-	reCannot       = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)")
+	reUnknownField = lazyRegexp(`field (\S+) not found in type .*$`)
+	reCannot       = lazyRegexp("cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)")
 )
 
 func humanYAML(s string) string {
-	if m := reUnknownField.FindStringSubmatchIndex(s); m != nil {
+	if m := reUnknownField().FindStringSubmatchIndex(s); m != nil {
 		return s[:m[0]] + fmt.Sprintf("unknown field %q", s[m[2]:m[3]]) + s[m[1]:]
 	}
-	if m := reCannot.FindStringSubmatch(s); m != nil {
+	if m := reCannot().FindStringSubmatch(s); m != nil {
 		what := map[string]string{"seq": "a list", "map": "a mapping", "null": "an empty value"}[m[1]]
 		if what == "" {
 			what = fmt.Sprintf("%q", m[2])
 		}
-		idx := reCannot.FindStringIndex(s)
+		idx := reCannot().FindStringIndex(s)
 		return s[:idx[0]] + what + " is not " + goTypeWords(m[3])
 	}
 	return s
@@ -99,10 +100,10 @@ func decodeListener(data []byte, name string, into any) error {
 
 // rePath is a field path, at the start of an error line or after a
 // prefix ending in ": ": "listeners.haltguard.targets[1]: ...".
-var rePath = regexp.MustCompile(`(?:^|: )([a-z_][a-z0-9_]*(?:\[\d+\])?(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])?)*)(?: \([^)]*\))?: `)
+var rePath = lazyRegexp(`(?:^|: )([a-z_][a-z0-9_]*(?:\[\d+\])?(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])?)*)(?: \([^)]*\))?: `)
 
 // reHasLine is a line that already gives its line number.
-var reHasLine = regexp.MustCompile(`\bline \d+:`)
+var reHasLine = lazyRegexp(`\bline \d+:`)
 
 // Locate puts the file's line number in front of the field path of every
 // line of msg that names a field the file has ("config f.yaml:
@@ -120,10 +121,10 @@ func (c *Config) Locate(msg string) string {
 	}
 	lines := strings.Split(msg, "\n")
 	for i, l := range lines {
-		if reHasLine.MatchString(l) {
+		if reHasLine().MatchString(l) {
 			continue
 		}
-		for _, m := range rePath.FindAllStringSubmatchIndex(l, -1) {
+		for _, m := range rePath().FindAllStringSubmatchIndex(l, -1) {
 			if n := lineOf(&root, l[m[2]:m[3]]); n > 0 {
 				lines[i] = fmt.Sprintf("%sline %d: %s", l[:m[2]], n, l[m[2]:])
 				break
@@ -194,4 +195,10 @@ func mappingValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// lazyRegexp compiles expr on first use: a binary that reads no YAML
+// (eventlog) compiles none of these at start.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
