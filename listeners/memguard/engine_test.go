@@ -155,3 +155,27 @@ func TestSupervisordUnreachable(t *testing.T) {
 		t.Errorf("no alert says the restart could not be made: %q", actions)
 	}
 }
+
+// TestHoveringAtTheWarningStepDoesNotFlap: a process that hovers just
+// around the warning step opens one incident, which resolves only once
+// it is clearly below.
+func TestHoveringAtTheWarningStepDoesNotFlap(t *testing.T) {
+	e, _, rec, _ := newEngine(t, sections.MemLimit{Processes: []string{"*"}, Max: 100 << 20, Warn: 80 << 20})
+	w := over(e, 42, 0)
+	now := time.Now()
+	for _, v := range []int64{81 << 20, 79 << 20, 81 << 20, 78 << 20, 81 << 20, 70 << 20} {
+		var out outbox
+		e.mu.Lock()
+		e.evaluate(w, &procstat.Reading{Proc: procstat.Proc{PID: 42, RSS: v}, TreeRSS: v, Cgroup: -1}, now, &out)
+		e.mu.Unlock()
+		out.send(e)
+		now = now.Add(5 * time.Second)
+	}
+	var kinds []string
+	for _, a := range rec.All() {
+		kinds = append(kinds, string(a.Kind))
+	}
+	if strings.Join(kinds, ",") != "trigger,resolve" {
+		t.Errorf("alerts %v; want one trigger and one resolve", kinds)
+	}
+}

@@ -12,6 +12,11 @@ import (
 	"github.com/superguard/superguard/pkg/procstat"
 )
 
+// resolveBelow is the share of a threshold a measure must fall below to
+// resolve its incident: one that hovers at the threshold does not open
+// and close an incident every sample.
+const resolveBelow = 0.95
+
 // evaluate applies one reading to w: the memory ladder, the leak trend,
 // CPU and file descriptors. Alerts go to out; an action due starts on its
 // own goroutine. Called with e.mu held.
@@ -101,7 +106,7 @@ func (e *engine) evaluateMemory(w *watched, rd *procstat.Reading, now time.Time,
 			fmt.Sprintf("memory %s: %s of %s above the warning step %s", w.name, config.Size(v), measure, lim.Warn),
 			fmt.Sprintf("none yet: restarts after %d samples above %s", lim.For, lim.Max), e.evidence(w, now)))
 	}
-	if v <= int64(lim.Warn) && (w.warnOpen || w.overOpen) {
+	if float64(v) <= float64(lim.Warn)*resolveBelow && (w.warnOpen || w.overOpen) {
 		w.warnOpen, w.overOpen = false, false
 		out.add(e.newAlert(w, alert.Resolve, alert.CondMemory, alert.Warning,
 			fmt.Sprintf("memory %s back under the warning step: %s of %s", w.name, config.Size(v), measure), "", e.evidence(w, now)))
@@ -196,7 +201,7 @@ func (e *engine) evaluateFDs(w *watched, rd *procstat.Reading, out *outbox) {
 		out.add(e.newAlert(w, alert.Trigger, alert.CondFDs, alert.Warning,
 			fmt.Sprintf("file descriptors %s: %d of %d open files (%.0f%%, warning above %s)", w.name, rd.FDs, rd.FDLimit, w.fdShare*100, g.Max),
 			"none: a warning (a feed handler that cannot open a socket cannot reconnect)", e.evidence(w, e.now())))
-	case w.fdShare <= float64(g.Max) && w.fdOpen:
+	case w.fdShare <= float64(g.Max)*resolveBelow && w.fdOpen:
 		w.fdOpen = false
 		out.add(e.newAlert(w, alert.Resolve, alert.CondFDs, alert.Warning,
 			fmt.Sprintf("file descriptors %s back to %d of %d", w.name, rd.FDs, rd.FDLimit), "", e.evidence(w, e.now())))
