@@ -20,7 +20,12 @@ import (
 // Defaults for Options' tuning fields.
 const (
 	DefaultSubmitTimeout = 2 * time.Second
-	DefaultPollInterval  = 500 * time.Millisecond
+	// DefaultPollInterval: a Submit in this process wakes its senders at
+	// once; the poll only finds rows another process wrote (an operator's
+	// retry, a dead listener's leased rows). Every poll prepares and runs
+	// SQLite queries: at 500 ms they were half of an idle listener's CPU
+	// (perf on memguard: 35 -> 17 ms per 5 s at 2 s).
+	DefaultPollInterval  = 2 * time.Second
 	DefaultSweepInterval = time.Second
 	DefaultLeaseTTL      = 10 * time.Second
 	DefaultBackoffBase   = time.Second
