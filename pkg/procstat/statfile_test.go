@@ -84,3 +84,17 @@ func TestHeldFileOfAGoneProcess(t *testing.T) {
 		t.Errorf("Close: %v, %d held", err, len(r.held))
 	}
 }
+
+// FuzzParseStat: any bytes in /proc/PID/stat (a command may hold spaces,
+// parentheses, newlines) give fields or an error, never a panic.
+func FuzzParseStat(f *testing.F) {
+	f.Add([]byte("9 (sh) S 1 2 3 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 4242 1000 25 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"))
+	f.Add([]byte("9 (a) b) S 1"))
+	f.Add([]byte("9 ()"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, err := parseStat(9, data)
+		if err == nil && st.PID != 9 {
+			t.Fatalf("pid %d", st.PID)
+		}
+	})
+}
