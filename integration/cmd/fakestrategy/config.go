@@ -5,12 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/superguard/superguard/integration/cmd/internal/helperprog"
+	"github.com/superguard/superguard/pkg/config"
 )
 
 // EnvPrefix prefixes the environment variable that can set each flag: flag
@@ -148,23 +147,24 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 
 // Validate reports settings that cannot work together.
 func (c Config) Validate() error {
+	for _, f := range []struct {
+		name  string
+		value any
+		neg   bool
+	}{
+		{"spin-for", c.SpinFor, c.SpinFor < 0}, {"children", c.Children, c.Children < 0},
+		{"child-grow-rate", c.ChildGrowRate, c.ChildGrowRate < 0}, {"child-grow-limit", c.ChildGrowLimit, c.ChildGrowLimit < 0},
+		{"nofile", c.NoFile, c.NoFile < 0}, {"open-fds", c.OpenFDs, c.OpenFDs < 0},
+	} {
+		if f.neg {
+			return fmt.Errorf("%s %v: must not be negative", f.name, f.value)
+		}
+	}
 	switch {
 	case c.HealthStatus < 100 || c.HealthStatus > 999:
 		return fmt.Errorf("health-status %d: want an HTTP status code", c.HealthStatus)
 	case c.ExitAfter < 0, c.HangAfter < 0, c.StopDelay < 0, c.Heartbeat < 0, c.LogEvery < 0, c.FreezeAfter < 0, c.Notify < 0, c.ReadyAfter < 0:
 		return errors.New("durations must not be negative")
-	case c.SpinFor < 0:
-		return fmt.Errorf("spin-for %v: must not be negative", c.SpinFor)
-	case c.Children < 0:
-		return fmt.Errorf("children %d: must not be negative", c.Children)
-	case c.ChildGrowRate < 0:
-		return fmt.Errorf("child-grow-rate %d: must not be negative", c.ChildGrowRate)
-	case c.ChildGrowLimit < 0:
-		return fmt.Errorf("child-grow-limit %d: must not be negative", c.ChildGrowLimit)
-	case c.NoFile < 0:
-		return fmt.Errorf("nofile %d: must not be negative", c.NoFile)
-	case c.OpenFDs < 0:
-		return fmt.Errorf("open-fds %d: must not be negative", c.OpenFDs)
 	case c.SpinFor > 0 && !c.Spin:
 		return errors.New("spin-for needs spin")
 	case (c.ChildGrowRate > 0 || c.ChildGrowLimit > 0) && c.Children == 0:
@@ -181,32 +181,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-var sizeUnits = []struct {
-	suffix string
-	mult   int64
-}{
-	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
-	{"kB", 1000}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000},
-	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1},
-}
-
-// parseSize parses a byte size: a plain number of bytes, or a number with a
-// unit (KiB, MiB, GiB binary; kB, MB, GB decimal; K, M, G binary).
+// parseSize parses a byte size as superguard's config does
+// (config.ParseSize: a plain number of bytes, or KiB, MiB, GiB binary and
+// KB, MB, GB decimal).
 func parseSize(s string) (int64, error) {
-	num, mult := strings.TrimSpace(s), int64(1)
-	for _, u := range sizeUnits {
-		if strings.HasSuffix(num, u.suffix) {
-			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(num, 64)
-	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
-		return 0, fmt.Errorf("size %q: want a non-negative number with an optional unit (KiB, MiB, GiB, kB, MB, GB)", s)
-	}
-	v := n * float64(mult)
-	if v > math.MaxInt64/2 {
-		return 0, fmt.Errorf("size %q: too large", s)
-	}
-	return int64(v), nil
+	v, err := config.ParseSize(s)
+	return int64(v), err
 }

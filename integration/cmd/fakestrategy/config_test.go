@@ -56,7 +56,7 @@ func TestParseConfig(t *testing.T) {
 			name: "environment fills flags not given",
 			env: testsupport.Getenv("FAKESTRATEGY_EXIT_AFTER", "2s", "FAKESTRATEGY_EXIT_CODE", "7",
 				"FAKESTRATEGY_IGNORE_SIGTERM", "true", "FAKESTRATEGY_LOG_TEXT", "株価 ✓",
-				"FAKESTRATEGY_GROW_RATE", "1K", "FAKESTRATEGY_CHILDREN", "3", "FAKESTRATEGY_CHILD_GROW_LIMIT", "1M",
+				"FAKESTRATEGY_GROW_RATE", "1KiB", "FAKESTRATEGY_CHILDREN", "3", "FAKESTRATEGY_CHILD_GROW_LIMIT", "1MiB",
 				"FAKESTRATEGY_SPIN", "true", "FAKESTRATEGY_SPIN_FOR", "1m", "FAKESTRATEGY_NOFILE", "512",
 				"FAKESTRATEGY_OPEN_FDS", "5"),
 			want: func(c *Config) {
@@ -143,10 +143,12 @@ func TestParseSize(t *testing.T) {
 		{in: "1.5KiB", want: 1536},
 		{in: "500kB", want: 500000},
 		{in: "2MB", want: 2000000},
-		{in: "1G", want: 1 << 30},
+		{in: "1GiB", want: 1 << 30},
+		{in: "1GB", want: 1e9},
 		{in: "12B", want: 12},
 		{in: "-1", wantErr: true},
 		{in: "MiB", wantErr: true},
+		{in: "2XB", wantErr: true},
 		{in: "1e30GB", wantErr: true},
 		{in: "NaN", wantErr: true},
 	}
