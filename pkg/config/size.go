@@ -40,7 +40,9 @@ func (s Size) String() string {
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
-func (s *Size) UnmarshalYAML(n *yaml.Node) error { return scalar(n, s, "a size such as 2GiB", ParseSize) }
+func (s *Size) UnmarshalYAML(n *yaml.Node) error {
+	return scalar(n, s, "a size such as 2GiB", ParseSize)
+}
 
 // MarshalYAML implements yaml.Marshaler.
 func (s Size) MarshalYAML() (any, error) { return strconv.FormatInt(int64(s), 10), nil }
