@@ -217,7 +217,9 @@ command=sleep 1000
 	if names["sleeper:sleeper"] != supervisor.ProcessRunning || names["listener:listener"] != supervisor.ProcessRunning {
 		t.Errorf("reconciliation processes %v", names)
 	}
-	// The reconciliation comes just before the event that revealed the gap.
+	// The reconciliation comes just before the event that revealed the gap
+	// (recorded once handled: wait for it before reading them all).
+	l.waitRecord(t, "the gap event", func(r listenerRecord) bool { return r.Event != nil && r.Event.Missed == rec.Reconcile.Missed })
 	recs := l.records(t)
 	for i, r := range recs {
 		if r.Reconcile == nil {
