@@ -83,19 +83,20 @@ var spec = listener.Spec[section]{
 
 // flags are the simple case on the command line: one memory limit.
 func flags(fs *flag.FlagSet) func(*section) {
-	maxSize := fs.String("max", "", "add a memory limit of this size (e.g. 2GiB; measure tree_rss, restart after 3 samples above it)")
+	var maxSize config.Size
+	fs.Func("max", "add a memory limit of this size (e.g. 2GiB; measure tree_rss, restart after 3 samples above it)", func(v string) error {
+		var err error
+		maxSize, err = config.ParseSize(v)
+		if err == nil && maxSize == 0 {
+			err = errors.New("want a size above 0")
+		}
+		return err
+	})
 	processes := fs.String("processes", "*", "with -max: comma list of process patterns it applies to")
 	return func(s *section) {
-		if *maxSize == "" {
-			return
+		if maxSize > 0 {
+			s.Limits = append(s.Limits, sections.MemLimit{Processes: listener.SplitList(*processes), Max: maxSize})
 		}
-		l := sections.MemLimit{Processes: listener.SplitList(*processes)}
-		size, err := config.ParseSize(*maxSize)
-		if err != nil {
-			size = -1 // Validate names the field
-		}
-		l.Max = size
-		s.Limits = append(s.Limits, l)
 	}
 }
 
