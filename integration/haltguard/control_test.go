@@ -1,6 +1,7 @@
 package haltguard
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -26,9 +27,14 @@ func TestOperatorCommands(t *testing.T) {
 
 	out, errOut, code := sc.cli(t, "halt", "--reason", "broker outage", "--by", "alice")
 	// The running haltguard sees the latch too and may stop a target
-	// first: this command then reports only those it stopped itself.
+	// first: this command then lists it as already down.
 	if code != 0 || !strings.HasPrefix(out, "HALTED") || !regexp.MustCompile(`\b[1-4] target\(s\) stopped`).MatchString(out) {
 		t.Fatalf("halt: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for i := range 4 {
+		if name := fmt.Sprintf("trading:strat_%02d", i); !strings.Contains(lineWith(out, "stopped:")+lineWith(out, "already down:"), name) {
+			t.Errorf("halt output names %s neither stopped nor already down:\n%s", name, out)
+		}
 	}
 	sc.waitTargets(t, supervisor.ProcessStopped, time.Second)
 	l := sc.latch(t)
@@ -240,4 +246,14 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lineWith is the first line of out that holds part.
+func lineWith(out, part string) string {
+	for l := range strings.Lines(out) {
+		if strings.Contains(l, part) {
+			return l
+		}
+	}
+	return ""
 }

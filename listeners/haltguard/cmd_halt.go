@@ -111,6 +111,7 @@ func printResult(w io.Writer, res *halt.Result) {
 		}
 	}
 	line("stopped", res.Stopped)
+	line("already down", res.AlreadyDown)
 	line("SIGKILLed", res.Killed)
 	line("STILL RUNNING", res.Survivors)
 	for name, e := range res.StopErrors {

@@ -52,6 +52,9 @@ func TestHaltStopsEveryTargetAndPagesOnce(t *testing.T) {
 			if !slices.Equal(res.Stopped, wantStopped) {
 				t.Errorf("Stopped = %v, want %v", res.Stopped, wantStopped)
 			}
+			if len(res.AlreadyDown) != 0 {
+				t.Errorf("AlreadyDown = %v: a target down before the halt is not told to stop", res.AlreadyDown)
+			}
 			st := r.latch.Current()
 			if !st.Latched || st.Record.Trigger != "risk_manager:risk_manager" || st.Record.TriggerState != "FATAL" {
 				t.Errorf("latch = %+v, want latched by risk_manager FATAL", st)
@@ -548,5 +551,19 @@ func TestStatus(t *testing.T) {
 	s, err = r.e.Status(context.Background())
 	if err != nil || s.SupervisorErr == nil {
 		t.Errorf("status %+v, %v: want the latch and a supervisord error", s, err)
+	}
+}
+
+// A target another hand stops between the halt's listing and its stop (the
+// running haltguard enforcing the latch an operator's halt just set) is
+// reported as already down, not stopped, and the halt is done.
+func TestHaltReportsTargetsStoppedByAnotherHand(t *testing.T) {
+	r := newRig(t, halttest.Config())
+	targets := r.sup.AddStack(3)
+	r.sup.Proc(targets[1]).StoppedFirst = true
+	res := r.e.Halt(context.Background(), fatalRequest())
+	r.e.Wait()
+	if !res.Done() || !slices.Equal(res.AlreadyDown, targets[1:2]) || slices.Contains(res.Stopped, targets[1]) || len(res.Stopped) != 2 {
+		t.Errorf("stopped %v, already down %v, done %v", res.Stopped, res.AlreadyDown, res.Done())
 	}
 }

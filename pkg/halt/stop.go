@@ -77,6 +77,9 @@ func (e *Engine) stopRound(ctx context.Context, rec Record, names []string, res 
 			audit(e.log, zerolog.InfoLevel, rec.TraceID, "stop").Str("process", name).Msg("audit")
 		case stopNotRunning:
 			delete(res.StopErrors, name)
+			if !slices.Contains(res.Stopped, name) && !slices.Contains(res.AlreadyDown, name) {
+				res.AlreadyDown = append(res.AlreadyDown, name)
+			}
 		case stopShutdown:
 			shutdown = true
 		case stopFault:

@@ -134,6 +134,7 @@ type Request struct {
 type Result struct {
 	Record         Record
 	Stopped        []string          // targets that were running and were stopped
+	AlreadyDown    []string          // targets running when listed but stopped by another hand before this halt's stop reached them
 	Killed         []string          // targets that outlived the verification deadline and got SIGKILL
 	Survivors      []string          // targets still not stopped after SIGKILL
 	StopErrors     map[string]string // per-target errors that did not resolve

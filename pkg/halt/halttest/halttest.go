@@ -34,6 +34,9 @@ type Proc struct {
 	IgnoreTerm bool          // stays STOPPING after a stop until SIGKILL
 	StopDelay  time.Duration // a stop reaches STOPPED after this long
 	StopWait   int64         // stopwaitsecs
+	// StoppedFirst: another hand (a second haltguard, a person) stops it
+	// just before this stop arrives, which then finds it NOT_RUNNING.
+	StoppedFirst bool
 
 	StopCalledAt time.Time // last stopProcess call
 	StoppedAt    time.Time // last transition to STOPPED
@@ -222,6 +225,9 @@ func (f *Supervisor) stopLocked(name string) error {
 	}
 	f.Stops = append(f.Stops, name)
 	p.StopCalledAt = time.Now()
+	if p.StoppedFirst && p.Info.State.Running() {
+		f.setStateLocked(name, supervisor.ProcessStopped)
+	}
 	switch p.Info.State {
 	case supervisor.ProcessBackoff:
 		f.setStateLocked(name, supervisor.ProcessStopped)
