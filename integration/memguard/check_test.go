@@ -47,7 +47,7 @@ limits:
 	// status, for people and as JSON.
 	e.waitProc(t, "trading:mm", "watched", waitAction, func(p procStatus) bool { return p.Bytes > 0 })
 	code, out = harness.RunBin(t, "./listeners/memguard", "status", "-config", e.s.Path("superguard.yaml"))
-	if code != 0 || !strings.Contains(out, "trading:mm") || !strings.Contains(out, "(learning)") || !strings.Contains(out, "host: memory") {
+	if code != 0 || !strings.Contains(out, "trading:mm") || !strings.Contains(out, "(learning: ") || !strings.Contains(out, "host: memory") {
 		t.Errorf("status: exit %d\n%s", code, out)
 	}
 	code, out = harness.RunBin(t, "./listeners/memguard", "status", "-json", "-config", e.s.Path("superguard.yaml"))

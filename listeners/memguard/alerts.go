@@ -34,6 +34,13 @@ func (e *engine) evidence(w *watched, now time.Time) map[string]string {
 			if w.toLimit > 0 {
 				d["time_to_limit"] = roundDur(w.toLimit)
 			}
+		} else if rate, span, ok := w.series.Short(); ok {
+			// The window's fit is not ready (a fast leak): the latest
+			// samples' growth, saying so.
+			d["growth"] = fmt.Sprintf("%s/h (over the last %s)", growth(rate), roundDur(span))
+			if rate > 0 && w.value < int64(lim.Max) {
+				d["time_to_limit"] = roundDur(time.Duration(float64(int64(lim.Max)-w.value) / rate * float64(time.Second)))
+			}
 		}
 	}
 	if rd := w.last; rd != nil {
@@ -95,4 +102,12 @@ func (o *outbox) send(e *engine) {
 		}
 	}
 	o.alerts = nil
+}
+
+// growth is a rate per second as a size per hour, signed.
+func growth(perSec float64) string {
+	if perSec < 0 {
+		return "-" + config.Size(-perSec*3600).String()
+	}
+	return config.Size(perSec * 3600).String()
 }

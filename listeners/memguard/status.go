@@ -45,19 +45,22 @@ type ProcessStatus struct {
 	Threads   int    `json:"threads"`
 	// The trend: growth per hour (0 until the window is half full) and
 	// the time to the limit at that rate (0: not heading there).
-	GrowthPerHour int64     `json:"growth_per_hour"`
-	TrendReady    bool      `json:"trend_ready"`
-	TimeToLimit   string    `json:"time_to_limit,omitempty"`
-	CPU           string    `json:"cpu_guard,omitempty"` // "cpu[0]"
-	Cores         float64   `json:"cores"`
-	FDs           string    `json:"fds_guard,omitempty"` // "fds[0]"
-	OpenFiles     int       `json:"open_files"`          // -1: not readable
-	FileLimit     uint64    `json:"file_limit"`
-	Note          string    `json:"note,omitempty"`
-	LastAction    string    `json:"last_action,omitempty"`
-	ActionAt      time.Time `json:"action_at,omitzero"`
-	Restarts      string    `json:"restarts,omitempty"` // "1 of 3 used"
-	Alerting      []string  `json:"alerting,omitempty"` // open incidents
+	GrowthPerHour int64 `json:"growth_per_hour"`
+	TrendReady    bool  `json:"trend_ready"`
+	// RecentGrowthPerHour is the growth over the latest samples only
+	// (trend.Recent), shown while the window's trend is learning.
+	RecentGrowthPerHour int64     `json:"recent_growth_per_hour"`
+	TimeToLimit         string    `json:"time_to_limit,omitempty"`
+	CPU                 string    `json:"cpu_guard,omitempty"` // "cpu[0]"
+	Cores               float64   `json:"cores"`
+	FDs                 string    `json:"fds_guard,omitempty"` // "fds[0]"
+	OpenFiles           int       `json:"open_files"`          // -1: not readable
+	FileLimit           uint64    `json:"file_limit"`
+	Note                string    `json:"note,omitempty"`
+	LastAction          string    `json:"last_action,omitempty"`
+	ActionAt            time.Time `json:"action_at,omitzero"`
+	Restarts            string    `json:"restarts,omitempty"` // "1 of 3 used"
+	Alerting            []string  `json:"alerting,omitempty"` // open incidents
 }
 
 // HostStatus is the host.
@@ -120,6 +123,9 @@ func (e *engine) processStatus(w *watched) ProcessStatus {
 		lim := e.cfg.Limits[w.limit]
 		p.Limit, p.Measure = "limits["+strconv.Itoa(w.limit)+"]", cmp.Or(w.measure, lim.Measure)
 		p.MaxBytes, p.WarnBytes, p.For = int64(lim.Max), int64(lim.Warn), lim.For
+		if rate, _, ok := w.series.Short(); ok {
+			p.RecentGrowthPerHour = int64(rate * 3600)
+		}
 		if w.fitOK {
 			p.TrendReady, p.GrowthPerHour = true, int64(w.fit.Rate()*3600)
 			if w.toLimit > 0 {
@@ -188,7 +194,7 @@ func printStatus(w io.Writer, s Snapshot, now time.Time) {
 			if p.TrendReady {
 				growth = config.Size(p.GrowthPerHour).String()
 			} else {
-				growth = "(learning)"
+				growth = "(learning: " + config.Size(max(p.RecentGrowthPerHour, 0)).String() + " lately)"
 			}
 			to = operator.OrDash(p.TimeToLimit)
 		}

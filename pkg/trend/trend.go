@@ -35,7 +35,11 @@ type Series struct {
 	cur           bucket
 	fit           Fit
 	fitted        bool
+	recent        []point // the last Recent samples as they came
 }
+
+// Recent is how many of the latest samples Short fits.
+const Recent = 12
 
 type point struct {
 	t time.Time
@@ -75,6 +79,22 @@ func (s *Series) Add(t time.Time, v float64) {
 	s.cur.sum += v
 	s.cur.n++
 	s.cur.last = t
+	if len(s.recent) == Recent {
+		s.recent = append(s.recent[:0], s.recent[1:]...)
+	}
+	s.recent = append(s.recent, point{t: t, v: v})
+}
+
+// Short is the Theil–Sen slope (per second) of the last Recent samples
+// and the time they span: the growth to show while the window's fit is
+// not ready (a fast leak is over its limit long before). False with fewer
+// than 3 samples.
+func (s *Series) Short() (slope float64, span time.Duration, ok bool) {
+	if len(s.recent) < 3 {
+		return 0, 0, false
+	}
+	slope, _ = theilSen(s.recent)
+	return slope, s.recent[len(s.recent)-1].t.Sub(s.recent[0].t), true
 }
 
 // close ends the current bucket: its mean at its middle time.
@@ -92,7 +112,7 @@ func (s *Series) close() {
 
 // Reset forgets the history (a restarted process starts a new one).
 func (s *Series) Reset() {
-	s.pts, s.cur, s.fitted = s.pts[:0], bucket{}, false
+	s.pts, s.cur, s.fitted, s.recent = s.pts[:0], bucket{}, false, s.recent[:0]
 }
 
 // Fit is the fitted trend.

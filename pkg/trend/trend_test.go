@@ -124,3 +124,35 @@ func BenchmarkFit(b *testing.B) {
 		s.Fit()
 	}
 }
+
+func TestShortRateBeforeTheWindowFills(t *testing.T) {
+	s := New(30 * time.Minute)
+	if _, _, ok := s.Short(); ok {
+		t.Error("a short rate from no samples")
+	}
+	// 4 MiB/s for 20 s, one sample a 5 s, with one spike.
+	for i := range 5 {
+		v := float64(i) * 5 * (4 << 20)
+		if i == 2 {
+			v += 100 << 20
+		}
+		s.Add(t0.Add(time.Duration(i)*5*time.Second), v)
+	}
+	rate, span, ok := s.Short()
+	if !ok || math.Abs(rate-4<<20)/(4<<20) > 0.01 || span != 20*time.Second {
+		t.Errorf("short rate %.0f over %s (%v); want 4 MiB/s over 20s", rate, span, ok)
+	}
+	if _, ok := s.Fit(); ok {
+		t.Error("the window's fit is ready after 20 s")
+	}
+	for i := range 3 * Recent {
+		s.Add(t0.Add(time.Minute+time.Duration(i)*time.Second), 1)
+	}
+	if len(s.recent) != Recent {
+		t.Errorf("%d recent samples kept", len(s.recent))
+	}
+	s.Reset()
+	if _, _, ok := s.Short(); ok {
+		t.Error("a short rate after Reset")
+	}
+}
