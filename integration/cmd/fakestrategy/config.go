@@ -34,8 +34,9 @@ type Config struct {
 	IgnoreSIGTERM bool          // keep running on SIGTERM (supervisord must SIGKILL it)
 	StopDelay     time.Duration // on SIGTERM, wait this long before exiting
 
-	GrowRate  int64 // resident memory to add per second, in bytes (0 = none)
-	GrowLimit int64 // stop growing at this many bytes (0 = no limit)
+	GrowRate     int64 // resident memory to add per second, in bytes (0 = none)
+	GrowLimit    int64 // stop growing at this many bytes (0 = no limit)
+	GrowOnSignal bool  // with GrowRate: grow only once SIGTTOU arrives (a leak that starts on cue)
 
 	Children       int   // at start, spawn this many children: this binary re-run as -name <Name>-child-<i> (0 = none)
 	ChildGrowRate  int64 // each child's -grow-rate, in bytes per second
@@ -85,6 +86,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&cfg.StopDelay, "stop-delay", 0, "on SIGTERM, wait this long before exiting")
 	fs.StringVar(&growRate, "grow-rate", "0", "resident memory to add per second (e.g. 4MiB, 500kB, 1048576)")
 	fs.StringVar(&growLimit, "grow-limit", "0", "stop growing memory at this size (0 = no limit)")
+	fs.BoolVar(&cfg.GrowOnSignal, "grow-on-signal", false, "with -grow-rate: start growing only when SIGTTOU arrives")
 	fs.IntVar(&cfg.Children, "children", 0, "at start, spawn this many child processes (this binary, -name <name>-child-<i>), killed when this process ends")
 	fs.StringVar(&childGrowRate, "child-grow-rate", "0", "with -children: each child's -grow-rate")
 	fs.StringVar(&childGrowLimit, "child-grow-limit", "0", "with -children: each child's -grow-limit")
@@ -94,7 +96,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&cfg.OpenFDs, "open-fds", 0, "at start, open this many extra file descriptors and keep them open (as many as the limit allows)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 0, "PROCESS_COMMUNICATION heartbeat interval on stdout (0 = none)")
 	fs.StringVar(&cfg.HeartbeatData, "heartbeat-data", "", "heartbeat body (default: JSON with name, seq, time)")
-	fs.DurationVar(&cfg.FreezeAfter, "freeze-after", 0, "%NOW% and %NOW_MS% in the /health body (the data's timestamp) stop advancing after this long: a frozen feed (0 = never)")
+	fs.DurationVar(&cfg.FreezeAfter, "freeze-after", 0, "%NOW% and %NOW_MS% in the /health body (the data's timestamp) stop advancing after this long: a frozen feed (0 = never; SIGTTIN freezes at once)")
 	fs.DurationVar(&cfg.Notify, "notify", 0, "sd_notify: READY=1 then WATCHDOG=1 at this interval to $NOTIFY_SOCKET while not hung (0 = none)")
 	fs.DurationVar(&cfg.ReadyAfter, "ready-after", 0, "with -notify: wait this long before READY=1")
 	fs.StringVar(&cfg.LogText, "log-text", "", "log line to print (non-ASCII welcome)")
@@ -165,6 +167,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("health-status %d: want an HTTP status code", c.HealthStatus)
 	case c.ExitAfter < 0, c.HangAfter < 0, c.StopDelay < 0, c.Heartbeat < 0, c.LogEvery < 0, c.FreezeAfter < 0, c.Notify < 0, c.ReadyAfter < 0:
 		return errors.New("durations must not be negative")
+	case c.GrowOnSignal && c.GrowRate == 0:
+		return errors.New("grow-on-signal needs grow-rate")
 	case c.SpinFor > 0 && !c.Spin:
 		return errors.New("spin-for needs spin")
 	case (c.ChildGrowRate > 0 || c.ChildGrowLimit > 0) && c.Children == 0:

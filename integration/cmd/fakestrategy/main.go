@@ -12,7 +12,10 @@
 // It can serve /health with a chosen status and body (switchable at run time
 // through -health-file or SIGUSR1), exit with a code after a delay, hang
 // (stop answering /health and stop heartbeats and logs; also on SIGUSR2),
-// ignore SIGTERM, grow its resident memory at a rate, emit
+// freeze the data timestamp of its /health body (after a delay, or on
+// SIGTTIN: a frozen feed), ignore SIGTERM, grow its resident memory at a
+// rate (from the start, or from SIGTTOU with -grow-on-signal: a leak on
+// cue, as `make demo` uses it), emit
 // PROCESS_COMMUNICATION heartbeats framed by <!--XSUPERVISOR:BEGIN--> and
 // <!--XSUPERVISOR:END--> on stdout, and print non-ASCII log lines and bytes
 // that are not valid UTF-8. Its own diagnostics go to stderr.
@@ -37,7 +40,7 @@ import (
 func main() {
 	os.Exit(helperprog.Main("fakestrategy", parseConfig, func(cfg Config) int {
 		sigs := make(chan os.Signal, 8)
-		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU)
 		return Run(context.Background(), cfg, os.Stdout, os.Stderr, sigs)
 	}))
 }

@@ -43,6 +43,8 @@ type strategy struct {
 	hangOnce  sync.Once
 	hangCh    chan struct{} // closed when hung
 	unhealthy atomic.Bool   // toggled by SIGUSR1
+	frozenAt  atomic.Int64  // UnixNano at which SIGTTIN froze %NOW% (0: not frozen)
+	growing   bool          // memory grows on growTick (GrowOnSignal: once SIGTTOU came)
 
 	seq      int
 	withheld bool // a heartbeat was due while hung (logged once)
@@ -91,8 +93,14 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, sigs <-chan 
 	hbC := tickerC(cfg.Heartbeat)
 	logC := tickerC(cfg.LogEvery)
 	var growC <-chan time.Time
-	if cfg.GrowRate > 0 {
-		growC = tickerC(growTick)
+	startGrowing := func() {
+		if !s.growing {
+			s.growing = true
+			growC = tickerC(growTick)
+		}
+	}
+	if cfg.GrowRate > 0 && !cfg.GrowOnSignal {
+		startGrowing()
 	}
 	if cfg.LogText != "" && cfg.LogEvery == 0 {
 		s.logLine()
@@ -131,6 +139,11 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, sigs <-chan 
 				s.grow()
 			}
 		case sig := <-sigs:
+			if sig == syscall.SIGTTOU && cfg.GrowOnSignal {
+				s.diag("growing", "rate", strconv.FormatInt(cfg.GrowRate, 10), "cause", "SIGTTOU")
+				startGrowing()
+				continue
+			}
 			if code, exit := s.signal(ctx, sig); exit {
 				return code
 			}
@@ -160,6 +173,10 @@ func (s *strategy) signal(ctx context.Context, sig os.Signal) (code int, exit bo
 		s.diag("health toggled", "unhealthy", strconv.FormatBool(now))
 	case syscall.SIGUSR2:
 		s.hang("SIGUSR2")
+	case syscall.SIGTTIN:
+		if s.frozenAt.CompareAndSwap(0, time.Now().UnixNano()) {
+			s.diag("feed frozen", "cause", "SIGTTIN")
+		}
 	default:
 		s.diag("signal ignored", "signal", sig.String())
 	}
@@ -282,6 +299,9 @@ func (s *strategy) grow() {
 	}
 	s.memory = append(s.memory, b)
 	s.grown += n
+	if s.grown == s.cfg.GrowLimit {
+		s.diag("grow limit reached", "grown", strconv.FormatInt(s.grown, 10))
+	}
 }
 
 // diag writes one diagnostic line to stderr: "fakestrategy[name]: msg k=v ...".
@@ -344,6 +364,9 @@ func (s *strategy) expandNow(body string) string {
 	t := time.Now()
 	if f := s.cfg.FreezeAfter; f > 0 && t.Sub(s.started) > f {
 		t = s.started.Add(f)
+	}
+	if at := s.frozenAt.Load(); at != 0 && t.UnixNano() > at {
+		t = time.Unix(0, at)
 	}
 	body = strings.ReplaceAll(body, "%NOW_MS%", strconv.FormatInt(t.UnixMilli(), 10))
 	return strings.ReplaceAll(body, "%NOW%", t.UTC().Format(time.RFC3339Nano))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -304,7 +305,7 @@ func TestSIGTERM(t *testing.T) {
 
 func TestGrow(t *testing.T) {
 	cfg := Config{GrowRate: 10 << 20, GrowLimit: 3 << 20}
-	s := &strategy{cfg: cfg}
+	s := &strategy{cfg: cfg, stderr: io.Discard}
 	for range 10 { // 10 ticks of 1 MiB each, capped at 3 MiB
 		s.grow()
 	}
@@ -395,4 +396,64 @@ func countFDs(t *testing.T, pid int) int {
 		t.Fatal(err)
 	}
 	return len(ents)
+}
+
+// TestSIGTTINFreezesFeed: after SIGTTIN the data timestamp in /health
+// stops at the moment of the signal, while /health still answers.
+func TestSIGTTINFreezesFeed(t *testing.T) {
+	dir := t.TempDir()
+	r := start(t, Config{HealthAddr: "127.0.0.1:0", HealthAddrFile: filepath.Join(dir, "addr"), HealthStatus: 200, HealthBody: "%NOW_MS%"})
+	url := "http://" + healthAddr(t, filepath.Join(dir, "addr")) + "/health"
+	read := func() int64 {
+		t.Helper()
+		status, body, err := get(t, url, 2*time.Second)
+		if err != nil || status != 200 {
+			t.Fatalf("/health: %d %q %v", status, body, err)
+		}
+		v, err := strconv.ParseInt(body, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	r.sigs <- syscall.SIGTTIN
+	testsupport.Eventually(t, 5*time.Second, "the freeze", func() (bool, string) {
+		return strings.Contains(r.stderr.String(), "feed frozen cause=SIGTTIN"), r.stderr.String()
+	})
+	frozen := read()
+	// Wait for the clock to pass the frozen value, then read again: the
+	// same value.
+	testsupport.Eventually(t, 5*time.Second, "the clock to move on", func() (bool, string) {
+		return time.Now().UnixMilli() > frozen+5, ""
+	})
+	if again := read(); again != frozen {
+		t.Errorf("timestamp moved after SIGTTIN: %d then %d", frozen, again)
+	}
+}
+
+// TestGrowOnSignal: with GrowOnSignal memory grows only after SIGTTOU;
+// without it, from the start.
+func TestGrowOnSignal(t *testing.T) {
+	t.Run("from the start", func(t *testing.T) {
+		r := start(t, Config{GrowRate: 10 << 20, GrowLimit: 1 << 20})
+		testsupport.Eventually(t, 5*time.Second, "growth", func() (bool, string) {
+			return strings.Contains(r.stderr.String(), "grow limit reached"), r.stderr.String()
+		})
+	})
+	t.Run("on SIGTTOU", func(t *testing.T) {
+		r := start(t, Config{GrowRate: 10 << 20, GrowLimit: 1 << 20, GrowOnSignal: true, Heartbeat: 10 * time.Millisecond})
+		// 40 heartbeats (400 ms, four grow ticks) from the same loop: no
+		// growth without the signal.
+		testsupport.Eventually(t, 10*time.Second, "40 heartbeats", func() (bool, string) {
+			return strings.Count(r.stdout.String(), CommEnd) >= 40, ""
+		})
+		if strings.Contains(r.stderr.String(), "grow limit reached") {
+			t.Fatal("grew before SIGTTOU")
+		}
+		r.sigs <- syscall.SIGTTOU
+		testsupport.Eventually(t, 5*time.Second, "growth after SIGTTOU", func() (bool, string) {
+			return strings.Contains(r.stderr.String(), "growing rate=10485760 cause=SIGTTOU") &&
+				strings.Contains(r.stderr.String(), "grow limit reached grown=1048576"), r.stderr.String()
+		})
+	})
 }
