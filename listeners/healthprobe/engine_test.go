@@ -10,7 +10,9 @@ import (
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/alert"
+	"github.com/superguard/superguard/pkg/governor"
 	"github.com/superguard/superguard/pkg/probe"
+	"github.com/superguard/superguard/pkg/supervisor"
 )
 
 func newTarget(failures, within, successes int) *target {
@@ -126,5 +128,88 @@ func TestRemovedProcessResolvesItsIncident(t *testing.T) {
 	}
 	if len(e.targets) != 0 {
 		t.Errorf("target kept: %v", e.targets)
+	}
+}
+
+// TestProbeKeepsToTheTick: rounds run on TICK_5 events whose delivery
+// wanders by milliseconds; a probe every 5s runs on every tick, early or
+// late, and one every 10s on every other tick, never a tick late.
+func TestProbeKeepsToTheTick(t *testing.T) {
+	e := &engine{log: zerolog.Nop(), redact: func(s string) string { return s }, now: time.Now,
+		bg: context.Background(), targets: map[string]*target{}, beats: map[string]*beat{}}
+	t0 := time.Date(2026, 12, 3, 17, 0, 0, 400e6, time.UTC)
+	info := supervisor.ProcessInfo{Group: "g", Name: "p", State: supervisor.ProcessRunning, PID: 7}
+	ms := time.Millisecond
+	tests := []struct {
+		every  time.Duration
+		rounds []time.Duration // offsets from t0
+		want   []bool
+	}{
+		{5 * time.Second, []time.Duration{0, 5*time.Second - 30*ms, 10*time.Second + 20*ms, 15*time.Second - 40*ms, 15*time.Second + 900*ms},
+			[]bool{true, true, true, true, false}},
+		{10 * time.Second, []time.Duration{0, 5*time.Second - 30*ms, 10*time.Second - 30*ms, 15 * time.Second, 20*time.Second - 10*ms},
+			[]bool{true, false, true, false, true}},
+	}
+	for _, tt := range tests {
+		c := &check{cfg: sections.ProbeCheck{Name: "api", Every: tt.every, Failures: 1, Within: 1, Successes: 1}, cond: alert.CondHealth, prober: &probe.TCP{}}
+		tg := &target{check: c, proc: probe.Process{Group: "g", Name: "p"}, start: t0.Add(-time.Hour)}
+		for i, off := range tt.rounds {
+			got := e.evaluate(tg, info, &beat{}, t0.Add(off))
+			tg.probing = false // the probe finished
+			if got != tt.want[i] {
+				t.Errorf("every %s, round at +%s: due %v, want %v", tt.every, off, got, tt.want[i])
+			}
+		}
+	}
+}
+
+// procSup is supervisord answering getProcessInfo with info.
+type procSup struct {
+	governor.Supervisor
+	info supervisor.ProcessInfo
+	err  error
+}
+
+func (s procSup) GetProcessInfo(context.Context, string) (supervisor.ProcessInfo, error) {
+	return s.info, s.err
+}
+
+type failingProber struct{ probe.TCP }
+
+func (*failingProber) Probe(context.Context, probe.Process) probe.Result {
+	return probe.Result{Evidence: "connection refused"}
+}
+
+// TestFailedProbeOfAStoppingProcessIsNotCounted: a probe that fails while
+// the process is being stopped (memguard restarting it in the same tick)
+// does not count against it; one that fails while it still runs does, and
+// so does one whose process supervisord cannot be asked about.
+func TestFailedProbeOfAStoppingProcessIsNotCounted(t *testing.T) {
+	tests := []struct {
+		name string
+		sup  procSup
+		want int
+	}{
+		{"stopping", procSup{info: supervisor.ProcessInfo{Group: "g", Name: "p", State: supervisor.ProcessStopping, PID: 7}}, 0},
+		{"restarted", procSup{info: supervisor.ProcessInfo{Group: "g", Name: "p", State: supervisor.ProcessRunning, PID: 8}}, 0},
+		{"still running", procSup{info: supervisor.ProcessInfo{Group: "g", Name: "p", State: supervisor.ProcessRunning, PID: 7}}, 1},
+		{"supervisord silent", procSup{err: context.DeadlineExceeded}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &engine{log: zerolog.Nop(), sup: tt.sup, redact: func(s string) string { return s }, now: time.Now,
+				bg: context.Background(), targets: map[string]*target{}, beats: map[string]*beat{}, sem: make(chan struct{}, 1)}
+			c := &check{cfg: sections.ProbeCheck{Name: "api", Every: 5 * time.Second, Timeout: time.Second, Failures: 3, Within: 3, Successes: 1},
+				cond: alert.CondHealth, prober: &failingProber{}}
+			tg := &target{check: c, proc: probe.Process{Group: "g", Name: "p", PID: 7}}
+			tg.reset(time.Now())
+			e.targets[tg.key()] = tg
+			tg.probing = true
+			e.dispatch(tg, tg.gen, &roundDone{start: time.Now(), left: 1, log: zerolog.Nop(), n: 1})
+			e.wg.Wait()
+			if got := tg.failures(); got != tt.want || tg.probing {
+				t.Errorf("failures counted %d (probing %v), want %d", got, tg.probing, tt.want)
+			}
+		})
 	}
 }

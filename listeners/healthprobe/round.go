@@ -144,7 +144,7 @@ func (e *engine) evaluate(t *target, info supervisor.ProcessInfo, hb *beat, now 
 		if now.Before(t.next) {
 			return false
 		}
-		t.next = now.Add(cfg.Every)
+		t.next = nextProbe(now, cfg.Every)
 		r := probe.Result{At: now, Evidence: "FATAL: supervisord gave up starting it (" + info.SpawnErr + ")"}
 		if info.SpawnErr == "" {
 			r.Evidence = "FATAL: supervisord gave up starting it"
@@ -179,9 +179,18 @@ func (e *engine) evaluate(t *target, info supervisor.ProcessInfo, hb *beat, now 
 	if t.probing || now.Before(t.next) {
 		return false
 	}
-	t.next = now.Add(cfg.Every)
+	t.next = nextProbe(now, cfg.Every)
 	t.probing = true
 	return true
+}
+
+// nextProbe is when the probe after one at now falls due. Rounds run on
+// TICK_5 events, whose delivery wanders by some milliseconds: a probe due
+// exactly every later would miss the tick that arrives a little early and
+// run one tick late (every 10 s instead of 5 s). Half a tick of slack
+// keeps it on the tick every after this one.
+func nextProbe(now time.Time, every time.Duration) time.Time {
+	return now.Add(every - sections.TickPeriod/2)
 }
 
 // heartbeatResult checks the age of the last heartbeat of t's process
@@ -239,8 +248,15 @@ func (e *engine) dispatch(t *target, gen int, rd *roundDone) {
 		r := t.check.prober.Probe(ctx, t.proc)
 		cancel()
 		<-e.sem
+		gone := !r.OK && !e.stillRunning(t.proc)
 		e.mu.Lock()
 		t.probing = false
+		if gone {
+			e.mu.Unlock()
+			e.log.Info().Str("check", t.check.cfg.Name).Str("process", t.proc.FullName()).Str("evidence", e.redact(r.Evidence)).
+				Msg("probe failed while the process was being stopped (by supervisord, a person or another guard): not counted")
+			return
+		}
 		if e.targets[t.key()] != t || t.gen != gen {
 			e.mu.Unlock()
 			return
@@ -249,6 +265,24 @@ func (e *engine) dispatch(t *target, gen int, rd *roundDone) {
 		e.mu.Unlock()
 	})
 }
+
+// stillRunning reports whether p is still the RUNNING process that was
+// probed: a probe that failed because the process was being stopped
+// (memguard restarting it in the same TICK_5, an operator's stop) says
+// nothing about its health. When supervisord cannot tell, it counts as
+// running: the failure counts.
+func (e *engine) stillRunning(p probe.Process) bool {
+	ctx, cancel := context.WithTimeout(e.bg, stillRunningWithin)
+	defer cancel()
+	info, err := e.sup.GetProcessInfo(ctx, p.FullName())
+	if err != nil {
+		return true
+	}
+	return info.State == supervisor.ProcessRunning && (p.PID == 0 || info.PID == p.PID)
+}
+
+// stillRunningWithin bounds stillRunning's call.
+const stillRunningWithin = 2 * time.Second
 
 // recordLocked applies a result to t and starts what it calls for. Called
 // with e.mu held.
