@@ -36,7 +36,7 @@ LDFLAGS := -X github.com/superguard/superguard/pkg/listener.version=$(VERSION) \
 # The supervisord every test uses: the last line printed by the install script.
 SUPERVISORD = $$(scripts/install-supervisor.sh | tail -n 1)
 
-.PHONY: help build test unit integration bench fuzz lint check clean supervisord alertmanager
+.PHONY: help build test unit integration bench fuzz lint check clean supervisord alertmanager demo demo-up demo-bin
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
@@ -48,6 +48,18 @@ build: ## build every listener into bin/ (and compile everything else)
 	fi
 	$(GO) build ./...
 	@ls $(BIN)
+
+# The demo's extra flags (e.g. DEMO_FLAGS=-keep to keep its logs and state).
+DEMO_FLAGS ?=
+
+demo-bin: build
+	@$(BUILD_ENV) $(GO) build -o $(BIN)/ ./integration/cmd/fakestrategy ./scripts/demo
+
+demo: demo-bin ## a guarded trading stack and a narrated scenario, in under two minutes (no network; SUPERGUARD_DEMO_SINKS=FILE opts in to real sinks)
+	@sup=$(SUPERVISORD); exec $(BIN)/demo -bin $(BIN) -supervisord "$$sup" $(DEMO_FLAGS)
+
+demo-up: demo-bin ## the demo stack, kept running until Ctrl-C, with how to reach supervisorctl, the web UI, logs and commands
+	@sup=$(SUPERVISORD); exec $(BIN)/demo -up -bin $(BIN) -supervisord "$$sup" $(DEMO_FLAGS)
 
 supervisord: ## make a real supervisord 4.x available and print its path
 	@scripts/install-supervisor.sh
