@@ -92,7 +92,7 @@ func TestDemoTimeline(t *testing.T) {
 		`alrt trigger warning stale: unhealthy: http health-momentum on trading:momentum: last_tick \S+ is [0-9.]+s old \(max 3s\)`,
 		`ok   healthprobe restarted trading:momentum [0-9.]+ (s|ms) after the signal \(pid \d+ -> \d+\)`,
 		`==>  step 2/8: a strategy hangs \(trading:mean_revert\)`,
-		`alrt trigger warning stale: unhealthy: http health-mean_revert on trading:mean_revert: no answer within 1s`,
+		`alrt trigger warning stale: unhealthy: http health-mean_revert on trading:mean_revert: no answer within 2s`,
 		`ok   healthprobe restarted trading:mean_revert`,
 		`==>  step 3/8: a strategy leaks memory \(trading:market_maker\)`,
 		`alrt trigger warning memory: memory trading:market_maker: \d+ MiB of tree_rss above its limit 160 MiB`,

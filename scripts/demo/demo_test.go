@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -210,5 +212,33 @@ func TestSecondsAndOneLine(t *testing.T) {
 	}
 	if got := oneLine(strings.Repeat("é", 20), 10); got != "ééééééé..." {
 		t.Errorf("oneLine = %q", got)
+	}
+}
+
+// TestStepOfAMissingListenerIsSkipped: a step whose listener is not built
+// says so and does not run; the others run, and a failure is reported
+// without ending the story.
+func TestStepOfAMissingListenerIsSkipped(t *testing.T) {
+	var out bytes.Buffer
+	tl, _ := newTimeline(&out, "never")
+	st := &stack{data: confData{Listeners: []listenerSpec{{Name: "haltguard"}}}}
+	sc := &scenario{st: st, tl: tl}
+	var ran []string
+	sc.play(context.Background(), []step{
+		{"a leak", []string{"memguard"}, func(context.Context) error { ran = append(ran, "leak"); return nil }},
+		{"a halt", []string{"haltguard"}, func(context.Context) error { ran = append(ran, "halt"); return errors.New("no halt") }},
+		{"the end", nil, func(context.Context) error { ran = append(ran, "end"); return nil }},
+	})
+	if !slices.Equal(ran, []string{"halt", "end"}) || !slices.Equal(sc.failed, []string{"a halt"}) {
+		t.Errorf("ran %v, failed %v", ran, sc.failed)
+	}
+	for _, want := range []string{
+		"==>  step 1/3: a leak\n",
+		"skip skipped: memguard is not built yet (no listeners/memguard), so nothing here would react\n",
+		"==>  step 2/3: a halt\n", "FAIL no halt\n", "==>  step 3/3: the end\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in\n%s", want, out.String())
+		}
 	}
 }

@@ -161,7 +161,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 
 	sc := &scenario{st: st, tl: tl, al: al}
 	start := time.Now()
-	sc.play(ctx)
+	sc.play(ctx, sc.steps())
 	if ctx.Err() != nil {
 		tl.skip("interrupted: stopping everything")
 		return 130

@@ -52,9 +52,8 @@ func (sc *scenario) steps() []step {
 	}
 }
 
-// play runs every step; a failed step is reported and the story goes on.
-func (sc *scenario) play(ctx context.Context) {
-	steps := sc.steps()
+// play runs the steps; a failed step is reported and the story goes on.
+func (sc *scenario) play(ctx context.Context, steps []step) {
 	for i, s := range steps {
 		if ctx.Err() != nil {
 			return
@@ -150,7 +149,7 @@ func (sc *scenario) hang(ctx context.Context) error {
 	sc.tl.info("SIGUSR2: mean_revert stops answering; /health blocks, its heartbeats stop")
 	d, err := sc.signalled(ctx, "trading:mean_revert", "USR2", "healthprobe", alert.CondHealth, alert.CondStale)
 	if err == nil {
-		sc.figure("hung strategy -> restart", d, "healthprobe: /health timeout (1s, probe every 5s)")
+		sc.figure("hung strategy -> restart", d, "healthprobe: /health timeout (2s, probe every 5s)")
 	}
 	return err
 }
@@ -189,13 +188,18 @@ func (sc *scenario) crashLoop(ctx context.Context) error {
 	d := spree.Time.Sub(t0)
 	// Every crash is in the incident ledger; one notification carried them.
 	var counted int
-	if incs, err := sc.st.store.OpenIncidents(ctx); err == nil {
+	_ = sc.st.until(ctx, alertWithin, "the incident ledger to count every crash", func() (bool, string) {
+		incs, err := sc.st.store.OpenIncidents(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
 		for _, inc := range incs {
 			if inc.Alert.Process() == name && inc.Alert.Condition == alert.CondExited {
 				counted = inc.Count
 			}
 		}
-	}
+		return counted >= crashes, fmt.Sprintf("%d counted", counted)
+	})
 	sc.al.mu.Lock()
 	var exitedTriggers int
 	for _, s := range sc.al.seen {
