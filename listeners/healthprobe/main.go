@@ -8,9 +8,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"runtime/debug"
 	"time"
@@ -24,7 +22,6 @@ import (
 	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/listener/operator"
 	"github.com/superguard/superguard/pkg/probe"
-	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/proctable"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -54,13 +51,7 @@ var spec = listener.Spec[section]{
 	// A check whose processes match nothing watches nothing: a typo, or
 	// a program renamed.
 	Check: func(s *section, procs []supervisor.ProcessInfo) error {
-		var errs []error
-		for i, c := range s.Checks {
-			for _, p := range procmatch.Unmatched(c.Processes, procs) {
-				errs = append(errs, fmt.Errorf("listeners.healthprobe.checks[%d].processes: %q matches no program or group in supervisord", i, p))
-			}
-		}
-		return errors.Join(errs...)
+		return sections.Unmatched(listenerName, s.Lists(), procs)
 	},
 	File:     parts.File,
 	New:      newListener,

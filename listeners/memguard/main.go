@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"time"
 
@@ -33,7 +32,6 @@ import (
 	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/listener/operator"
-	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/procstat"
 	"github.com/superguard/superguard/pkg/proctable"
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -59,19 +57,7 @@ var spec = listener.Spec[section]{
 	Flags:   flags,
 	Prepare: sections.Prepare[section],
 	Check: func(s *section, procs []supervisor.ProcessInfo) error {
-		var errs []error
-		for _, l := range s.Lists() {
-			for i, pats := range l.Patterns {
-				for _, p := range procmatch.Unmatched(pats, procs) {
-					if p == "*" || p == "*:*" {
-						continue // every process: fine with none yet
-					}
-					errs = append(errs, fmt.Errorf("listeners.memguard.%s[%d].processes: %q matches no program or group in supervisord", l.Field, i, p))
-				}
-			}
-		}
-		errs = append(errs, s.Ties(procs))
-		return errors.Join(errs...)
+		return errors.Join(sections.Unmatched(listenerName, s.Lists(), procs), s.Ties(procs))
 	},
 	Explain:  explain,
 	File:     parts.File,

@@ -42,6 +42,11 @@ func (b Budget) Governor() governor.Budget {
 	return governor.Budget{Max: b.Max, Window: b.Window, Backoff: b.Backoff, MaxBackoff: b.MaxBackoff}.WithDefaults()
 }
 
+// Lists are the section's lists of per-process patterns (for Unmatched).
+func (h Healthprobe) Lists() []GuardList {
+	return []GuardList{{"checks", patternsOf(h.Checks, func(c ProbeCheck) []string { return c.Processes })}}
+}
+
 // ProbeCheck is one health check, applied to every process its Processes select.
 // Exactly one of HTTP, TCP, Command, File and Heartbeat is set.
 type ProbeCheck struct {

@@ -324,6 +324,25 @@ func (m Memguard) Lists() []GuardList {
 	}
 }
 
+// Unmatched reports, for -check, every pattern of the lists that selects
+// no process of supervisord's (a typo, or a program renamed: it guards
+// nothing), naming listeners.NAME.FIELD[i].processes. A pattern that
+// selects every process ("*", "*:*") is fine with none yet.
+func Unmatched(name string, lists []GuardList, procs []supervisor.ProcessInfo) error {
+	var errs []error
+	for _, l := range lists {
+		for i, pats := range l.Patterns {
+			for _, p := range procmatch.Unmatched(pats, procs) {
+				if p == "*" || p == "*:*" {
+					continue
+				}
+				errs = append(errs, fmt.Errorf("listeners.%s.%s[%d].processes: %q matches no program or group in supervisord", name, l.Field, i, p))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Which returns, for the process name in group, the index of the most
 // specific entry of each list (-1: none): Limits, CPU, FDs.
 func (m Memguard) Which(group, name string) (limit, cpu, fds int) {

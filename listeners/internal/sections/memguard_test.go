@@ -1,6 +1,7 @@
 package sections
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,5 +96,35 @@ func TestMemguardMostSpecificAndTies(t *testing.T) {
 	}
 	if err := m.Ties(procs[:1]); err != nil {
 		t.Errorf("no tie for mm_00: %v", err)
+	}
+}
+
+// TestUnmatched: -check names each pattern that selects no process, by
+// its field and entry; "*" is fine with no process yet.
+func TestUnmatched(t *testing.T) {
+	procs := []supervisor.ProcessInfo{{Group: "trading", Name: "mm_00"}, {Group: "risk", Name: "risk"}}
+	h := Healthprobe{Checks: []ProbeCheck{{Processes: []string{"trading"}}, {Processes: []string{"risk", "tradng:*"}}}}
+	m := Memguard{Limits: []MemLimit{{Processes: []string{"*"}}}, CPU: []CPUGuard{{Processes: []string{"*:mm_01"}}}}
+	tests := []struct {
+		name  string
+		err   error
+		wants []string
+	}{
+		{"healthprobe", Unmatched("healthprobe", h.Lists(), procs),
+			[]string{`listeners.healthprobe.checks[1].processes: "tradng:*" matches no program or group in supervisord`}},
+		{"memguard", Unmatched("memguard", m.Lists(), nil),
+			[]string{`listeners.memguard.cpu[0].processes: "*:mm_01" matches no program or group in supervisord`}},
+	}
+	for _, tt := range tests {
+		if tt.err == nil {
+			t.Errorf("%s: no error", tt.name)
+			continue
+		}
+		if got := strings.Split(tt.err.Error(), "\n"); !slices.Equal(got, tt.wants) {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.wants)
+		}
+	}
+	if err := Unmatched("memguard", m.Lists(), []supervisor.ProcessInfo{{Group: "x", Name: "mm_01"}}); err != nil {
+		t.Errorf("every pattern matches: %v", err)
 	}
 }
