@@ -41,7 +41,7 @@ func TestRunCommandLine(t *testing.T) {
 		{Name: "unknown flag", Args: []string{"-bogus"}, WantCode: 2, WantStderr: "flag provided but not defined: -bogus"},
 		{Name: "help lists the commands", Args: []string{"-h"}, WantCode: 0, WantStdout: "  incidents "},
 		{Name: "unknown command", Args: []string{"incident"}, WantCode: 2,
-			WantStderr: `crashpager: unknown command "incident" (commands: incidents, outbox, retry, drop; -h for help)`},
+			WantStderr: `crashpager: unknown command "incident" (commands: incidents, outbox, retry, drop, test-alert; -h for help)`},
 		{Name: "version", Args: []string{"--version"}, WantCode: 0, WantStdout: "crashpager dev (commit unknown, go"},
 		{Name: "operator command", Args: []string{"incidents", "-config", good, "-state", statePath}, WantCode: 0},
 		{Name: "operator command usage", Args: []string{"outbox", "-bogus"}, WantCode: 2},

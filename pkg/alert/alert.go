@@ -72,11 +72,12 @@ const (
 	CondLoad      Condition = "load"      // host load average high
 	CondBudget    Condition = "budget"    // restart budget spent
 	CondListener  Condition = "listener"  // a superguard listener is dead or stuck
+	CondTest      Condition = "test"      // a test alert an operator sent (test-alert)
 )
 
 // Conditions lists every known Condition, in documentation order.
 var Conditions = []Condition{CondExited, CondSpree, CondFatal, CondHalt, CondHealth,
-	CondStale, CondHeartbeat, CondMemory, CondCPU, CondLeak, CondFDs, CondDisk, CondLoad, CondBudget, CondListener}
+	CondStale, CondHeartbeat, CondMemory, CondCPU, CondLeak, CondFDs, CondDisk, CondLoad, CondBudget, CondListener, CondTest}
 
 // Valid reports whether c is one of Conditions.
 func (c Condition) Valid() bool {

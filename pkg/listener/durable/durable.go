@@ -116,6 +116,7 @@ var opsCommands = []listener.Command{
 	opsCommand("outbox", "[--pending|--dead] [-sink NAME]\tqueued and dead-lettered deliveries"),
 	opsCommand("retry", "ID | --all-dead\tre-queue dead-lettered deliveries"),
 	opsCommand("drop", "ID\tcancel a queued or dead delivery for good"),
+	testAlertCommand,
 }
 
 func opsCommand(name, synopsis string) listener.Command {
