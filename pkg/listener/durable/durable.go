@@ -3,8 +3,8 @@
 // it cannot be (a full disk degrades a listener, never stops it), the
 // alert pipeline on it with its senders, the listener's heartbeat on every
 // TICK, and the pipeline's operator commands (incidents, outbox, retry,
-// drop). A listener that keeps state sets Spec.Store to an Opener; one
-// that does not (eventlog) links none of this, SQLite included.
+// drop, test-alert). A listener that keeps state sets Spec.Store to an
+// Opener; one that does not (eventlog) links none of this, SQLite included.
 //
 //	var spec = listener.Spec[Config]{
 //		...
@@ -110,7 +110,7 @@ func (p *Parts) Wrap(h eventlistener.Handler) eventlistener.Handler {
 func (p *Parts) Close() error { return p.Store.Close() }
 
 // opsCommands are the alert pipeline's operator commands (package
-// opscli), mounted on every listener with a store.
+// opscli, and test-alert), mounted on every listener with a store.
 var opsCommands = []listener.Command{
 	opsCommand("incidents", "[-all] [-since D]\topen incidents (-all: and recently resolved)"),
 	opsCommand("outbox", "[--pending|--dead] [-sink NAME]\tqueued and dead-lettered deliveries"),

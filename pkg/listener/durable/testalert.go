@@ -2,8 +2,6 @@ package durable
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -33,14 +31,20 @@ import (
 // per sink delivered or the exact error (secrets removed). It answers
 // "does paging work?" before 3 AM does.
 //
-// The alert does not go through the outbox or the incident ledger: it
-// tests the sinks (their secrets, URLs, the network, the service's
-// answer), and a test must neither sit in the store's history as an
-// incident nor wait behind real alerts in a sink's queue. It is logged
-// (stderr, JSON) with who sent it.
+// Nothing is recorded in the state store, by design: the alert goes
+// neither through the outbox nor the incident ledger. It tests the sinks
+// (their secrets, URLs, the network, the service's answer), so it sends
+// from this process and waits for each answer, where an outbox row would
+// also be picked up by the running listeners' senders (a second delivery
+// nobody waits for) and would wait behind real alerts, rate limits and
+// backoffs. A test must not sit in `incidents` as an incident either, and
+// the command must work when the store cannot be opened (a full disk, a
+// shell without write access to it). What was sent, by whom and what
+// each sink answered is logged instead (stderr, JSON). -state is accepted
+// like the other operator commands' and is unused.
 var testAlertCommand = listener.Command{
 	Name:     "test-alert",
-	Synopsis: "[--sink NAME] [--severity S] [-json]\tsend a TEST alert to each sink the routes reach, wait for each answer, resolve it",
+	Synopsis: "[--sink NAME] [--severity S] [-timeout D] [-json]\tsend a TEST alert to each sink the routes reach, wait for each answer, resolve it",
 	Run:      runTestAlert,
 }
 
@@ -62,9 +66,10 @@ func runTestAlert(ctx context.Context, args []string, sio listener.IO) int {
 	fs := flag.NewFlagSet("test-alert", flag.ContinueOnError)
 	fs.SetOutput(sio.Stderr)
 	cfgPath := fs.String("config", "", "config file (default $"+config.EnvPath+", else "+config.DefaultPath+" if present)")
+	_ = fs.String("state", "", "accepted like the other commands' -state; test-alert stores nothing")
 	sink := fs.String("sink", "", "send to this sink only (default: every sink the routes reach)")
 	sev := fs.String("severity", "", "the alert's severity: info, warning, error or critical; given, only the sinks the routes send that severity to (default warning, every routed sink)")
-	timeout := fs.Duration("timeout", testAlertTimeout, "how long to wait for each sink's answer")
+	timeout := fs.Duration("timeout", testAlertTimeout, "how long to wait for each sink's answer (to the trigger, then to the resolve)")
 	asJSON := fs.Bool("json", false, "print JSON instead of aligned text")
 	fs.Usage = func() {
 		fmt.Fprintf(sio.Stderr, "Usage: %s test-alert [flags]\n\n%s\n\nExit status: 0 every sink took it and its resolve, 1 one did not, 2 usage or config error.\n\nFlags:\n",
@@ -106,11 +111,10 @@ func runTestAlert(ctx context.Context, args []string, sio listener.IO) int {
 		fmt.Fprintf(sio.Stderr, "test-alert: %v\n", err)
 		return listener.ExitUsage
 	}
-	// Build only the sinks to test: another sink's missing secret is not
-	// this test's business.
 	notifiers, buildErrs := buildSinks(cfg, names, log)
 	log.Info().Str("key", a.Key).Str("severity", severity.String()).Strs("sinks", names).Str("by", a.Details["sent_by"]).Msg("sending a test alert")
 	results := sendTest(ctx, cfg, a, names, notifiers, buildErrs, *timeout)
+	logResults(log, a, results)
 	if *asJSON {
 		enc := json.NewEncoder(sio.Stdout)
 		enc.SetIndent("", "  ")
@@ -129,16 +133,12 @@ func runTestAlert(ctx context.Context, args []string, sio listener.IO) int {
 // testAlert is the alert test-alert sends: condition test, a key of its
 // own, and a summary that says it is a test.
 func testAlert(cfg *config.Config, severity alert.Severity) *alert.Alert {
-	id := make([]byte, 4)
-	_, _ = rand.Read(id)
-	host := cfg.Host
-	if host == "" {
-		host, _ = os.Hostname()
-	}
+	id := alert.RandomHex(4)
+	host := cfg.Host // Validate sets it
 	by := sender()
 	now := time.Now()
 	return &alert.Alert{
-		Key:       host + "/superguard/test/" + hex.EncodeToString(id),
+		Key:       alert.Key(host, "superguard:test-"+id, alert.CondTest),
 		Kind:      alert.Trigger,
 		Host:      host,
 		Condition: alert.CondTest,
@@ -147,7 +147,7 @@ func testAlert(cfg *config.Config, severity alert.Severity) *alert.Alert {
 		Details:   map[string]string{"test": "true", "sent_by": by, "sent_at": now.UTC().Format(time.RFC3339)},
 		Action:    "none: this checks that alerts reach this destination",
 		Listener:  filepath.Base(os.Args[0]),
-		TraceID:   hex.EncodeToString(id),
+		TraceID:   id,
 		Time:      now,
 	}
 }
@@ -208,24 +208,20 @@ func orNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// buildSinks builds the named sinks, resolving their secrets; a sink that
-// cannot be built gets its error (secrets removed).
+// buildSinks builds the sinks, resolving their secrets, and returns those
+// named, or each one's error (secrets removed). Every sink is built so
+// that errors name a sink by its place in the file (sinks[3]); another
+// sink's error (a secret this shell lacks) is not this test's business.
 func buildSinks(cfg *config.Config, names []string, log zerolog.Logger) (map[string]alert.Notifier, map[string]error) {
-	sub := *cfg
-	sub.Sinks = nil
-	for _, s := range cfg.Sinks {
-		if slices.Contains(names, s.Name) {
-			sub.Sinks = append(sub.Sinks, s)
-		}
-	}
-	notifiers, err := notify.Build(&sub, log)
+	all, err := notify.Build(cfg, log)
+	notifiers := map[string]alert.Notifier{}
 	errs := map[string]error{}
-	if err != nil {
-		for _, n := range names {
-			if _, ok := notifiers[n]; !ok {
-				errs[n] = errors.New(cfg.Redact(sinkError(err, n, &sub)))
-			}
+	for _, n := range names {
+		if nt, ok := all[n]; ok {
+			notifiers[n] = nt
+			continue
 		}
+		errs[n] = errors.New(cfg.Redact(sinkError(err, n, cfg)))
 	}
 	return notifiers, errs
 }
@@ -271,8 +267,7 @@ func sendTest(ctx context.Context, cfg *config.Config, a *alert.Alert, names []s
 			}
 			r.Delivered = true
 			res := *a
-			res.Kind, res.Time = alert.Resolve, time.Now()
-			res.Summary = "TEST alert resolved: " + a.Summary
+			res.Kind, res.Time = alert.Resolve, time.Now() // each sink marks a resolve its own way
 			rctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			if _, err := n.Notify(rctx, &alert.Notification{Alert: res, IncidentID: a.TraceID, Count: 1, FirstSeen: a.Time, Ref: receipt.Ref}); err != nil {
@@ -284,6 +279,25 @@ func sendTest(ctx context.Context, cfg *config.Config, a *alert.Alert, names []s
 	}
 	wg.Wait()
 	return results
+}
+
+// logResults logs what each sink answered, for the record of who tested
+// what (stdout has the same for the person who ran it).
+func logResults(log zerolog.Logger, a *alert.Alert, results []SinkResult) {
+	for _, r := range results {
+		ev := log.Info()
+		if !r.Delivered || !r.Resolved {
+			ev = log.Warn()
+		}
+		if r.Error != "" {
+			ev = ev.Str("error", r.Error)
+		}
+		if r.ResolveError != "" {
+			ev = ev.Str("resolve_error", r.ResolveError)
+		}
+		ev.Str("key", a.Key).Str("sink", r.Sink).Str("type", r.Type).Bool("delivered", r.Delivered).
+			Bool("resolved", r.Resolved).Int64("took_ms", r.TookMS).Msg("test alert answer")
+	}
 }
 
 // deliveryText is a failed delivery's error for people: the sink's own
@@ -306,7 +320,7 @@ func sinkType(cfg *config.Config, name string) string {
 
 // printTest prints one line per sink and the verdict.
 func printTest(w io.Writer, a *alert.Alert, results []SinkResult) {
-	fmt.Fprintf(w, "test alert %s (%s) to %d sink(s)\n", a.TraceID, a.Severity, len(results))
+	fmt.Fprintf(w, "test alert %s (%s) to %d sink(s)\n", a.Key, a.Severity, len(results))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	ok := 0
 	for _, r := range results {
