@@ -67,6 +67,9 @@ listeners:
 // a supervisord to ask for details (pure listener cost) and with a real one
 // answering the detail calls (getProcessInfo, tailProcessStderrLog,
 // readLog) made before the ack.
+//
+// goal: ack-p99-ms < 5
+// goal: events/s >= 1000
 func BenchmarkEventToAck(b *testing.B) {
 	b.Run("no-supervisord", func(b *testing.B) {
 		c := startChild(b, logOnly)
@@ -100,6 +103,8 @@ func benchExits(b *testing.B, c *harness.Piped) {
 // BenchmarkDeliveryLatency measures the time from an event reaching
 // crashpager to the sink's HTTP request, with a healthy sink (goal: under
 // 1 s). Every event is a new program's first crash, so every one notifies.
+//
+// goal: delivery-p99-ms < 1000
 func BenchmarkDeliveryLatency(b *testing.B) {
 	var (
 		mu      sync.Mutex
@@ -166,6 +171,8 @@ listeners:
 // BenchmarkIdleRSS reports the resident memory of an idle crashpager once
 // it is READY and its senders run (goal: under 15 MB): the peak of VmRSS
 // sampled every iteration, for half a second at least.
+//
+// goal: RSS-MB < 15
 func BenchmarkIdleRSS(b *testing.B) {
 	c := startChild(b, logOnly)
 	pid := c.Cmd.Process.Pid

@@ -56,6 +56,16 @@ const (
 // variant there.
 //
 //	go test -run '^$' -bench BenchmarkHalt -timeout 20m ./integration/haltguard
+//
+// Goals and comparisons for BENCHMARKS.md (scripts/benchreport), held by
+// every haltguard variant but priority=-1, which shows what the shipped
+// priority buys:
+//
+// goal: median-ms <= 60
+// goal: p99-ms <= 100
+// versus: a bare stopProcessGroup, no listener (the floor): BenchmarkHalt/floor=stopProcessGroup
+// versus: a Python childutils listener halting on FATAL: BenchmarkHalt/python=FATAL
+// versus: haltguard at priority=-1, below the programs: BenchmarkHalt/haltguard=EXITED,priority=-1
 func BenchmarkHalt(b *testing.B) {
 	b.Run("floor=stopProcessGroup", benchFloor)
 	shipped := hgVariant{stopMode: "multicall", priority: 1000}

@@ -29,6 +29,15 @@ import (
 // and httpok needs one process per URL (its RSS times 1,000).
 //
 //	SUPERGUARD_SUPERVISORD=... go test -run '^$' -bench Round -benchtime 1x ./integration/healthprobe
+//
+// Goals and comparisons for BENCHMARKS.md (scripts/benchreport):
+//
+// goal: round-ms < 1000
+// versus: an httpok-like listener, 1,000 URLs one after another: httpok-like-s/1000-URLs
+// goal: RSS-MB < 30
+// versus: httpok-like listeners, one process per URL, for 1,000 URLs: httpok-like-RSS-GB/1000
+// goal: ack-p99-ms < 5
+// versus: what an httpok-like listener holds supervisord per event and URL: httpok-like-ms/URL
 func BenchmarkRound(b *testing.B) {
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
 		b.Skip("needs /usr/bin/python3 for the httpok-like listener")

@@ -28,6 +28,13 @@ import (
 // CPU times.
 //
 //	SUPERGUARD_SUPERVISORD=... go test -run '^$' -bench Round -benchtime 1x ./integration/memguard
+//
+// Goals and comparisons for BENCHMARKS.md (scripts/benchreport):
+//
+// goal: cpu-ms/round < 20
+// versus: memmon's round, one ps per process: memmon-like-cpu-ms/round
+// versus: memmon's CPU over memguard's: memmon-like/memguard-cpu
+// goal: RSS-MB < 15
 func BenchmarkRound(b *testing.B) {
 	const procs = 200
 	const rounds = 8

@@ -171,6 +171,11 @@ func lockstep(b *testing.B, c *child, fr [][]byte, n int) time.Duration {
 // BenchmarkThroughput reports events/s through each listener (an op is one
 // event), and the CPU time (user + system, all threads) the listener spent
 // per event.
+//
+// figure: events/s
+// figure: cpu-µs/event
+// versus: a Python childutils listener: BenchmarkThroughput/python-childutils
+// versus: a C listener (the floor): BenchmarkThroughput/c
 func BenchmarkThroughput(b *testing.B) {
 	fr := frames(4096)
 	for _, im := range impls {
@@ -192,6 +197,12 @@ func BenchmarkThroughput(b *testing.B) {
 
 // BenchmarkStartup reports the median time from exec to READY and the
 // median idle RSS after READY (an op is one listener start).
+//
+// goal: idle-RSS-kB < 10240
+// goal: ms-to-READY < 10
+// versus: a Python childutils listener: BenchmarkStartup/python-childutils
+// versus: a C listener (the floor): BenchmarkStartup/c
+// versus: eventlog built with cgo (not shipped): BenchmarkStartup/eventlog-cgo-build
 func BenchmarkStartup(b *testing.B) {
 	for _, im := range startupImpls {
 		b.Run(im.name, func(b *testing.B) {
@@ -216,6 +227,11 @@ func BenchmarkStartup(b *testing.B) {
 // so that both see the same machine load, and reports eventlog's median
 // throughput as a percentage of C's (goal: at least 95), each one's median
 // events/s, and each one's CPU time per event over all rounds.
+//
+// goal: %-of-C >= 95
+// versus: eventlog's events/s: eventlog-events/s
+// versus: the C listener's events/s, in the rounds between: c-events/s
+// versus: a Python childutils listener (BenchmarkThroughput): BenchmarkThroughput/python-childutils events/s
 func BenchmarkVersusC(b *testing.B) {
 	ours := startChild(b, impls[0].argv(b))
 	floor := startChild(b, cArgv(b))
