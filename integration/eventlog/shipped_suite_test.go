@@ -157,17 +157,29 @@ func TestShippedSampleConfigChecks(t *testing.T) {
 // conf.d listener and superguard.yaml (production paths moved into the
 // scenario directory) next to a risk_manager program and a trading group
 // whose strategy starts through `haltguard gate`, as the confs recommend:
-// every listener comes up RUNNING, the gate lets the strategy start while
-// trading is not halted, and haltguard -check validates the sample config
-// against this supervisord.
+// every listener comes up RUNNING and acknowledges events (supervisord's
+// own log at loglevel=debug says so: RUNNING alone is also what a deaf
+// listener in the UNKNOWN protocol state shows), the gate lets the strategy
+// start while trading is not halted, and haltguard -check validates the
+// sample config against this supervisord.
 func TestShippedSuite(t *testing.T) {
 	t.Parallel()
+	conf := harness.ShippedConf(t, "supervisord.conf")
+	if !strings.Contains(conf, "\nloglevel=info\n") {
+		t.Fatal("the shipped supervisord.conf has no loglevel=info line to turn to debug")
+	}
 	s := harness.Start(t, harness.Options{
-		ConfTemplate: harness.ShippedConf(t, "supervisord.conf"),
+		ConfTemplate: strings.Replace(conf, "\nloglevel=info\n", "\nloglevel=debug\n", 1),
 		Files:        shippedFiles(t, ""),
 	})
-	for _, name := range []string{"eventlog", "crashpager", "haltguard", "healthprobe", "memguard", "risk_manager"} {
+	listeners := []string{"eventlog", "crashpager", "haltguard", "healthprobe", "memguard"}
+	for _, name := range append(listeners, "risk_manager") {
 		s.WaitProcessState(t, name, supervisor.ProcessRunning, wait)
+	}
+	// Two results each: the events of the programs' start and then a
+	// TICK_5 (eventlog's conf takes TICK_60: the start's events suffice).
+	for _, name := range listeners {
+		s.WaitAcknowledged(t, name, 2, wait)
 	}
 	s.WaitProcessState(t, "trading:strat_a", supervisor.ProcessRunning, wait)
 	for _, name := range []string{"crashpager", "haltguard"} {

@@ -43,6 +43,18 @@ func (s *Supervisord) WaitLogCount(t testing.TB, pattern string, n int, timeout 
 	return s.waitLines(t, "supervisord log", func() (string, error) { return s.Log(), nil }, pattern, n, timeout)
 }
 
+// WaitAcknowledged waits until supervisord has logged n results of the
+// event listener name ("event was processed": the listener answered RESULT
+// OK), and returns those lines. It needs loglevel=debug (Options.LogLevel,
+// or loglevel= in a ConfTemplate). A listener showing RUNNING can be deaf
+// (in supervisord's UNKNOWN listener state after a stray byte on its
+// stdout, it gets no more events); one that acknowledged n events is not.
+// Wait for at least 2: the first result may be the only one.
+func (s *Supervisord) WaitAcknowledged(t testing.TB, name string, n int, timeout time.Duration) []string {
+	t.Helper()
+	return s.WaitLogCount(t, `(?:^| )`+regexp.QuoteMeta(name)+`: event was processed$`, n, timeout)
+}
+
 // WaitListenerLog waits until a line of the stderr log of process name (a
 // listener or a program; "name" or "group:name") matches pattern, and returns
 // that line.
