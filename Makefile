@@ -36,7 +36,7 @@ LDFLAGS := -X github.com/superguard/superguard/pkg/listener.version=$(VERSION) \
 # The supervisord every test uses: the last line printed by the install script.
 SUPERVISORD = $$(scripts/install-supervisor.sh | tail -n 1)
 
-.PHONY: help build test unit integration bench fuzz lint check clean supervisord alertmanager demo demo-up demo-bin
+.PHONY: help build test unit integration bench fuzz lint check clean supervisord alertmanager demo demo-up demo-bin install uninstall
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
@@ -60,6 +60,19 @@ demo: demo-bin ## a guarded trading stack and a narrated scenario, in under two 
 
 demo-up: demo-bin ## the demo stack, kept running until Ctrl-C, with how to reach supervisorctl, the web UI, logs and commands
 	@sup=$(SUPERVISORD); exec $(BIN)/demo -up -bin $(BIN) -supervisord "$$sup" $(DEMO_FLAGS)
+
+# Where make install puts things (scripts/install.sh): binaries in
+# $(DESTDIR)$(PREFIX)/bin, confs in $(DESTDIR)/etc/superguard, the systemd
+# unit in $(DESTDIR)$(UNITDIR).
+PREFIX ?= /usr/local
+DESTDIR ?=
+UNITDIR ?= /etc/systemd/system
+
+install: build ## the listeners, confs and systemd unit (DESTDIR, PREFIX); an edited config is kept, the new one written beside it as .new
+	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' UNITDIR='$(UNITDIR)' BIN='$(abspath $(BIN))' scripts/install.sh install
+
+uninstall: ## remove what make install put in place, except /etc/superguard (your confs and secrets)
+	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' UNITDIR='$(UNITDIR)' scripts/install.sh uninstall
 
 supervisord: ## make a real supervisord 4.x available and print its path
 	@scripts/install-supervisor.sh

@@ -2,9 +2,6 @@ package eventlog
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
-	"net"
 	"strings"
 	"testing"
 
@@ -12,31 +9,6 @@ import (
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
-
-// portPrefix returns a prefix P such that the loopback ports P00..P0(n-1)
-// are free now: the shipped confs give process NN the port 80NN.
-func portPrefix(t *testing.T, n int) string {
-	t.Helper()
-	for range 50 {
-		p := fmt.Sprint(200 + rand.IntN(400))
-		var lns []net.Listener
-		for i := range n {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%s%02d", p, i))
-			if err != nil {
-				break
-			}
-			lns = append(lns, ln)
-		}
-		for _, ln := range lns {
-			ln.Close()
-		}
-		if len(lns) == n {
-			return p
-		}
-	}
-	t.Fatal("no free run of ports")
-	return ""
-}
 
 // TestShippedTradingExample runs conf.d/trading.conf.example, as an
 // operator would copy it, with the shipped confs and superguard.yaml (the
@@ -48,7 +20,7 @@ func portPrefix(t *testing.T, n int) string {
 // strategies back.
 func TestShippedTradingExample(t *testing.T) {
 	t.Parallel()
-	prefix := portPrefix(t, 4)
+	prefix := harness.PortPrefix(t, 4)
 	fake := `{{bin "` + fakePkg + `"}}`
 	example := strings.NewReplacer(
 		"/opt/trading/bin/risk_manager --config /etc/trading/risk.yaml", fake+" -name risk_manager",

@@ -66,6 +66,11 @@ type Options struct {
 	// childlogdir) live in, as systemd's RuntimeDirectory= and
 	// LogsDirectory= do in production. Used to validate shipped confs.
 	ConfTemplate string
+	// Dir is the scenario directory: conf, socket and logs, and every path
+	// of a ConfTemplate's [supervisord] and [unix_http_server] must be in
+	// it. It must exist (e.g. the DESTDIR a test installed into), and stays
+	// when the test ends. Default: a new temporary directory.
+	Dir string
 	// Files are extra files written into the scenario directory before
 	// supervisord starts: relative path -> template text (e.g. conf.d/x.conf
 	// for an [include]). Parent directories are created.
@@ -149,7 +154,10 @@ type Supervisord struct {
 func Start(t testing.TB, opts Options) *Supervisord {
 	t.Helper()
 	opts.setDefaults()
-	dir := scenarioDir(t)
+	dir := opts.Dir
+	if dir == "" {
+		dir = scenarioDir(t)
+	}
 	var binary string
 	switch opts.Backend {
 	case RealSupervisord:

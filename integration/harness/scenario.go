@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -39,6 +40,31 @@ func FreePort(t testing.TB) string {
 	}
 	defer ln.Close()
 	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// PortPrefix returns a prefix P such that the loopback ports P00..P0(n-1)
+// are free now: the shipped confs give process NN the port 80NN.
+func PortPrefix(t testing.TB, n int) string {
+	t.Helper()
+	for range 50 {
+		p := fmt.Sprint(200 + rand.IntN(400))
+		var lns []net.Listener
+		for i := range n {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%s%02d", p, i))
+			if err != nil {
+				break
+			}
+			lns = append(lns, ln)
+		}
+		for _, ln := range lns {
+			ln.Close()
+		}
+		if len(lns) == n {
+			return p
+		}
+	}
+	t.Fatal("no free run of ports")
+	return ""
 }
 
 // Indent prefixes every non-empty line of s (a YAML block placed under a
