@@ -3,6 +3,7 @@ package eventlog
 import (
 	"crypto/sha1"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -151,5 +152,36 @@ func TestShippedReloadWithSocketAuth(t *testing.T) {
 	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 	if err != nil || strings.Contains(string(out), "401") {
 		t.Errorf("ExecReload (%s): %v\n%s", strings.Join(argv, " "), err, out)
+	}
+}
+
+// TestReadmeShowsTheShippedConfig keeps README.md's complete annotated
+// example equal to supervisor-conf/superguard.yaml, the file make install
+// installs: documentation that drifts from the shipped file misleads.
+func TestReadmeShowsTheShippedConfig(t *testing.T) {
+	t.Parallel()
+	root, err := harness.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, err := os.ReadFile(filepath.Join(root, "supervisor-conf", "superguard.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const open = "<summary>supervisor-conf/superguard.yaml</summary>\n\n```yaml\n"
+	_, rest, ok := strings.Cut(string(readme), open)
+	if !ok {
+		t.Fatalf("README.md has no %q block", strings.TrimSpace(open))
+	}
+	block, _, ok := strings.Cut(rest, "```\n")
+	if !ok {
+		t.Fatal("README.md's superguard.yaml block is not closed")
+	}
+	if block != string(shipped) {
+		t.Error("README.md's superguard.yaml differs from supervisor-conf/superguard.yaml: copy the file into the README's block")
 	}
 }
