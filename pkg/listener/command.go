@@ -74,8 +74,30 @@ func (s *Spec[S]) printUsage(w io.Writer, flags string) {
 		_ = tw.Flush()
 	}
 	fmt.Fprintf(w, "\nFlags:\n%s", flags)
+	s.printEnvironment(w)
 	fmt.Fprintf(w, "\nExit codes: %d ok, %d runtime failure, %d usage or config error, %d halted.\n",
 		ExitOK, ExitFailed, ExitUsage, ExitHalted)
+}
+
+// printEnvironment is -h's account of the variables the binary reads and
+// of where it is documented, so that -h alone answers how to run it.
+func (s *Spec[S]) printEnvironment(w io.Writer) {
+	fmt.Fprintf(w, "\nEnvironment:\n")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  SUPERVISOR_SERVER_URL\tsupervisord's XML-RPC URL (supervisord sets it for its children)\n")
+	fmt.Fprintf(tw, "  SUPERVISOR_USERNAME\tits username, with SUPERVISOR_PASSWORD_FILE (a root-only file) or SUPERVISOR_PASSWORD:\n")
+	fmt.Fprintf(tw, "  \tsupervisord passes no credentials to children; give them with environment= in the listener's block\n")
+	if s.File != nil {
+		fmt.Fprintf(tw, "  SUPERGUARD_CONFIG\tthe shared YAML config (-config)\n")
+	}
+	if s.Store != nil {
+		fmt.Fprintf(tw, "  SUPERGUARD_STATE\tthe state store (-state)\n")
+	}
+	fmt.Fprintf(tw, "  SUPERGUARD_LOG_LEVEL\tdebug, info, warn or error (-log-level)\n")
+	_ = tw.Flush()
+	fmt.Fprintf(w, "\nLogs are JSON lines on stderr: stdout carries only the protocol (stdout_logfile=NONE).\n")
+	fmt.Fprintf(w, "Its supervisord block, commented: supervisor-conf/conf.d/%s.conf (installed in /etc/superguard/conf.d/);\n", s.Name)
+	fmt.Fprintf(w, "everything else: README.md.\n")
 }
 
 // commandNames is the list of subcommands for an error message.

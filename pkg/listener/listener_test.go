@@ -117,6 +117,8 @@ func TestCommandLine(t *testing.T) {
 		{Name: "help lists the subcommands", Args: []string{"-h"}, WantStdout: "  echo  ARGS...  print ARGS\n"},
 		{Name: "help command", Args: []string{"help"}, WantStdout: "  echo  ARGS...  print ARGS\n"},
 		{Name: "help shows the exit codes", Args: []string{"--help"}, WantStdout: "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 halted."},
+		{Name: "help names the variables it reads", Args: []string{"-h"}, WantStdout: "  SUPERGUARD_CONFIG      the shared YAML config (-config)\n"},
+		{Name: "help says where its block is documented", Args: []string{"-h"}, WantStdout: "supervisor-conf/conf.d/testguard.conf"},
 		{Name: "version", Args: []string{"--version"}, WantStdout: "testguard dev (commit unknown, go"},
 		{Name: "version command", Args: []string{"version"}, WantStdout: "testguard dev"},
 		{Name: "subcommand", Args: []string{"echo", "a", "b"}, WantStdout: "a b\n"},
