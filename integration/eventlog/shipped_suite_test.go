@@ -187,9 +187,18 @@ func TestShippedSuite(t *testing.T) {
 			t.Errorf("%s stderr log = %q, %v; want the shipped /var/log/superguard/%s.log", name, path, err, name)
 		}
 	}
-	code, stdout, stderr := runBin(t, harness.Bin(t, haltguardPkg), nil, "-check", "-config", s.Path("superguard.yaml"))
+	code, stdout, stderr := runBin(t, harness.Bin(t, haltguardPkg), nil, "-check", "-config", s.Path("superguard.yaml"), "-supervisord-conf", "none")
 	if code != 0 || !strings.Contains(stdout, "OK (checked against supervisord at "+s.URL+")") {
 		t.Errorf("haltguard -check against the suite: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// The conf doctor on the conf that runs the suite: the shipped
+	// listener blocks pass; this test's strategy runs as root (no user=),
+	// which is exactly what it must find, with the file and the section.
+	code, stdout, stderr = runBin(t, harness.Bin(t, haltguardPkg), nil, "-check", "-config", s.Path("superguard.yaml"), "-supervisord-conf", s.ConfPath)
+	want := "haltguard: supervisord.conf " + s.Path("conf.d", "trading.conf") + " [program:strat_a]: trading:strat_a runs as root (user=unset): " +
+		"a strategy as root can read superguard's secrets and undo a halt; set user= to its own account (e.g. user=trading)\n"
+	if code != 2 || stderr != want || stdout != "" {
+		t.Errorf("haltguard -check -supervisord-conf: exit %d, stdout %q, stderr %q; want exit 2 and stderr %q", code, stdout, stderr, want)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/pkg/confdoctor"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
@@ -50,13 +51,13 @@ func TestShippedConfs(t *testing.T) {
 // conf.d/*.conf: a missing one fails silently in production.
 func TestShippedListenerSettings(t *testing.T) {
 	t.Parallel()
-	// The events each shipped listener needs, by name.
-	wantEvents := map[string][]string{
-		"eventlog":    {"PROCESS_STATE", "TICK_60"},
-		"crashpager":  {"PROCESS_STATE", "TICK_5"},
-		"haltguard":   {"PROCESS_STATE", "TICK_5", "REMOTE_COMMUNICATION"},
-		"healthprobe": {"TICK_5", "PROCESS_STATE", "PROCESS_COMMUNICATION"},
-		"memguard":    {"TICK_5", "PROCESS_STATE"},
+	// The events each shipped listener needs, by name: what the conf
+	// doctor requires (confdoctor.Needs), and eventlog's shipped choice.
+	wantEvents := map[string][]string{"eventlog": {"PROCESS_STATE", "TICK_60"}}
+	for name, needs := range confdoctor.Needs {
+		if name != "eventlog" {
+			wantEvents[name] = needs
+		}
 	}
 	listeners := 0
 	for _, file := range shippedListenerConfs(t) {

@@ -64,8 +64,13 @@ func goBuild(pkg string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("build %s: %w", pkg, err)
 	}
+	// bin/harness/<hash of pkg>/<name>: the binary keeps its own name,
+	// which -check's conf doctor (and ps) recognise a listener by.
 	sum := sha256.Sum256([]byte(pkg))
-	final := filepath.Join(dir, filepath.Base(pkg)+"-"+hex.EncodeToString(sum[:4]))
+	final := filepath.Join(dir, hex.EncodeToString(sum[:4]), filepath.Base(pkg))
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return "", fmt.Errorf("build %s: %w", pkg, err)
+	}
 	tmp, err := os.CreateTemp(dir, ".build-*")
 	if err != nil {
 		return "", fmt.Errorf("build %s: %w", pkg, err)

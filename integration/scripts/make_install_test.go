@@ -313,9 +313,19 @@ func startInstalled(t *testing.T, dest, prefix string) {
 	for _, name := range listenerNames {
 		s.WaitAcknowledged(t, name, 2, wait)
 	}
-	code, out := runIn(t, dest, nil, filepath.Join(dest, prefix, "bin/haltguard"), "-check", "-config", filepath.Join(etc, "superguard.yaml"))
+	haltguard := filepath.Join(dest, prefix, "bin/haltguard")
+	code, out := runIn(t, dest, nil, haltguard, "-check", "-config", filepath.Join(etc, "superguard.yaml"), "-supervisord-conf", "none")
 	if code != 0 || !strings.Contains(out, "OK (checked against supervisord at "+s.URL+")") {
 		t.Errorf("installed haltguard -check against the installed tree: exit %d\n%s", code, out)
+	}
+	// The conf doctor on the conf supervisord runs: the installed listener
+	// blocks pass; the strategies run as root here (the test host has no
+	// trading user, so user= was dropped), which it must find.
+	code, out = runIn(t, dest, nil, haltguard, "-check", "-config", filepath.Join(etc, "superguard.yaml"), "-supervisord-conf", s.ConfPath)
+	want := "haltguard: supervisord.conf " + filepath.Join(etc, "conf.d/trading.conf") + " [program:strategy]: trading:strategy_00 runs as root (user=unset): " +
+		"a strategy as root can read superguard's secrets and undo a halt; set user= to its own account (e.g. user=trading)\n"
+	if code != 2 || out != want {
+		t.Errorf("installed haltguard -check -supervisord-conf: exit %d\n%s\nwant exit 2 and\n%s", code, out, want)
 	}
 	s.Stop(t)
 }

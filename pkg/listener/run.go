@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/superguard/superguard/pkg/confdoctor"
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/procmatch"
@@ -60,6 +61,7 @@ type cmdLine[S any] struct {
 	eventsState string
 	check       bool
 	fileOnly    bool
+	supConf     string
 	version     bool
 	apply       func(*S)
 }
@@ -74,6 +76,7 @@ func (s *Spec[S]) flagSet(out io.Writer) (*flag.FlagSet, *cmdLine[S]) {
 	fs.StringVar(&cl.eventsState, "state-file", "", "the same as -events-state (eventlog's older name)")
 	fs.BoolVar(&cl.check, "check", false, "validate the config and exit; also against supervisord's processes, which must be reachable unless -file-only")
 	fs.BoolVar(&cl.fileOnly, "file-only", false, "with -check: check the config alone, without supervisord")
+	fs.StringVar(&cl.supConf, "supervisord-conf", "", "with -check: the supervisord.conf that runs this listener, checked too (default $"+confdoctor.EnvPath+", else "+confdoctor.DefaultPath+", else supervisord's search order; \"none\": skip)")
 	fs.BoolVar(&cl.version, "version", false, "print the version and exit")
 	if s.Flags != nil {
 		cl.apply = s.Flags(fs)
@@ -196,9 +199,13 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 	if err != nil {
 		return fail(err)
 	}
+	found, doctored := s.confDoctor(cl.supConf, shared, &sec, io)
 	if cl.fileOnly {
 		s.selectorNotes(&sec, nil, false, io)
-		fmt.Fprintf(io.Stdout, "%s: %s: OK (file only)\n", s.Name, name)
+		if found > 0 {
+			return ExitUsage
+		}
+		fmt.Fprintf(io.Stdout, "%s: %s: OK (file only%s)\n", s.Name, name, doctored)
 		return ExitOK
 	}
 	procs, url, why, err := s.processes(ctx, shared)
@@ -207,10 +214,16 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 	case why == "not configured" && s.Needs.Supervisor == SupervisorOptional:
 		// A listener that works without supervisord: nothing more to
 		// check against.
-		fmt.Fprintf(io.Stdout, "%s: %s: OK (no supervisord configured: names not checked against its processes)\n", s.Name, name)
+		if found > 0 {
+			return ExitUsage
+		}
+		fmt.Fprintf(io.Stdout, "%s: %s: OK (no supervisord configured: names not checked against its processes%s)\n", s.Name, name, doctored)
 		return ExitOK
 	case why != "":
 		fmt.Fprintf(io.Stderr, "%s: %s: supervisord %s (%v); run with -file-only to check the file alone\n", s.Name, name, why, err)
+		if found > 0 {
+			return ExitUsage
+		}
 		return ExitFailed
 	}
 	if s.Check != nil {
@@ -221,7 +234,10 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 	if s.Explain != nil {
 		s.Explain(&sec, procs, io.Stdout)
 	}
-	fmt.Fprintf(io.Stdout, "%s: %s: OK (checked against supervisord at %s)\n", s.Name, name, url)
+	if found > 0 {
+		return ExitUsage
+	}
+	fmt.Fprintf(io.Stdout, "%s: %s: OK (checked against supervisord at %s%s)\n", s.Name, name, url, doctored)
 	return ExitOK
 }
 

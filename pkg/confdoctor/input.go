@@ -1,0 +1,89 @@
+package confdoctor
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/superguard/superguard/pkg/config"
+)
+
+// EnvPath names the supervisord.conf to check when no flag does.
+const EnvPath = "SUPERGUARD_SUPERVISORD_CONF"
+
+// DefaultPath is where make install puts supervisord.conf.
+const DefaultPath = "/etc/superguard/supervisord.conf"
+
+// SearchPaths are the files tried when neither the flag nor EnvPath names
+// one: superguard's install path, then supervisord 4's own search order
+// (supervisor/options.py: relative to the directory above the supervisord
+// executable, then the working directory, then /etc).
+func SearchPaths() []string {
+	paths := []string{DefaultPath}
+	if exe, err := exec.LookPath("supervisord"); err == nil {
+		here := filepath.Dir(filepath.Dir(exe))
+		paths = append(paths, filepath.Join(here, "etc", "supervisord.conf"), filepath.Join(here, "supervisord.conf"))
+	}
+	return append(paths, "supervisord.conf", "etc/supervisord.conf", "/etc/supervisord.conf", "/etc/supervisor/supervisord.conf")
+}
+
+// Locate returns the supervisord.conf to check: flag ("none": none), else
+// $SUPERGUARD_SUPERVISORD_CONF, else the first of SearchPaths that
+// exists. named says that flag or the variable chose it (a file found by
+// the search may be another supervisord's).
+func Locate(flag string) (path string, named bool) {
+	switch {
+	case flag == "none":
+		return "", true
+	case flag != "":
+		return flag, true
+	case os.Getenv(EnvPath) != "":
+		return os.Getenv(EnvPath), true
+	}
+	for _, p := range SearchPaths() {
+		if _, err := os.Stat(p); err == nil {
+			return p, false
+		}
+	}
+	return "", false
+}
+
+// haltguardSection is what the doctor reads of listeners.haltguard,
+// leniently: the listener's own -check validates the section strictly.
+type haltguardSection struct {
+	Critical    []string `yaml:"critical"`
+	Targets     []string `yaml:"targets"`
+	LatchFile   string   `yaml:"latch_file"`
+	LatchMirror string   `yaml:"latch_mirror"`
+}
+
+// FromConfig is the Input superguard.yaml gives: haltguard's critical
+// programs, targets and latch files (latch_file defaults to halt.latch
+// next to the state store, as haltguard's does), and whether the
+// supervisor: section carries credentials.
+func FromConfig(c *config.Config) Input {
+	in := Input{FileCredentials: c.Supervisor.Username != "" &&
+		(c.Supervisor.PasswordFile != "" || c.Supervisor.PasswordEnv != "" || c.Supervisor.Password.IsSet())}
+	node, ok := c.Listeners["haltguard"]
+	if !ok {
+		return in
+	}
+	var h haltguardSection
+	if err := node.Decode(&h); err != nil {
+		return in
+	}
+	in.Critical, in.Targets = h.Critical, h.Targets
+	latch := h.LatchFile
+	if latch == "" {
+		state := c.StatePath
+		if state == "" {
+			state = "/var/lib/superguard/state.db" // state.DefaultPath (not imported: it links SQLite)
+		}
+		latch = filepath.Join(filepath.Dir(state), "halt.latch")
+	}
+	in.Latches = []string{latch}
+	if h.LatchMirror != "" {
+		in.Latches = append(in.Latches, h.LatchMirror)
+	}
+	return in
+}
