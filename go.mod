@@ -10,6 +10,7 @@ require (
 	github.com/kolo/xmlrpc v0.0.0-20220921171641-a4b6fa1dd06b
 	github.com/ochinchina/go-ini v1.0.1
 	github.com/ochinchina/gorilla-xmlrpc v0.0.0-20171012055324-ecf2fe693a2c
+	github.com/ochinchina/supervisord/config v0.0.0-20210503132557-74b0760cc12e
 	github.com/ochinchina/supervisord/types v0.0.0-20210503132557-74b0760cc12e
 	github.com/prometheus/procfs v0.23.0
 	github.com/rs/zerolog v1.35.1
@@ -39,7 +40,6 @@ require (
 	github.com/ochinchina/go-daemon v0.1.5 // indirect
 	github.com/ochinchina/go-reaper v0.0.0-20181016012355-6b11389e79fc // indirect
 	github.com/ochinchina/supervisord v0.7.3 // indirect
-	github.com/ochinchina/supervisord/config v0.0.0-20210503132557-74b0760cc12e // indirect
 	github.com/ochinchina/supervisord/events v0.0.0-20210503132557-74b0760cc12e // indirect
 	github.com/ochinchina/supervisord/faults v0.0.0-20210503132557-74b0760cc12e // indirect
 	github.com/ochinchina/supervisord/logger v0.0.0-20210503132557-74b0760cc12e // indirect

@@ -9,16 +9,17 @@
 //
 // Reading. Each file is parsed with github.com/ochinchina/go-ini, the INI
 // reader of the Go supervisord's config package (the design card's
-// dependency), one file at a time so that every finding names its file.
-// The config package itself is not used to merge the files: it drops read
-// errors silently, its [include] glob is an unanchored regular expression
-// (files = conf.d/*.conf also loads conf.d/trading.conf.example, which
-// supervisord 4 never reads), and it numbers numprocs from 1 whatever
-// numprocs_start says. Load follows supervisord 4 instead: [include]
-// files= is a list of globs relative to the including file's directory,
-// each file must exist and be readable (supervisord refuses to start
-// otherwise), and process names are expanded from process_name with
-// program_name, process_num, group_name, host_node_name, here and ENV_X.
+// dependency), one file at a time so that every finding names its file,
+// and values are expanded with that package's StringExpression. Its Load,
+// which merges the files, is not used: it drops read errors silently, its
+// [include] glob is an unanchored regular expression (files = conf.d/*.conf
+// also loads conf.d/trading.conf.example, which supervisord 4 never reads),
+// and it numbers numprocs from 1 whatever numprocs_start says. Load follows
+// supervisord 4 instead: [include] files= is a list of globs relative to
+// the including file's directory, each file must exist and be readable
+// (supervisord refuses to start otherwise), and process names are expanded
+// from process_name with program_name, process_num, group_name,
+// host_node_name, here and ENV_X.
 package confdoctor
 
 import (
@@ -26,13 +27,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	ini "github.com/ochinchina/go-ini"
+	"github.com/ochinchina/supervisord/config"
 
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -59,7 +60,10 @@ func (s *Section) Get(key, def string) string {
 	if !ok {
 		return def
 	}
-	return expand(v, map[string]string{"here": filepath.Dir(s.File)})
+	if out, err := config.NewStringExpression("here", filepath.Dir(s.File)).Eval(v); err == nil {
+		return strings.ReplaceAll(out, "%%", "%")
+	}
+	return v
 }
 
 // Int is key's value as an integer, or def when unset or not a number.
@@ -94,6 +98,9 @@ type Conf struct {
 	Path     string
 	Files    []string
 	Sections []*Section
+
+	procs    []Process // expanded once by Load
+	problems []Finding // values supervisord could not expand
 }
 
 // Load reads the supervisord.conf at path and every file its [include]
@@ -109,6 +116,7 @@ func Load(path string) (*Conf, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer c.expandProcesses()
 	inc := c.section("include")
 	if inc == nil {
 		return c, nil
@@ -181,7 +189,14 @@ func (p Process) FullName() string { return p.Group + ":" + p.Name }
 // listeners, as supervisord names them: a program not in a [group:g] is
 // in the group of its own name; numprocs processes are numbered from
 // numprocs_start and named by process_name.
-func (c *Conf) Processes() []Process {
+func (c *Conf) Processes() []Process { return c.procs }
+
+// expandProcesses computes Processes. process_name and command are
+// expanded by the Go supervisord config package's StringExpression
+// (%(program_name)s, %(process_num)02d, %(group_name)s,
+// %(host_node_name)s, %(here)s, %(ENV_X)s); a value it cannot expand is
+// one supervisord 4 refuses too, and a finding.
+func (c *Conf) expandProcesses() {
 	groupOf := map[string]string{}
 	for _, s := range c.Sections {
 		if s.Kind() != "group" {
@@ -193,8 +208,6 @@ func (c *Conf) Processes() []Process {
 			}
 		}
 	}
-	host, _ := os.Hostname()
-	var out []Process
 	for _, s := range c.Sections {
 		if s.Kind() != "program" && s.Kind() != "eventlistener" {
 			continue
@@ -205,20 +218,29 @@ func (c *Conf) Processes() []Process {
 			group = g
 		}
 		n, start := s.Int("numprocs", 1), s.Int("numprocs_start", 0)
+		failed := false
 		for i := range max(n, 1) {
-			vars := map[string]string{
-				"program_name": prog, "group_name": group, "host_node_name": host,
-				"here": filepath.Dir(s.File), "process_num": strconv.Itoa(start + i), "numprocs": strconv.Itoa(n),
+			se := config.NewStringExpression("program_name", prog, "group_name", group,
+				"here", filepath.Dir(s.File), "process_num", strconv.Itoa(start+i), "numprocs", strconv.Itoa(n))
+			eval := func(key, def string) string {
+				v := s.values[key]
+				if v == "" {
+					return def
+				}
+				out, err := se.Eval(v)
+				if err != nil {
+					if !failed {
+						c.problems = append(c.problems, Finding{File: s.File, Section: s.Name,
+							Message: fmt.Sprintf("%s=%s cannot be expanded (%v): supervisord would refuse this conf", key, v, err)})
+					}
+					failed = true
+					return v
+				}
+				return strings.ReplaceAll(out, "%%", "%")
 			}
-			out = append(out, Process{
-				Group:   group,
-				Name:    expand(s.values["process_name"], vars, prog),
-				Section: s,
-				Command: expand(s.values["command"], vars),
-			})
+			c.procs = append(c.procs, Process{Group: group, Name: eval("process_name", prog), Section: s, Command: eval("command", "")})
 		}
 	}
-	return out
 }
 
 // ProcessInfos are Processes as supervisord's API would list them (names
@@ -229,35 +251,6 @@ func (c *Conf) ProcessInfos() []supervisor.ProcessInfo {
 		out = append(out, supervisor.ProcessInfo{Group: p.Group, Name: p.Name})
 	}
 	return out
-}
-
-// pyFormat is one %(name)X of supervisord's Python string expansion.
-var pyFormat = regexp.MustCompile(`%\(([A-Za-z0-9_]+)\)([-#0 +]*[0-9]*)([sd])`)
-
-// expand does supervisord's %(name)s / %(name)02d expansion with vars and
-// ENV_X from the environment; def is the result for an empty v.
-func expand(v string, vars map[string]string, def ...string) string {
-	if v == "" && len(def) > 0 {
-		return def[0]
-	}
-	v = pyFormat.ReplaceAllStringFunc(v, func(m string) string {
-		sub := pyFormat.FindStringSubmatch(m)
-		name, flags, verb := sub[1], sub[2], sub[3]
-		val, ok := vars[name]
-		if env, isEnv := strings.CutPrefix(name, "ENV_"); isEnv {
-			val, ok = os.LookupEnv(env)
-		}
-		if !ok {
-			return m
-		}
-		if verb == "d" {
-			if n, err := strconv.Atoi(val); err == nil {
-				return fmt.Sprintf("%"+flags+"d", n)
-			}
-		}
-		return fmt.Sprintf("%"+flags+"s", val)
-	})
-	return strings.ReplaceAll(v, "%%", "%")
 }
 
 // parseEnv reads KEY="value",KEY2=value2 as supervisord does.

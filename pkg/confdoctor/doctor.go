@@ -99,7 +99,7 @@ func firstWord(cmd string) string {
 
 // Diagnose returns the conf's findings, in a stable order.
 func (c *Conf) Diagnose(in Input) []Finding {
-	var out []Finding
+	out := slices.Clone(c.problems)
 	add := func(s *Section, format string, args ...any) {
 		out = append(out, Finding{File: s.File, Section: s.Name, Message: fmt.Sprintf(format, args...)})
 	}

@@ -199,3 +199,21 @@ func copyTree(t *testing.T, src, dst string, r *strings.Replacer) {
 		t.Fatal(err)
 	}
 }
+
+// TestUnexpandable: a %(name)s supervisord does not know makes it refuse
+// the conf; so does the doctor, naming the key.
+func TestUnexpandable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "supervisord.conf")
+	if err := os.WriteFile(path, []byte("[program:a]\ncommand=/bin/sleep %(sleep_for)s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Diagnose(Input{})
+	want := path + " [program:a]: command=/bin/sleep %(sleep_for)s cannot be expanded (fail to find the environment variable sleep_for): supervisord would refuse this conf"
+	if len(got) != 1 || got[0].String() != want {
+		t.Errorf("findings %v, want [%s]", got, want)
+	}
+}
