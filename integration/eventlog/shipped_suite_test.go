@@ -195,8 +195,8 @@ func TestShippedSuite(t *testing.T) {
 	// listener blocks pass; this test's strategy runs as root (no user=),
 	// which is exactly what it must find, with the file and the section.
 	code, stdout, stderr = runBin(t, harness.Bin(t, haltguardPkg), nil, "-check", "-config", s.Path("superguard.yaml"), "-supervisord-conf", s.ConfPath)
-	want := "haltguard: supervisord.conf " + s.Path("conf.d", "trading.conf") + " [program:strat_a]: trading:strat_a runs as root (user=unset): " +
-		"a strategy as root can read superguard's secrets and undo a halt; set user= to its own account (e.g. user=trading)\n"
+	want := "haltguard: supervisord.conf " + s.Path("conf.d", "trading.conf") + " [program:strat_a]: trading:strat_a has no user=: it runs as supervisord's own user, root under superguard.service, " +
+		"and a strategy as root can read superguard's secrets and undo a halt; set user= to its own account (e.g. user=trading)\n"
 	if code != 2 || stderr != want || stdout != "" {
 		t.Errorf("haltguard -check -supervisord-conf: exit %d, stdout %q, stderr %q; want exit 2 and stderr %q", code, stdout, stderr, want)
 	}

@@ -322,8 +322,8 @@ func startInstalled(t *testing.T, dest, prefix string) {
 	// blocks pass; the strategies run as root here (the test host has no
 	// trading user, so user= was dropped), which it must find.
 	code, out = runIn(t, dest, nil, haltguard, "-check", "-config", filepath.Join(etc, "superguard.yaml"), "-supervisord-conf", s.ConfPath)
-	want := "haltguard: supervisord.conf " + filepath.Join(etc, "conf.d/trading.conf") + " [program:strategy]: trading:strategy_00 runs as root (user=unset): " +
-		"a strategy as root can read superguard's secrets and undo a halt; set user= to its own account (e.g. user=trading)\n"
+	want := "haltguard: supervisord.conf " + filepath.Join(etc, "conf.d/trading.conf") + " [program:strategy]: trading:strategy_00 has no user=: it runs as supervisord's own user, root under superguard.service, " +
+		"and a strategy as root can read superguard's secrets and undo a halt; set user= to its own account (e.g. user=trading)\n"
 	if code != 2 || out != want {
 		t.Errorf("installed haltguard -check -supervisord-conf: exit %d\n%s\nwant exit 2 and\n%s", code, out, want)
 	}

@@ -233,9 +233,13 @@ func (c *Conf) diagnoseTrading(procs []Process, in Input, add func(*Section, str
 				add(s, "the gate's -latch does not read %s, where haltguard records a halt: a halt recorded only there would not stop this start; write -latch %s",
 					strings.Join(missing, ","), latchList(in.Latches))
 			}
-			if u := s.Get("user", ""); u == "" || u == "root" || u == "0" {
+			switch u := s.Get("user", ""); u {
+			case "":
+				add(s, "%s has no user=: it runs as supervisord's own user, root under superguard.service, and a strategy as root can read superguard's secrets and undo a halt; set user= to its own account (e.g. user=trading)",
+					p.FullName())
+			case "root", "0":
 				add(s, "%s runs as root (user=%s): a strategy as root can read superguard's secrets and undo a halt; set user= to its own account (e.g. user=trading)",
-					p.FullName(), orUnset(u))
+					p.FullName(), u)
 			}
 		case procmatch.Any(in.Critical, p.Group, p.Name):
 			seen[s] = true
@@ -259,13 +263,6 @@ func truthy(v string) bool {
 
 func falsy(v string) bool {
 	return slices.Contains([]string{"false", "no", "off", "0"}, strings.ToLower(strings.TrimSpace(v)))
-}
-
-func orUnset(v string) string {
-	if v == "" {
-		return "unset"
-	}
-	return v
 }
 
 func latchList(latches []string) string {
