@@ -74,19 +74,16 @@ func (c *Conf) Listeners() []Listener {
 		if p.Section.Kind() != "eventlistener" {
 			continue
 		}
-		if bin := filepath.Base(firstWord(p.Command)); slices.Contains(binaries(), bin) {
+		if bin := filepath.Base(firstWord(p.Command)); hasNeeds(bin) {
 			out = append(out, Listener{Binary: bin, Process: p})
 		}
 	}
 	return out
 }
 
-func binaries() []string {
-	var out []string
-	for b := range Needs {
-		out = append(out, b)
-	}
-	return out
+func hasNeeds(bin string) bool {
+	_, ok := Needs[bin]
+	return ok
 }
 
 func firstWord(cmd string) string {
@@ -228,10 +225,10 @@ func (c *Conf) diagnoseTrading(procs []Process, in Input, add func(*Section, str
 			f := strings.Fields(p.Command)
 			if len(f) < 2 || filepath.Base(strings.Trim(f[0], `"'`)) != "haltguard" || f[1] != "gate" {
 				add(s, "%s is a haltguard target but does not start through the halt gate: while trading is halted, a start (a person, a script, supervisord at boot) would trade; write command=/usr/local/bin/haltguard gate -latch %s -- %s",
-					p.FullName(), latchList(in.Latches), p.Command)
+					p.FullName(), strings.Join(in.Latches, ","), p.Command)
 			} else if missing := missingLatches(f, in.Latches); len(missing) > 0 {
 				add(s, "the gate's -latch does not read %s, where haltguard records a halt: a halt recorded only there would not stop this start; write -latch %s",
-					strings.Join(missing, ","), latchList(in.Latches))
+					strings.Join(missing, ","), strings.Join(in.Latches, ","))
 			}
 			switch u := s.Get("user", ""); u {
 			case "":
@@ -263,13 +260,6 @@ func truthy(v string) bool {
 
 func falsy(v string) bool {
 	return slices.Contains([]string{"false", "no", "off", "0"}, strings.ToLower(strings.TrimSpace(v)))
-}
-
-func latchList(latches []string) string {
-	if len(latches) == 0 {
-		return "/var/lib/superguard/halt.latch,/run/superguard/halt.latch"
-	}
-	return strings.Join(latches, ",")
 }
 
 // missingLatches are the latch files the gate's -latch does not name (none

@@ -58,8 +58,8 @@ type haltguardSection struct {
 }
 
 // FromConfig is the Input superguard.yaml gives: haltguard's critical
-// programs, targets and latch files (latch_file defaults to halt.latch
-// next to the state store, as haltguard's does), and whether the
+// programs, targets and latch files (config.HaltLatchPaths, as haltguard
+// reads them), and whether the
 // supervisor: section carries credentials.
 func FromConfig(c *config.Config) Input {
 	in := Input{FileCredentials: c.Supervisor.Username != "" &&
@@ -73,17 +73,10 @@ func FromConfig(c *config.Config) Input {
 		return in
 	}
 	in.Critical, in.Targets = h.Critical, h.Targets
-	latch := h.LatchFile
-	if latch == "" {
-		state := c.StatePath
-		if state == "" {
-			state = "/var/lib/superguard/state.db" // state.DefaultPath (not imported: it links SQLite)
-		}
-		latch = filepath.Join(filepath.Dir(state), "halt.latch")
+	state := c.StatePath
+	if state == "" {
+		state = config.DefaultStatePath
 	}
-	in.Latches = []string{latch}
-	if h.LatchMirror != "" {
-		in.Latches = append(in.Latches, h.LatchMirror)
-	}
+	in.Latches = config.HaltLatchPaths(state, h.LatchFile, h.LatchMirror)
 	return in
 }

@@ -67,6 +67,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -147,6 +148,25 @@ func Default() *Config {
 		Reminder: Duration(DefaultReminder),
 		Flap:     Flap{Changes: DefaultFlapChanges, Window: Duration(DefaultFlapWindow)},
 	}}
+}
+
+// DefaultStatePath is where the shared state store lives when neither a
+// flag, $SUPERGUARD_STATE nor state_path names another file (package
+// state resolves it).
+const DefaultStatePath = "/var/lib/superguard/state.db"
+
+// HaltLatchPaths are the kill switch's latch files, which haltguard writes
+// and its gate reads: latchFile (default halt.latch in the directory of
+// the state store at statePath), then mirror when set.
+func HaltLatchPaths(statePath, latchFile, mirror string) []string {
+	if latchFile == "" {
+		latchFile = filepath.Join(filepath.Dir(statePath), "halt.latch")
+	}
+	paths := []string{latchFile}
+	if mirror != "" {
+		paths = append(paths, mirror)
+	}
+	return paths
 }
 
 // Path picks the config file: the flag value if set, else

@@ -200,13 +200,18 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 		return fail(err)
 	}
 	found, doctored := s.confDoctor(cl.supConf, shared, &sec, io)
-	if cl.fileOnly {
-		s.selectorNotes(&sec, nil, false, io)
+	// ok ends a check that found nothing else: the conf doctor's findings
+	// still make it a config error.
+	ok := func(how string) int {
 		if found > 0 {
 			return ExitUsage
 		}
-		fmt.Fprintf(io.Stdout, "%s: %s: OK (file only%s)\n", s.Name, name, doctored)
+		fmt.Fprintf(io.Stdout, "%s: %s: OK (%s%s)\n", s.Name, name, how, doctored)
 		return ExitOK
+	}
+	if cl.fileOnly {
+		s.selectorNotes(&sec, nil, false, io)
+		return ok("file only")
 	}
 	procs, url, why, err := s.processes(ctx, shared)
 	s.selectorNotes(&sec, procs, why == "", io)
@@ -214,11 +219,7 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 	case why == "not configured" && s.Needs.Supervisor == SupervisorOptional:
 		// A listener that works without supervisord: nothing more to
 		// check against.
-		if found > 0 {
-			return ExitUsage
-		}
-		fmt.Fprintf(io.Stdout, "%s: %s: OK (no supervisord configured: names not checked against its processes%s)\n", s.Name, name, doctored)
-		return ExitOK
+		return ok("no supervisord configured: names not checked against its processes")
 	case why != "":
 		fmt.Fprintf(io.Stderr, "%s: %s: supervisord %s (%v); run with -file-only to check the file alone\n", s.Name, name, why, err)
 		if found > 0 {
@@ -234,11 +235,7 @@ func (s *Spec[S]) runCheck(ctx context.Context, cl *cmdLine[S], io IO) int {
 	if s.Explain != nil {
 		s.Explain(&sec, procs, io.Stdout)
 	}
-	if found > 0 {
-		return ExitUsage
-	}
-	fmt.Fprintf(io.Stdout, "%s: %s: OK (checked against supervisord at %s%s)\n", s.Name, name, url, doctored)
-	return ExitOK
+	return ok("checked against supervisord at " + url)
 }
 
 // processes reads supervisord's process list for -check (the config

@@ -30,11 +30,13 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/superguard/superguard/pkg/config"
 )
 
 // DefaultPath is where the store lives when neither a flag, $SUPERGUARD_STATE
 // nor the config file's state_path names another file.
-const DefaultPath = "/var/lib/superguard/state.db"
+const DefaultPath = config.DefaultStatePath
 
 // EnvPath is the environment variable that overrides the store's path (a
 // flag still wins over it).

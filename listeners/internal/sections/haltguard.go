@@ -2,7 +2,6 @@ package sections
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -91,15 +90,7 @@ func (s *Haltguard) HaltConfig(self string) (halt.Config, error) {
 // LatchPaths are the latch files: LatchFile (default halt.latch in the
 // directory of statePath, the state store) then LatchMirror if set.
 func (s *Haltguard) LatchPaths(statePath string) []string {
-	primary := s.LatchFile
-	if primary == "" {
-		primary = filepath.Join(filepath.Dir(statePath), "halt.latch")
-	}
-	paths := []string{primary}
-	if s.LatchMirror != "" {
-		paths = append(paths, s.LatchMirror)
-	}
-	return paths
+	return config.HaltLatchPaths(statePath, s.LatchFile, s.LatchMirror)
 }
 
 // DefaultStartupGrace is StartupGrace's default.
