@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+
+	"github.com/superguard/superguard/pkg/confdoctor"
 )
 
 // Listener is an [eventlistener:Name] section as superguard ships them: a
@@ -56,4 +58,39 @@ func (p Program) Section() string {
 		b.WriteString(line + "\n")
 	}
 	return b.String()
+}
+
+// Guard is one superguard listener of a scenario: its binary's name, the
+// YAML body of its section under listeners: (may be empty), its buffer
+// and extra lines for its conf section.
+type Guard struct {
+	Name, Body string
+	BufferSize int // Listener's default when 0
+	Extra      []string
+}
+
+// Guards renders a scenario's superguard.yaml and the guards' conf
+// sections: host, the state store in the scenario directory, supervisord's
+// URL, every alert to a log sink, a one-second dedup window without
+// reminders or flap damping; each guard subscribed to the events the conf
+// doctor requires of it (confdoctor.Needs), haltguard at priority 1 so the
+// kill switch hears a death first.
+func Guards(host string, guards ...Guard) (yaml, conf string) {
+	yaml = "host: " + host + "\nstate_path: {{.Dir}}/state.db\nsupervisor:\n  url: {{.URL}}\n" +
+		"sinks:\n  - {name: log, type: log}\nroutes:\n  - sinks: [log]\n" +
+		"dedup: {window: 1s, reminder: 0s, flap: {changes: 0}}\nlisteners:\n"
+	for _, g := range guards {
+		if strings.TrimSpace(g.Body) == "" {
+			yaml += "  " + g.Name + ": {}\n"
+		} else {
+			yaml += "  " + g.Name + ":\n" + Indent(g.Body, "    ")
+		}
+		l := Listener{Name: g.Name, Command: ListenerCommand(g.Name), Events: strings.Join(confdoctor.Needs[g.Name], ","),
+			BufferSize: g.BufferSize, Extra: g.Extra}
+		if g.Name == "haltguard" {
+			l.Priority = 1
+		}
+		conf += l.Section()
+	}
+	return yaml, conf
 }

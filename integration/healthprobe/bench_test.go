@@ -52,7 +52,7 @@ func BenchmarkRound(b *testing.B) {
 				Files: map[string]string{"superguard.yaml": benchYAML(srv, conc, "{{.URL}}")},
 				// (A larger buffer: a thousand programs starting at once send two
 				// thousand PROCESS_STATE events.)
-				Sections: harness.Listener{Name: "healthprobe", Command: healthprobe, Events: "TICK_5,PROCESS_STATE,REMOTE_COMMUNICATION", BufferSize: 8192,
+				Sections: harness.Listener{Name: "healthprobe", Command: harness.ListenerCommand("healthprobe"), Events: "TICK_5,PROCESS_STATE,REMOTE_COMMUNICATION", BufferSize: 8192,
 					Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}.Section() +
 					harness.Listener{Name: "httpok", Command: "/usr/bin/python3 " + script + " http://" + srv + "/health/t_000 10",
 						Events: "TICK_5"}.Section() + fmt.Sprintf(`

@@ -26,10 +26,8 @@ const (
 )
 
 var (
-	host         = "hptest"
-	fake         = harness.FakeStrategy
-	healthprobe  = harness.ListenerCommand("healthprobe")
-	haltguardCmd = harness.ListenerCommand("haltguard")
+	host = "hptest"
+	fake = harness.FakeStrategy
 )
 
 // scenario is one healthprobe run.
@@ -60,17 +58,11 @@ func start(t *testing.T, sc scenario) *env {
 	for k, v := range sc.Vars {
 		vars[k] = v
 	}
-	yaml := "host: " + host + "\nstate_path: {{.Dir}}/state.db\nsupervisor:\n  url: {{.URL}}\n" +
-		"sinks:\n  - {name: log, type: log}\nroutes:\n  - sinks: [log]\n" +
-		"dedup: {window: 1s, reminder: 0s, flap: {changes: 0}}\n" +
-		"listeners:\n  healthprobe:\n" + harness.Indent(sc.Healthprobe, "    ")
-	conf := harness.Listener{Name: "healthprobe", Command: healthprobe, Events: "TICK_5,PROCESS_STATE,PROCESS_COMMUNICATION",
-		Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}.Section()
+	guards := []harness.Guard{{Name: "healthprobe", Body: sc.Healthprobe, Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}}
 	if sc.Haltguard != "" {
-		yaml += "  haltguard:\n" + harness.Indent(sc.Haltguard, "    ")
-		conf += harness.Listener{Name: "haltguard", Command: haltguardCmd, Events: "PROCESS_STATE,TICK_5,REMOTE_COMMUNICATION",
-			Priority: 1}.Section()
+		guards = append(guards, harness.Guard{Name: "haltguard", Body: sc.Haltguard})
 	}
+	yaml, conf := harness.Guards(host, guards...)
 	s := harness.Start(t, harness.Options{
 		Sections: conf + "\n" + sc.Programs,
 		Files:    map[string]string{"superguard.yaml": yaml},

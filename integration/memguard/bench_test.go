@@ -42,14 +42,14 @@ func BenchmarkRound(b *testing.B) {
 	if err != nil {
 		b.Skip("needs ps (procps) for the memmon-like comparison")
 	}
-	s := harness.Start(b, harness.Options{
-		Files: map[string]string{"superguard.yaml": yamlFor(scenario{Memguard: `
+	yaml, conf := harness.Guards(host, harness.Guard{Name: "memguard", BufferSize: 2048, Body: `
 limits: [{processes: ["*"], max: 2GiB}]
 cpu: [{processes: ["*"], max: 0.9, for: 5m}]
 fds: [{processes: ["*"], max: 80%}]
-`})},
-		Sections: harness.Listener{Name: "memguard", Command: memguardCmd, Events: "TICK_5,PROCESS_STATE", BufferSize: 2048,
-			Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}.Section() + fmt.Sprintf(`
+`, Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}})
+	s := harness.Start(b, harness.Options{
+		Files: map[string]string{"superguard.yaml": yaml},
+		Sections: conf + fmt.Sprintf(`
 [program:t]
 command=/bin/sh -c 'sleep 3600 & sleep 3600 & wait'
 process_name=t_%%(process_num)03d

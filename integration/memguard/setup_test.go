@@ -24,11 +24,8 @@ const (
 )
 
 var (
-	host         = "mgtest"
-	fake         = harness.FakeStrategy
-	memguardCmd  = harness.ListenerCommand("memguard")
-	healthprobe  = harness.ListenerCommand("healthprobe")
-	haltguardCmd = harness.ListenerCommand("haltguard")
+	host = "mgtest"
+	fake = harness.FakeStrategy
 )
 
 // scenario is one memguard run.
@@ -47,35 +44,24 @@ type env struct {
 	store string // the state store's path
 }
 
-// yamlFor is the shared config of a scenario.
-func yamlFor(sc scenario) string {
-	y := "host: " + host + "\nstate_path: {{.Dir}}/state.db\nsupervisor:\n  url: {{.URL}}\n" +
-		"sinks:\n  - {name: log, type: log}\nroutes:\n  - sinks: [log]\n" +
-		"dedup: {window: 1s, reminder: 0s, flap: {changes: 0}}\n" +
-		"listeners:\n  memguard:\n" + harness.Indent(sc.Memguard, "    ")
+// guards are the scenario's listeners, memguard first.
+func guards(sc scenario) []harness.Guard {
+	gs := []harness.Guard{{Name: "memguard", Body: sc.Memguard, Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}}
 	if sc.Haltguard != "" {
-		y += "  haltguard:\n" + harness.Indent(sc.Haltguard, "    ")
+		gs = append(gs, harness.Guard{Name: "haltguard", Body: sc.Haltguard})
 	}
 	if sc.Healthprobe != "" {
-		y += "  healthprobe:\n" + harness.Indent(sc.Healthprobe, "    ")
+		gs = append(gs, harness.Guard{Name: "healthprobe", Body: sc.Healthprobe})
 	}
-	return y
+	return gs
 }
 
 func start(t *testing.T, sc scenario) *env {
 	t.Helper()
-	conf := harness.Listener{Name: "memguard", Command: memguardCmd, Events: "TICK_5,PROCESS_STATE",
-		Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}.Section()
-	if sc.Haltguard != "" {
-		conf += harness.Listener{Name: "haltguard", Command: haltguardCmd, Events: "PROCESS_STATE,TICK_5,REMOTE_COMMUNICATION",
-			Priority: 1}.Section()
-	}
-	if sc.Healthprobe != "" {
-		conf += harness.Listener{Name: "healthprobe", Command: healthprobe, Events: "TICK_5,PROCESS_STATE,PROCESS_COMMUNICATION"}.Section()
-	}
+	yaml, conf := harness.Guards(host, guards(sc)...)
 	s := harness.Start(t, harness.Options{
 		Sections: conf + "\n" + sc.Programs,
-		Files:    map[string]string{"superguard.yaml": yamlFor(sc)},
+		Files:    map[string]string{"superguard.yaml": yaml},
 		Vars:     sc.Vars,
 		Tolerate: sc.Tolerate,
 	})

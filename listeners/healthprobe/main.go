@@ -17,7 +17,6 @@ import (
 	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/governor"
-	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/listener/operator"
@@ -100,13 +99,8 @@ func newListener(_ context.Context, env *listener.Env, sec section) (eventlisten
 	}
 	// The kill switch: while trading is halted its targets are not probed
 	// and nothing is restarted; a latch that cannot be read counts as set.
-	if _, ok := env.Config.Listeners["haltguard"]; ok {
-		var hs sections.Haltguard
-		if err := env.Config.Listener("haltguard", &hs); err != nil {
-			return nil, err
-		}
-		e.latch = &halt.FileLatch{Paths: hs.LatchPaths(d.Store.Path())}
-		e.halted = hs.Targets
+	if e.latch, e.halted, err = sections.KillSwitch(env.Config, d.Store.Path()); err != nil {
+		return nil, err
 	}
 	e.gov = &governor.Governor{Store: d.Store, Latch: e.latch, Budget: sec.Budget.Governor()}
 	for _, c := range sec.Checks {

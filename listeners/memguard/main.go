@@ -28,7 +28,6 @@ import (
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/governor"
-	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/listener/operator"
@@ -110,13 +109,9 @@ func newListener(_ context.Context, env *listener.Env, sec section) (eventlisten
 	}
 	// The kill switch: nothing is restarted while trading is halted; a
 	// latch that cannot be read counts as set.
-	var latch halt.Latch
-	if _, ok := env.Config.Listeners["haltguard"]; ok {
-		var hs sections.Haltguard
-		if err := env.Config.Listener("haltguard", &hs); err != nil {
-			return nil, err
-		}
-		latch = &halt.FileLatch{Paths: hs.LatchPaths(d.Store.Path())}
+	latch, _, err := sections.KillSwitch(env.Config, d.Store.Path())
+	if err != nil {
+		return nil, err
 	}
 	e.latch = latch
 	e.gov = &governor.Governor{Store: d.Store, Latch: latch, Budget: sec.Budget.Governor()}

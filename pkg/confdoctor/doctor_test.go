@@ -167,7 +167,12 @@ func TestShippedConfsHaveNoFindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := FromConfig(cfg)
+	// As configfile.File.Halt reads it.
+	var h Halt
+	if node, ok := cfg.Listeners["haltguard"]; !ok || node.Decode(&h) != nil {
+		t.Fatal("the shipped superguard.yaml has no haltguard section")
+	}
+	in := FromConfig(cfg, &h)
 	if !slices.Equal(in.Critical, []string{"risk_manager"}) || !slices.Equal(in.Targets, []string{"trading"}) || len(in.Latches) != 2 {
 		t.Fatalf("FromConfig(shipped superguard.yaml) = %+v", in)
 	}

@@ -48,28 +48,25 @@ func Locate(flag string) (path string, named bool) {
 	return "", false
 }
 
-// haltguardSection is what the doctor reads of listeners.haltguard,
-// leniently: the listener's own -check validates the section strictly.
-type haltguardSection struct {
+// Halt is what the doctor reads of superguard.yaml's listeners.haltguard
+// (the listener's ConfigFile decodes it leniently: the listener's own
+// -check validates the section strictly).
+type Halt struct {
 	Critical    []string `yaml:"critical"`
 	Targets     []string `yaml:"targets"`
 	LatchFile   string   `yaml:"latch_file"`
 	LatchMirror string   `yaml:"latch_mirror"`
 }
 
-// FromConfig is the Input superguard.yaml gives: haltguard's critical
-// programs, targets and latch files (config.HaltLatchPaths, as haltguard
-// reads them), and whether the
-// supervisor: section carries credentials.
-func FromConfig(c *config.Config) Input {
+// FromConfig is the Input superguard.yaml gives: whether the supervisor:
+// section carries credentials and, from h (nil: no haltguard section),
+// haltguard's critical programs, targets and latch files
+// (config.HaltLatchPaths, as haltguard reads them). It decodes no YAML,
+// so a listener configured by flags alone links none.
+func FromConfig(c *config.Config, h *Halt) Input {
 	in := Input{FileCredentials: c.Supervisor.Username != "" &&
 		(c.Supervisor.PasswordFile != "" || c.Supervisor.PasswordEnv != "" || c.Supervisor.Password.IsSet())}
-	node, ok := c.Listeners["haltguard"]
-	if !ok {
-		return in
-	}
-	var h haltguardSection
-	if err := node.Decode(&h); err != nil {
+	if h == nil {
 		return in
 	}
 	in.Critical, in.Targets = h.Critical, h.Targets

@@ -46,7 +46,11 @@ func (s *Spec[S]) confDoctor(flag string, shared *config.Config, sec *S, io IO) 
 		}
 		report(confdoctor.Finding{File: conf.Path, Message: fmt.Sprintf("no [eventlistener:x] runs %s (a command=.../%s): supervisord would not start it", s.Name, s.Name)})
 	}
-	findings := conf.Diagnose(confdoctor.FromConfig(shared))
+	var halt *confdoctor.Halt
+	if s.File != nil {
+		halt = s.File.Halt(shared)
+	}
+	findings := conf.Diagnose(confdoctor.FromConfig(shared, halt))
 	if s.Check != nil {
 		// The listener's own checks of names, against the processes the
 		// conf defines: works without a running supervisord.

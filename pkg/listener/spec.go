@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superguard/superguard/pkg/confdoctor"
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -84,6 +85,9 @@ type ConfigFile interface {
 	Section(c *config.Config, name string, sec any) error
 	// Locate adds the file and line to err where it names a YAML path.
 	Locate(c *config.Config, err error) error
+	// Halt is listeners.haltguard of c as the conf doctor reads it
+	// (nil: none).
+	Halt(c *config.Config) *confdoctor.Halt
 	// Others validates, for -check, the other listeners' sections (all
 	// but skip) and rejects unknown ones.
 	Others(c *config.Config, skip string) error

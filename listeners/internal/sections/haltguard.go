@@ -93,6 +93,22 @@ func (s *Haltguard) LatchPaths(statePath string) []string {
 	return config.HaltLatchPaths(statePath, s.LatchFile, s.LatchMirror)
 }
 
+// KillSwitch reads haltguard's section from the shared file for a listener
+// that must do nothing while trading is halted (healthprobe, memguard): the
+// latch to consult (a latch that cannot be read counts as set) and the
+// patterns of the programs a halt stops. No haltguard section: a nil latch
+// and no targets, there is no kill switch to obey.
+func KillSwitch(f *config.Config, statePath string) (halt.Latch, config.Patterns, error) {
+	if _, ok := f.Listeners["haltguard"]; !ok {
+		return nil, nil, nil
+	}
+	var hs Haltguard
+	if err := f.Listener("haltguard", &hs); err != nil {
+		return nil, nil, err
+	}
+	return &halt.FileLatch{Paths: hs.LatchPaths(statePath)}, hs.Targets, nil
+}
+
 // DefaultStartupGrace is StartupGrace's default.
 const DefaultStartupGrace = time.Minute
 

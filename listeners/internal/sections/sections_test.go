@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/halt"
 )
 
 func TestCheck(t *testing.T) {
@@ -41,5 +42,27 @@ func TestCheck(t *testing.T) {
 				t.Errorf("Check =\n%s\nwant\n%s", got, want)
 			}
 		})
+	}
+}
+
+func TestKillSwitch(t *testing.T) {
+	parse := func(yaml string) *config.Config {
+		c, err := config.Parse([]byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	latch, targets, err := KillSwitch(parse("host: h\n"), "/s/state.db")
+	if latch != nil || targets != nil || err != nil {
+		t.Errorf("no haltguard section: %v %v %v, want no kill switch", latch, targets, err)
+	}
+	latch, targets, err = KillSwitch(parse("listeners:\n  haltguard: {critical: [rm], targets: [trading, 'ops:feed'], latch_mirror: /m/halt.latch}\n"), "/s/state.db")
+	fl, ok := latch.(*halt.FileLatch)
+	if err != nil || !ok || strings.Join(fl.Paths, ",") != "/s/halt.latch,/m/halt.latch" || strings.Join(targets, ",") != "trading,ops:feed" {
+		t.Errorf("KillSwitch = %#v %v %v", latch, targets, err)
+	}
+	if _, _, err := KillSwitch(parse("listeners:\n  haltguard: {critical: [rm], targts: [trading]}\n"), "/s/state.db"); err == nil {
+		t.Error("a haltguard section that does not decode: no error; a guard must not run without the kill switch it was given")
 	}
 }

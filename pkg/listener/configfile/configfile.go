@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/superguard/superguard/pkg/confdoctor"
 	"github.com/superguard/superguard/pkg/config"
 )
 
@@ -41,6 +42,20 @@ func (File) Section(c *config.Config, name string, sec any) error { return c.Lis
 
 // Locate adds the file and line to err where it names a YAML path.
 func (File) Locate(c *config.Config, err error) error { return c.LocateError(err) }
+
+// Halt decodes listeners.haltguard of c leniently for the conf doctor:
+// nil when there is none or it is not a mapping.
+func (File) Halt(c *config.Config) *confdoctor.Halt {
+	node, ok := c.Listeners["haltguard"]
+	if !ok {
+		return nil
+	}
+	var h confdoctor.Halt
+	if err := node.Decode(&h); err != nil {
+		return nil
+	}
+	return &h
+}
 
 // Others runs Sections, if any.
 func (f File) Others(c *config.Config, skip string) error {
