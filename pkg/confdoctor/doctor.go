@@ -34,11 +34,14 @@ func (f Finding) String() string {
 //     (heartbeats sent as XSUPERVISOR frames on a strategy's stdout).
 //   - memguard: TICK_5 (the sampling rounds) and PROCESS_STATE (a
 //     restarted process's trend starts afresh).
+//   - exporter: PROCESS_STATE (the counters and states it serves) and
+//     TICK_5 (its refresh of uptimes and the guard's health).
 var Needs = map[string][]string{
 	"crashpager":  {"PROCESS_STATE", "TICK_5"},
 	"haltguard":   {"PROCESS_STATE", "TICK_5", "REMOTE_COMMUNICATION"},
 	"healthprobe": {"TICK_5", "PROCESS_STATE", "PROCESS_COMMUNICATION"},
 	"memguard":    {"TICK_5", "PROCESS_STATE"},
+	"exporter":    {"PROCESS_STATE", "TICK_5"},
 	"eventlog":    nil,
 }
 

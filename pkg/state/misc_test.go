@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -287,5 +288,51 @@ func TestChildWriter(t *testing.T) {
 		if _, err := s.RecordRestart(context.Background(), "child", t0.Add(time.Duration(i)), time.Hour); err != nil {
 			t.Fatalf("child write %d: %v", i, err)
 		}
+	}
+}
+
+// TestMigrateFromFirstSchema: a store written by a binary of schema 1 (a
+// heartbeat, no counters) opens with its rows kept, no events dropped yet,
+// and counters to write.
+func TestMigrateFromFirstSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{migrations[0], `PRAGMA user_version = 1`,
+		`INSERT INTO heartbeats (listener, tick, pid, updated_at) VALUES ('crashpager', 1, 7, 2)`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hbs, err := s.Heartbeats(ctx)
+	if err != nil || len(hbs) != 1 || hbs[0].PID != 7 || hbs[0].Dropped != 0 {
+		t.Fatalf("heartbeats after migration = %+v, %v", hbs, err)
+	}
+	if err := s.BeatDropped(ctx, "crashpager", time.Now(), 7, time.Now(), 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BeatDropped(ctx, "crashpager", time.Now(), 7, time.Now(), 2); err != nil {
+		t.Fatal(err)
+	}
+	if hb, _, _ := s.Heartbeat(ctx, "crashpager"); hb.Dropped != 5 {
+		t.Errorf("dropped = %d after 3 and 2, want 5 (added up)", hb.Dropped)
+	}
+	st := 3
+	want := ProcessCounters{Restarts: 4, Exits: map[string]int64{"unexpected": 4}, RunPIDs: []int{97, 99}, ExitStatus: &st}
+	if err := s.SaveCounters(ctx, "g:p", want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Counters(ctx)
+	if err != nil || got["g:p"].Restarts != 4 || got["g:p"].Exits["unexpected"] != 4 || *got["g:p"].ExitStatus != 3 {
+		t.Errorf("Counters = %+v, %v", got, err)
 	}
 }

@@ -113,6 +113,16 @@ CREATE TABLE heartbeats (
 	updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 2: dropped events per listener (poolserial gaps it saw, counted into
+	// its heartbeat), and the exporter's per-process counters.
+	`
+ALTER TABLE heartbeats ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE process_counters (
+	process TEXT PRIMARY KEY,
+	data    TEXT NOT NULL
+) WITHOUT ROWID;
+`,
 }
 
 // SchemaVersion returns the schema version this binary writes.

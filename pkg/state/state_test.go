@@ -51,7 +51,7 @@ func TestOpenConfiguresDatabase(t *testing.T) {
 		{"synchronous", "1"}, // NORMAL
 		{"foreign_keys", "1"},
 		{"busy_timeout", "5000"},
-		{"user_version", "1"},
+		{"user_version", fmt.Sprint(SchemaVersion())},
 	} {
 		t.Run(tc.pragma, func(t *testing.T) {
 			if got := pragma(t, s, tc.pragma); got != tc.want {
@@ -84,7 +84,7 @@ func TestOpenTwiceMigratesOnce(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Open #%d: %v", i+1, err)
 		}
-		if got := pragma(t, s, "user_version"); got != "1" {
+		if got := pragma(t, s, "user_version"); got != fmt.Sprint(SchemaVersion()) {
 			t.Errorf("user_version = %s after open #%d", got, i+1)
 		}
 		s.Close()

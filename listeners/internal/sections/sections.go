@@ -57,6 +57,7 @@ func check[S Defaulted[S]](name string) func(c *config.Config) error {
 // checks validates one listener's section of the file, strictly decoded.
 var checks = map[string]func(c *config.Config) error{
 	"crashpager":  check[Crashpager]("crashpager"),
+	"exporter":    check[Exporter]("exporter"),
 	"healthprobe": check[Healthprobe]("healthprobe"),
 	"memguard":    check[Memguard]("memguard"),
 	"haltguard": func(c *config.Config) error {

@@ -21,7 +21,7 @@ func TestCheck(t *testing.T) {
 			want: []string{"line 4: listeners.crashpager.spree_window: 1ms: want at least 1s", "line 2: listeners.haltguard.targets: empty target list: name the groups or programs a halt stops (e.g. trading)"}},
 		{name: "the caller's own section is skipped", yaml: "listeners:\n  haltguard: {critical: [rm], targets: []}\n", skip: "haltguard"},
 		{name: "unknown listener", yaml: "listeners:\n  haltgaurd: {critical: [rm]}\n",
-			want: []string{`line 2: listeners.haltgaurd: no listener is named "haltgaurd" (known: crashpager, eventlog, haltguard, healthprobe, memguard)`}},
+			want: []string{`line 2: listeners.haltgaurd: no listener is named "haltgaurd" (known: crashpager, eventlog, exporter, haltguard, healthprobe, memguard)`}},
 		{name: "unknown field", yaml: "listeners:\n  crashpager:\n    include: [a]\n    exclud: [b]\n",
 			want: []string{`listeners.crashpager: line 4: unknown field "exclud"`}},
 		{name: "eventlog has no section", yaml: "listeners:\n  eventlog: {events: [TICK]}\n",

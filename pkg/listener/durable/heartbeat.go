@@ -23,6 +23,9 @@ type heartbeat struct {
 	store *Store
 	name  string
 	log   zerolog.Logger
+	// dropped counts the events supervisord dropped before reaching this
+	// listener (poolserial gaps) not yet added to its heartbeat record.
+	dropped int64
 }
 
 var (
@@ -48,6 +51,9 @@ func withHeartbeat(h eventlistener.Handler, store *Store, name string, log zerol
 // HandleEvent implements eventlistener.Handler.
 func (h *heartbeat) HandleEvent(ctx context.Context, ev *eventlistener.Event) error {
 	err := h.inner.HandleEvent(ctx, ev)
+	if ev.Missed > 0 && !ev.Redelivered {
+		h.dropped += ev.Missed
+	}
 	if ev.Tick != nil {
 		h.beat(ctx, ev.Tick.When)
 	}
@@ -59,7 +65,9 @@ func (h *heartbeat) beat(ctx context.Context, tick time.Time) {
 	defer cancel()
 	s, err := h.store.Get(ctx)
 	if err == nil {
-		err = s.Beat(ctx, h.name, tick, os.Getpid(), time.Now())
+		if err = s.BeatDropped(ctx, h.name, tick, os.Getpid(), time.Now(), h.dropped); err == nil {
+			h.dropped = 0
+		}
 	}
 	if err != nil {
 		h.log.Error().Err(err).Msg("record heartbeat")

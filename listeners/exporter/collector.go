@@ -1,0 +1,172 @@
+package main
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// states are supervisord's process states, one series each in
+// supervisor_process_state (node_exporter's systemd style).
+var states = []string{"STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL", "UNKNOWN"}
+
+// haltBuckets are the halt latency histogram's bounds, in seconds: the
+// kill switch takes 20-60 ms, a slow stop seconds.
+var haltBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+var (
+	pl = []string{"name", "group"}
+
+	descUp        = desc("supervisord_up", "1 when supervisord answered the exporter's last read of its processes (getAllProcessInfo), else 0.")
+	descInfo      = desc("supervisor_process_info", "Always 1 for each process supervisord runs, with its current state as a label.", "name", "group", "state")
+	descState     = desc("supervisor_process_state", "1 for the process's current state, 0 for every other state (one series per state).", "name", "group", "state")
+	descStart     = desc("supervisor_process_start_time_seconds", "When the process last started, as a Unix time (0: never started).", pl...)
+	descUptime    = desc("supervisor_process_uptime_seconds", "Seconds since the process last started, while it is RUNNING; 0 otherwise.", pl...)
+	descRestarts  = desc("supervisor_process_restart_total", "Times the process came up again (RUNNING with a new pid after an earlier run), counted from events and persisted; missed events are reconciled from getAllProcessInfo.", pl...)
+	descExits     = desc("supervisor_process_exit_total", "Exits of the process (PROCESS_STATE_EXITED), by whether the exit code was in its exitcodes (unknown: an exit whose event supervisord dropped, found by a reconciliation).", "name", "group", "expected")
+	descStatus    = desc("supervisor_process_exit_status", "The exit status supervisord reported for the process the last time the exporter read it EXITED (PROCESS_STATE_EXITED carries none; an autorestarted process is seldom read in between).", pl...)
+	descFatals    = desc("supervisor_process_fatal_total", "Times the process entered FATAL (supervisord gave up starting it).", pl...)
+	descBackoffs  = desc("supervisor_process_backoff_total", "Times the process entered BACKOFF (it died before startsecs).", pl...)
+	descRead      = desc("superguard_exporter_last_read_timestamp_seconds", "When the exporter last read supervisord's processes and the state store.")
+	descStoreUp   = desc("superguard_state_store_up", "1 when the exporter's last read of the state store succeeded.")
+	descLatched   = desc("superguard_halt_latched", "1 while the kill switch is latched (trading halted), 0 when clear; absent when no haltguard is configured. A latch file that cannot be read counts as latched.")
+	descHalts     = desc("superguard_halts_total", "Halts latched, by trigger: process (a critical program failed), operator (haltguard halt) or remote (another listener).", "trigger")
+	descLatency   = desc("superguard_halt_duration_seconds", "Time from a halt latched to the halt carried out (every target stopped and verified).")
+	descOutbox    = desc("superguard_outbox_deliveries", "Alert deliveries held in the outbox, by sink and status (pending, sending, sent, dead, cancelled).", "sink", "status")
+	descOldest    = desc("superguard_outbox_oldest_pending_age_seconds", "Age of the oldest delivery not yet sent, by sink (0: none queued).", "sink")
+	descBeat      = desc("superguard_listener_heartbeat_timestamp_seconds", "When each listener last recorded a heartbeat (the last TICK it handled), as a Unix time.", "listener")
+	descBeatAge   = desc("superguard_listener_heartbeat_age_seconds", "Seconds since each listener's last heartbeat, at the exporter's last read.", "listener")
+	descDropped   = desc("superguard_events_dropped_total", "Events supervisord dropped before they reached each listener (poolserial gaps): its buffer overflowed.", "listener")
+	descProbeUp   = desc("superguard_probe_success", "1 when healthprobe's last probe of the check on the process passed.", "check", "kind", "process")
+	descProbeDur  = desc("superguard_probe_duration_seconds", "Duration of healthprobe's last probe of the check on the process.", "check", "kind", "process")
+	descProbeFail = desc("superguard_probe_failures", "Failed probes of the check on the process within its window.", "check", "kind", "process")
+	descMem       = desc("superguard_memory_bytes", "The process's memory by memguard's measure for its limit.", "process", "measure")
+	descMemLimit  = desc("superguard_memory_limit_bytes", "The process's memory limit (memguard restarts above it).", "process")
+	descMemTTL    = desc("superguard_memory_time_to_limit_seconds", "memguard's estimate of when the process's memory trend reaches its limit (absent: no trend towards it).", "process")
+)
+
+// collector serves the model and the latest guard snapshot. It reads
+// memory only: a scrape never calls supervisord or the store.
+type collector struct {
+	m     *model
+	up    atomic.Bool
+	guard atomic.Pointer[guardSnapshot]
+	// kill is whether a haltguard section exists (superguard_halt_latched
+	// is served).
+	kill bool
+	now  func() time.Time
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	now := c.now()
+	gauge(descUp, b2f(c.up.Load()))
+	for _, p := range c.m.snapshot() {
+		st := p.state
+		if st == "" {
+			st = "UNKNOWN"
+		}
+		gauge(descInfo, 1, p.name, p.group, st)
+		for _, s := range states {
+			gauge(descState, b2f(s == st), p.name, p.group, s)
+		}
+		start, up := 0.0, 0.0
+		if !p.start.IsZero() {
+			start = float64(p.start.UnixMilli()) / 1000
+			if st == "RUNNING" {
+				up = max(0, now.Sub(p.start).Seconds())
+			}
+		}
+		gauge(descStart, start, p.name, p.group)
+		gauge(descUptime, up, p.name, p.group)
+		counter(descRestarts, float64(p.c.Restarts), p.name, p.group)
+		counter(descExits, float64(p.c.Exits["expected"]), p.name, p.group, "true")
+		counter(descExits, float64(p.c.Exits["unexpected"]), p.name, p.group, "false")
+		if n := p.c.Exits["unknown"]; n > 0 {
+			counter(descExits, float64(n), p.name, p.group, "unknown")
+		}
+		counter(descFatals, float64(p.c.Fatals), p.name, p.group)
+		counter(descBackoffs, float64(p.c.Backoffs), p.name, p.group)
+		if p.c.ExitStatus != nil {
+			gauge(descStatus, float64(*p.c.ExitStatus), p.name, p.group)
+		}
+	}
+	g := c.guard.Load()
+	if g == nil {
+		return
+	}
+	gauge(descRead, float64(g.at.UnixMilli())/1000)
+	gauge(descStoreUp, b2f(g.storeOK))
+	if c.kill {
+		gauge(descLatched, b2f(g.latched || !g.latchKnown))
+	}
+	if g.storeOK {
+		for _, t := range []string{"process", "operator", "remote"} {
+			counter(descHalts, float64(g.halts[t]), t)
+		}
+		buckets := map[float64]uint64{}
+		sum := 0.0
+		for _, b := range haltBuckets {
+			for _, l := range g.latency {
+				if l <= b {
+					buckets[b]++
+				}
+			}
+		}
+		for _, l := range g.latency {
+			sum += l
+		}
+		ch <- prometheus.MustNewConstHistogram(descLatency, uint64(len(g.latency)), sum, buckets)
+		for k, n := range g.outbox {
+			gauge(descOutbox, float64(n), k[0], k[1])
+		}
+		for sink, age := range g.oldestQueued {
+			gauge(descOldest, age.Seconds(), sink)
+		}
+		for _, hb := range g.heartbeats {
+			gauge(descBeat, float64(hb.UpdatedAt.UnixMilli())/1000, hb.Listener)
+			gauge(descBeatAge, max(0, g.at.Sub(hb.UpdatedAt).Seconds()), hb.Listener)
+			counter(descDropped, float64(hb.Dropped), hb.Listener)
+		}
+	}
+	for _, p := range g.probes {
+		if p.Probed == "" {
+			continue
+		}
+		gauge(descProbeUp, b2f(p.LastOK), p.Check, p.Kind, p.Process)
+		gauge(descProbeFail, float64(p.Failures), p.Check, p.Kind, p.Process)
+		if d, err := time.ParseDuration(p.Latency); err == nil {
+			gauge(descProbeDur, d.Seconds(), p.Check, p.Kind, p.Process)
+		}
+	}
+	for _, m := range g.memory {
+		if m.MaxBytes <= 0 {
+			continue
+		}
+		gauge(descMem, float64(m.Bytes), m.Process, m.Measure)
+		gauge(descMemLimit, float64(m.MaxBytes), m.Process)
+		if d, err := time.ParseDuration(m.TimeToLimit); err == nil {
+			gauge(descMemTTL, d.Seconds(), m.Process)
+		}
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
