@@ -105,3 +105,45 @@ func TestOverflowReconciled(t *testing.T) {
 		}
 	}
 }
+
+// TestScrapeDuringStorm: 50 programs crash-loop at once (5 exits each);
+// scrapes during the storm answer with every program, and once it is
+// over every program shows 5 restarts (events were not dropped: the
+// buffer holds the storm).
+func TestScrapeDuringStorm(t *testing.T) {
+	t.Parallel()
+	const n, exits = 50, 5
+	var progs strings.Builder
+	for i := range n {
+		progs.WriteString(crashLoop(fmt.Sprintf("s%02d", i), "", exits))
+	}
+	e := start(t, scenario{Programs: progs.String(), BufferSize: 4096})
+	scrapes := 0
+	testsupport.Eventually(t, 3*waitLoop, "the storm over", func() (bool, string) {
+		fams, err := scrape(t, e.url())
+		if err != nil {
+			t.Fatalf("scrape %d during the storm: %v", scrapes+1, err)
+		}
+		scrapes++
+		if got := len(fams["supervisor_process_restart_total"].GetMetric()); got < n {
+			return false, fmt.Sprintf("%d processes exported", got)
+		}
+		done := 0
+		for i := range n {
+			if v, _ := value(fams, "supervisor_process_restart_total", "name", fmt.Sprintf("s%02d", i)); v == exits {
+				done++
+			}
+		}
+		return done == n, fmt.Sprintf("%d of %d programs at %d restarts after %d scrapes", done, n, exits, scrapes)
+	})
+	if scrapes < 2 {
+		t.Errorf("only %d scrapes: none during the storm", scrapes)
+	}
+	fams, err := scrape(t, e.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := value(fams, "superguard_events_dropped_total", "listener", "exporter"); v != 0 {
+		t.Errorf("%v events dropped with a 4096-event buffer", v)
+	}
+}
