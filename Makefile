@@ -35,6 +35,10 @@ LDFLAGS := -X github.com/superguard/superguard/pkg/listener.version=$(VERSION) \
 
 # The supervisord every test uses: the last line printed by the install script.
 SUPERVISORD = $$(scripts/install-supervisor.sh | tail -n 1)
+# Prometheus and promtool for the exporter's rules and scenarios: Debian's
+# prometheus package (scripts/install-prometheus.sh), installed before the
+# tests so that no two tests run apt-get at once.
+PROMETHEUS = $$(scripts/install-prometheus.sh | tail -n 1)
 
 .PHONY: help build test unit integration bench fuzz lint check clean supervisord alertmanager demo demo-up demo-bin install uninstall
 
@@ -80,17 +84,18 @@ supervisord: ## make a real supervisord 4.x available and print its path
 alertmanager: ## install Debian's prometheus-alertmanager (optional, for alert tests)
 	@scripts/install-alertmanager.sh
 
-test: ## unit + integration tests with -race (installs supervisord if needed)
+test: ## unit + integration tests with -race (installs supervisord, prometheus and promtool if needed)
 	@sup=$(SUPERVISORD); echo "make test: supervisord $$sup ($$($$sup --version))"; \
+	prom=$(PROMETHEUS); echo "make test: prometheus $$prom ($$($$prom --version 2>&1 | head -n 1))"; \
 	$(GO) test -race -timeout $(UNIT_TIMEOUT) $$($(GO) list ./... | grep -v '/integration\(/\|$$\)'); \
-	SUPERGUARD_SUPERVISORD=$$sup $(GO) test -race -timeout $(INTEGRATION_TIMEOUT) \
+	SUPERGUARD_SUPERVISORD=$$sup SUPERGUARD_PROMETHEUS=$$prom $(GO) test -race -timeout $(INTEGRATION_TIMEOUT) \
 		-parallel $(INTEGRATION_PARALLEL) ./integration/...
 
 unit: ## unit tests only (no integration/), with -race
 	$(GO) test -race -timeout $(UNIT_TIMEOUT) $$($(GO) list ./... | grep -v '/integration\(/\|$$\)')
 
 integration: ## integration tests only, with -race
-	@sup=$(SUPERVISORD); SUPERGUARD_SUPERVISORD=$$sup $(GO) test -race \
+	@sup=$(SUPERVISORD); prom=$(PROMETHEUS); SUPERGUARD_SUPERVISORD=$$sup SUPERGUARD_PROMETHEUS=$$prom $(GO) test -race \
 		-timeout $(INTEGRATION_TIMEOUT) -parallel $(INTEGRATION_PARALLEL) ./integration/...
 
 # bench: -v, or go test prints no line for a skipped benchmark and the report

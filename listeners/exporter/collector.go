@@ -62,8 +62,23 @@ type collector struct {
 	now  func() time.Time
 }
 
-func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+// allDescs are every metric the collector may serve.
+var allDescs = []*prometheus.Desc{
+	descUp, descInfo, descState, descStart, descUptime, descRestarts, descExits, descStatus, descFatals, descBackoffs,
+	descRead, descStoreUp, descLatched, descHalts, descLatency, descOutbox, descOldest, descBeat, descBeatAge, descDropped,
+	descProbeUp, descProbeDur, descProbeFail, descMem, descMemLimit, descMemTTL,
+}
 
+// Describe implements prometheus.Collector.
+func (c *collector) Describe(ch chan<- *prometheus.Desc) { c.describe(ch) }
+
+func (*collector) describe(ch chan<- *prometheus.Desc) {
+	for _, d := range allDescs {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
