@@ -12,6 +12,8 @@
 #   /etc/superguard/supervisord.conf                  0644
 #   /etc/superguard/conf.d/*.conf (+ trading.conf.example)  0644, dir 0750
 #   /etc/superguard/superguard.yaml                   0640 (names secrets)
+#   /etc/superguard/prometheus/ (alert rules, their tests, a prometheus.yml
+#   example), /etc/superguard/grafana/superguard.json  0644, dirs 0755
 #   /etc/superguard/secrets/                          0700, left empty
 #   $UNITDIR/superguard.service                       0644
 # The confs say /usr/local/bin/NAME; with another PREFIX they say
@@ -155,6 +157,11 @@ do_install() {
 		install_conf "$f" "conf.d/$(basename "$f")" 0644
 	done
 	install_conf "$conf/superguard.yaml" superguard.yaml 0640
+	install -d -m 0755 "$destdir$etc/prometheus" "$destdir$etc/grafana"
+	for f in "$conf"/prometheus/*; do
+		install_conf "$f" "prometheus/$(basename "$f")" 0644
+	done
+	install_conf "$conf/grafana/superguard.json" grafana/superguard.json 0644
 
 	install -d -m 0755 "$destdir$unitdir"
 	local unit="$destdir$unitdir/superguard.service" new

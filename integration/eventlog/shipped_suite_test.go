@@ -50,7 +50,7 @@ const (
 func sampleConfig(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	text := strings.NewReplacer("{{.Dir}}", dir).Replace(harness.ShippedConf(t, "superguard.yaml"))
+	text := strings.NewReplacer("{{.Dir}}", dir, "{{.ExporterListen}}", "127.0.0.1:0").Replace(harness.ShippedConf(t, "superguard.yaml"))
 	path := filepath.Join(dir, "superguard.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
@@ -172,7 +172,7 @@ func TestShippedSuite(t *testing.T) {
 		ConfTemplate: strings.Replace(conf, "\nloglevel=info\n", "\nloglevel=debug\n", 1),
 		Files:        shippedFiles(t, ""),
 	})
-	listeners := []string{"eventlog", "crashpager", "haltguard", "healthprobe", "memguard"}
+	listeners := []string{"eventlog", "crashpager", "haltguard", "healthprobe", "memguard", "exporter"}
 	for _, name := range append(listeners, "risk_manager") {
 		s.WaitProcessState(t, name, supervisor.ProcessRunning, wait)
 	}

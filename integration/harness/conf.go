@@ -21,6 +21,9 @@ type ConfData struct {
 	Username string            // Options.Username
 	Password string            // Options.Password
 	Vars     map[string]string // Options.Vars
+	// ExporterListen is a free loopback host:port for the exporter, in
+	// place of the shipped 127.0.0.1:9851 (ShippedConf).
+	ExporterListen string
 }
 
 // baseConf is the conf every generated scenario starts with. Its log is never
@@ -173,6 +176,7 @@ func expandHere(value, dir string) string {
 // Production paths of the shipped configuration and what ShippedConf maps
 // them to inside a scenario.
 var shippedPaths = []struct{ prod, scenario string }{
+	{"127.0.0.1:9851", "{{.ExporterListen}}"},
 	{"/run/superguard", "{{.Dir}}/run"},
 	{"/var/log/superguard", "{{.Dir}}/log"},
 	{"/var/lib/superguard", "{{.Dir}}/lib"},
@@ -186,7 +190,8 @@ var shippedBinary = regexp.MustCompile(`/usr/local/bin/([A-Za-z0-9_-]+)`)
 // Options.ConfTemplate or Options.Files: production paths are moved into the
 // scenario directory (/run/superguard -> {{.Dir}}/run, /var/log/superguard ->
 // {{.Dir}}/log, /var/lib/superguard -> {{.Dir}}/lib, /etc/superguard ->
-// {{.Dir}}) and /usr/local/bin/NAME becomes {{bin "./listeners/NAME"}}, so
+// {{.Dir}}), the exporter's 127.0.0.1:9851 becomes a free port
+// ({{.ExporterListen}}), and /usr/local/bin/NAME becomes {{bin "./listeners/NAME"}}, so
 // the shipped confs themselves run under test. Create {{.Dir}}/lib with a
 // Files entry such as "lib/.keep" when a listener writes state there.
 func ShippedConf(t testing.TB, rel string) string {

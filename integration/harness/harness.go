@@ -223,6 +223,11 @@ func launch(t testing.TB, opts Options, dir, binary string) (*Supervisord, error
 	if data.Vars == nil {
 		data.Vars = map[string]string{}
 	}
+	if port, err := freePort(); err == nil {
+		data.ExporterListen = "127.0.0.1:" + strconv.Itoa(port)
+	} else {
+		return nil, err
+	}
 	if opts.Inet && opts.ConfTemplate == "" {
 		port, err := freePort()
 		if err != nil {

@@ -22,7 +22,7 @@ import (
 const wait = 60 * time.Second
 
 // listenerNames are the binaries make install puts in $PREFIX/bin.
-var listenerNames = []string{"crashpager", "eventlog", "haltguard", "healthprobe", "memguard"}
+var listenerNames = []string{"crashpager", "eventlog", "haltguard", "healthprobe", "memguard", "exporter"}
 
 // canaries are the secrets the shipped superguard.yaml names by *_file.
 var canaries = map[string]string{
