@@ -20,18 +20,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 }
 
 var (
-	pl = []string{"name", "group"}
-
 	descUp        = desc("supervisord_up", "1 when supervisord answered the exporter's last read of its processes (getAllProcessInfo), else 0.")
-	descInfo      = desc("supervisor_process_info", "Always 1 for each process supervisord runs, with its current state as a label.", "name", "group", "state")
-	descState     = desc("supervisor_process_state", "1 for the process's current state, 0 for every other state (one series per state).", "name", "group", "state")
-	descStart     = desc("supervisor_process_start_time_seconds", "When the process last started, as a Unix time (0: never started).", pl...)
-	descUptime    = desc("supervisor_process_uptime_seconds", "Seconds since the process last started, while it is RUNNING; 0 otherwise.", pl...)
-	descRestarts  = desc("supervisor_process_restart_total", "Times the process came up again (RUNNING with a new pid after an earlier run), counted from events and persisted; missed events are reconciled from getAllProcessInfo.", pl...)
-	descExits     = desc("supervisor_process_exit_total", "Exits of the process (PROCESS_STATE_EXITED), by whether the exit code was in its exitcodes (unknown: an exit whose event supervisord dropped, found by a reconciliation).", "name", "group", "expected")
-	descStatus    = desc("supervisor_process_exit_status", "The exit status supervisord reported for the process the last time the exporter read it EXITED (PROCESS_STATE_EXITED carries none; an autorestarted process is seldom read in between).", pl...)
-	descFatals    = desc("supervisor_process_fatal_total", "Times the process entered FATAL (supervisord gave up starting it).", pl...)
-	descBackoffs  = desc("supervisor_process_backoff_total", "Times the process entered BACKOFF (it died before startsecs).", pl...)
 	descRead      = desc("superguard_exporter_last_read_timestamp_seconds", "When the exporter last read supervisord's processes and the state store.")
 	descStoreUp   = desc("superguard_state_store_up", "1 when the exporter's last read of the state store succeeded.")
 	descLatched   = desc("superguard_halt_latched", "1 while the kill switch is latched (trading halted), 0 when clear; absent when no haltguard is configured. A latch file that cannot be read counts as latched.")
@@ -50,22 +39,23 @@ var (
 	descMemTTL    = desc("superguard_memory_time_to_limit_seconds", "memguard's estimate of when the process's memory trend reaches its limit (absent: no trend towards it).", "process")
 )
 
-// collector serves the model and the latest guard snapshot. It reads
-// memory only: a scrape never calls supervisord or the store.
+// collector serves the latest guard snapshot (Collect) and the model's
+// processes (processFamilies). It reads memory only: a scrape never calls
+// supervisord or the store.
 type collector struct {
 	m     *model
 	up    atomic.Bool
 	guard atomic.Pointer[guardSnapshot]
 	// kill is whether a haltguard section exists (superguard_halt_latched
 	// is served).
-	kill bool
-	now  func() time.Time
+	kill   bool
+	now    func() time.Time
+	labels labelCache
 }
 
 // allDescs are every metric the collector may serve.
 var allDescs = []*prometheus.Desc{
-	descUp, descInfo, descState, descStart, descUptime, descRestarts, descExits, descStatus, descFatals, descBackoffs,
-	descRead, descStoreUp, descLatched, descHalts, descLatency, descOutbox, descOldest, descBeat, descBeatAge, descDropped,
+	descUp, descRead, descStoreUp, descLatched, descHalts, descLatency, descOutbox, descOldest, descBeat, descBeatAge, descDropped,
 	descProbeUp, descProbeDur, descProbeFail, descMem, descMemLimit, descMemTTL,
 }
 
@@ -86,38 +76,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
-	now := c.now()
 	gauge(descUp, b2f(c.up.Load()))
-	for _, p := range c.m.snapshot() {
-		st := p.state
-		if st == "" {
-			st = "UNKNOWN"
-		}
-		gauge(descInfo, 1, p.name, p.group, st)
-		for _, s := range states {
-			gauge(descState, b2f(s == st), p.name, p.group, s)
-		}
-		start, up := 0.0, 0.0
-		if !p.start.IsZero() {
-			start = float64(p.start.UnixMilli()) / 1000
-			if st == "RUNNING" {
-				up = max(0, now.Sub(p.start).Seconds())
-			}
-		}
-		gauge(descStart, start, p.name, p.group)
-		gauge(descUptime, up, p.name, p.group)
-		counter(descRestarts, float64(p.c.Restarts), p.name, p.group)
-		counter(descExits, float64(p.c.Exits["expected"]), p.name, p.group, "true")
-		counter(descExits, float64(p.c.Exits["unexpected"]), p.name, p.group, "false")
-		if n := p.c.Exits["unknown"]; n > 0 {
-			counter(descExits, float64(n), p.name, p.group, "unknown")
-		}
-		counter(descFatals, float64(p.c.Fatals), p.name, p.group)
-		counter(descBackoffs, float64(p.c.Backoffs), p.name, p.group)
-		if p.c.ExitStatus != nil {
-			gauge(descStatus, float64(*p.c.ExitStatus), p.name, p.group)
-		}
-	}
 	g := c.guard.Load()
 	if g == nil {
 		return

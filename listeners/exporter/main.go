@@ -177,8 +177,12 @@ func newServer(col *collector, env *listener.Env) *http.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(col, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog: promLog{env.Log}, ErrorHandling: promhttp.ContinueOnError, Timeout: 10 * time.Second,
+	mux.Handle("/metrics", promhttp.HandlerFor(col.gatherer(reg), promhttp.HandlerOpts{
+		ErrorLog: promLog{env.Log}, ErrorHandling: promhttp.ContinueOnError,
+		// The exporter serves loopback by default, and gzip more than
+		// doubled a scrape's CPU (500 processes: 7.8 ms instead of 3.5 ms,
+		// BenchmarkScrapeHandler) to save ~1 MB a scrape.
+		DisableCompression: true,
 	}))
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name:        "superguard exporter",

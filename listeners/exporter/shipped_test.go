@@ -37,6 +37,9 @@ func served(t *testing.T) map[string]bool {
 			out[m[1]+s] = true
 		}
 	}
+	for _, f := range procFams {
+		out[f.name] = true
+	}
 	return out
 }
 
@@ -124,16 +127,46 @@ func TestCollectorServesWhatItDescribes(t *testing.T) {
 	})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
-	problems, err := testutil.GatherAndLint(reg)
+	g := c.gatherer(reg)
+	problems, err := testutil.GatherAndLint(g)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range problems {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
 	}
-	n, err := testutil.GatherAndCount(reg)
-	if err != nil || n < 20 {
-		t.Errorf("%d series gathered (%v)", n, err)
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := served(t)
+	total := 0
+	for i, f := range mfs {
+		if i > 0 && mfs[i-1].GetName() >= f.GetName() {
+			t.Errorf("families not sorted: %s before %s", mfs[i-1].GetName(), f.GetName())
+		}
+		if !names[f.GetName()] && !strings.HasPrefix(f.GetName(), "go_") && !strings.HasPrefix(f.GetName(), "process_") {
+			t.Errorf("%s is served but not listed", f.GetName())
+		}
+		seen := map[string]bool{}
+		for _, m := range f.Metric {
+			total++
+			var key []string
+			for j, l := range m.Label {
+				if j > 0 && m.Label[j-1].GetName() >= l.GetName() {
+					t.Errorf("%s: labels not sorted: %v", f.GetName(), m.Label)
+				}
+				key = append(key, l.GetName()+"="+l.GetValue())
+			}
+			k := strings.Join(key, ",")
+			if seen[k] {
+				t.Errorf("%s: the series {%s} twice", f.GetName(), k)
+			}
+			seen[k] = true
+		}
+	}
+	if total < 30 {
+		t.Errorf("%d series gathered", total)
 	}
 	latched := -1.0
 	for _, mt := range collectAll(c) {
