@@ -172,27 +172,61 @@ func TestInstallSupervisor(t *testing.T) {
 
 func TestInstallAlertmanager(t *testing.T) {
 	t.Parallel()
-	path := script(t, "install-alertmanager.sh")
+	testInstallTool(t, installTool{script: "install-alertmanager.sh", env: "SUPERGUARD_ALERTMANAGER",
+		installed: "/usr/bin/prometheus-alertmanager", pkg: "prometheus-alertmanager", fakes: []string{"alertmanager"}})
+}
+
+// TestInstallPrometheus: prometheus with its promtool beside it.
+func TestInstallPrometheus(t *testing.T) {
+	t.Parallel()
+	testInstallTool(t, installTool{script: "install-prometheus.sh", env: "SUPERGUARD_PROMETHEUS",
+		installed: "/usr/bin/prometheus", pkg: "prometheus", fakes: []string{"prometheus", "promtool"}})
+	// A prometheus without a promtool beside it is refused.
 	dir := t.TempDir()
-	fake := fakeBin(t, dir, "alertmanager", `[ "$1" = --version ] && echo "alertmanager, version 0.25.0"`)
+	fake := fakeBin(t, dir, "prometheus", `[ "$1" = --version ] && echo "prometheus, version 2.42.0"`)
+	_, stderr, code := run(t, script(t, "install-prometheus.sh"), "PATH=/usr/bin:/bin", "SUPERGUARD_PROMETHEUS="+fake)
+	if code != 1 || !strings.Contains(stderr, "no runnable promtool beside it") {
+		t.Errorf("prometheus without promtool: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// installTool is a script that installs a Debian package for tests.
+type installTool struct {
+	script, env, installed, pkg string
+	fakes                       []string // fake binaries in one directory; the first is the one named by env
+}
+
+// testInstallTool: the variable's binary is used (or refused when it does
+// not run); an installed package is used quietly; without apt the script
+// says what to install.
+func testInstallTool(t *testing.T, tool installTool) {
+	path := script(t, tool.script)
+	dir := t.TempDir()
+	var fake string
+	for i, name := range tool.fakes {
+		f := fakeBin(t, dir, name, `[ "$1" = --version ] && echo "`+name+`, version 1.0.0"`)
+		if i == 0 {
+			fake = f
+		}
+	}
 	sysPath := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	type amCase struct {
+	type toolCase struct {
 		name       string
 		env        []string
 		wantCode   int
 		wantLast   string
 		wantStderr string
 	}
-	tests := []amCase{
-		{name: "SUPERGUARD_ALERTMANAGER is used", env: []string{"PATH=" + sysPath, "SUPERGUARD_ALERTMANAGER=" + fake}, wantLast: fake},
-		{name: "SUPERGUARD_ALERTMANAGER that does not run", env: []string{"PATH=" + sysPath, "SUPERGUARD_ALERTMANAGER=/nonexistent"},
+	tests := []toolCase{
+		{name: tool.env + " is used", env: []string{"PATH=" + sysPath, tool.env + "=" + fake}, wantLast: fake},
+		{name: tool.env + " that does not run", env: []string{"PATH=" + sysPath, tool.env + "=/nonexistent"},
 			wantCode: 1, wantStderr: "does not run"},
 	}
-	if _, err := os.Stat("/usr/bin/prometheus-alertmanager"); err == nil {
-		tests = append(tests, amCase{name: "installed package is used quietly", env: []string{"PATH=" + sysPath, "SUPERGUARD_INSTALL_DRY_RUN=1"}, wantLast: "/usr/bin/prometheus-alertmanager"})
+	if _, err := os.Stat(tool.installed); err == nil {
+		tests = append(tests, toolCase{name: "installed package is used quietly", env: []string{"PATH=" + sysPath, "SUPERGUARD_INSTALL_DRY_RUN=1"}, wantLast: tool.installed})
 	} else {
-		tests = append(tests, amCase{name: "not installed, no apt: says what to install", env: []string{"PATH=" + sysPath, "SUPERGUARD_INSTALL_NO_APT=1"},
-			wantCode: 1, wantStderr: "apt-get install prometheus-alertmanager"})
+		tests = append(tests, toolCase{name: "not installed, no apt: says what to install", env: []string{"PATH=" + sysPath, "SUPERGUARD_INSTALL_NO_APT=1"},
+			wantCode: 1, wantStderr: "apt-get install " + tool.pkg})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -79,7 +79,13 @@ var spec = listener.Spec[section]{
 	File:  sections.File,
 	New:   newListener,
 	Store: durable.Opener{},
-	Needs: listener.Needs{Supervisor: listener.SupervisorRequired, ReconcileOnStart: true, Grace: 2 * time.Second},
+	Needs: listener.Needs{Supervisor: listener.SupervisorRequired, ReconcileOnStart: true, Grace: 2 * time.Second,
+		// Delivery tracking kept across restarts: events supervisord
+		// dropped while the exporter was down show as a gap (reconciled)
+		// on the first event after it, and a re-sent event is known.
+		EventsState: func(env *listener.Env) string {
+			return filepath.Join(filepath.Dir(durable.Of(env).Store.Path()), listenerName+".events.json")
+		}},
 }
 
 // flags override the section's address and web config.
@@ -242,7 +248,11 @@ func (e *exporter) save(ctx context.Context, key string, c state.ProcessCounters
 
 // Reconcile applies supervisord's list at start and after dropped events.
 func (e *exporter) Reconcile(ctx context.Context, r eventlistener.Reconciliation) error {
-	changed := e.col.m.reconcile(e.filter(r.Processes), true)
+	mode := atStart
+	if r.Reason == eventlistener.ReasonGap {
+		mode = afterGap
+	}
+	changed := e.col.m.reconcile(e.filter(r.Processes), mode)
 	e.col.up.Store(true)
 	for key, c := range changed {
 		e.save(ctx, key, c)
@@ -279,7 +289,7 @@ func (e *exporter) refresh() {
 		list, err := e.sup.GetAllProcessInfo(ctx)
 		e.col.up.Store(err == nil)
 		if err == nil {
-			e.col.m.reconcile(e.filter(list), false)
+			e.col.m.reconcile(e.filter(list), refreshOnly)
 		} else {
 			e.log.Warn().Err(err).Msg("supervisord not read")
 		}

@@ -37,7 +37,10 @@ type proc struct {
 //     that state.
 //
 // Events that supervisord dropped are reconciled, but two restarts of one
-// process inside one gap show as one: the pids in between were never seen.
+// process inside one gap show as one: the pids in between were never seen;
+// and since the reconciliation reads supervisord ahead of the events still
+// queued behind the gap, an exit it counts is "unknown" even when its
+// event comes later.
 type model struct {
 	mu    sync.Mutex
 	procs map[string]*proc // by "group:name"
@@ -155,12 +158,26 @@ func (m *model) event(s *eventlistener.ProcessState) (key string, c state.Proces
 	return s.Group + ":" + s.Process, clone(p.c), !equalCounters(before, p.c)
 }
 
-// reconcile applies supervisord's list. With count (at start, after
-// dropped events) it counts what the events would have, by the rules
-// above, and drops processes supervisord no longer has; without it (the
-// periodic read) it refreshes start times only. It returns the counters
-// that changed.
-func (m *model) reconcile(list []supervisor.ProcessInfo, count bool) map[string]state.ProcessCounters {
+// How a reconciliation applies supervisord's list.
+type reconcileMode int
+
+const (
+	// refreshOnly: the periodic read; start times and exit statuses only.
+	refreshOnly reconcileMode = iota
+	// atStart: the exporter's start. Events that happened while it was
+	// down are still queued in supervisord (a loss shows as a gap, kept
+	// across restarts in its events-state file), so nothing is counted:
+	// processes it never saw get their first run as a baseline, and
+	// processes gone from supervisord are dropped.
+	atStart
+	// afterGap: supervisord dropped events; what they would have counted
+	// is counted by the rules above.
+	afterGap
+)
+
+// reconcile applies supervisord's list and returns the counters that
+// changed.
+func (m *model) reconcile(list []supervisor.ProcessInfo, mode reconcileMode) map[string]state.ProcessCounters {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	changed := map[string]state.ProcessCounters{}
@@ -172,11 +189,12 @@ func (m *model) reconcile(list []supervisor.ProcessInfo, count bool) map[string]
 		}
 		key := group + ":" + info.Name
 		listed[key] = true
-		if !count && m.procs[key] == nil {
+		if mode == refreshOnly && m.procs[key] == nil {
 			continue // an event or the next reconciliation adds it
 		}
 		p := m.get(group, info.Name)
 		p.start = info.Start
+		before := clone(p.c)
 		if info.State == supervisor.ProcessExited {
 			// The event has no exit status, and by the time it arrives an
 			// autorestarted process runs again: only a read while the
@@ -184,25 +202,31 @@ func (m *model) reconcile(list []supervisor.ProcessInfo, count bool) map[string]
 			es := info.ExitStatus
 			p.c.ExitStatus = &es
 		}
-		if !count {
-			continue
-		}
-		before := clone(p.c)
 		st := info.State.String()
-		if info.PID != 0 && !slices.Contains(p.c.RunPIDs, info.PID) && len(p.c.RunPIDs) > 0 {
-			// A run the events did not show: the one before it ended.
-			if prev := p.c.RunPIDs[len(p.c.RunPIDs)-1]; !slices.Contains(p.c.ExitPIDs, prev) && p.state != "STOPPED" {
-				p.exited(prev, "unknown")
+		switch {
+		case mode == atStart:
+			if len(p.c.RunPIDs) == 0 && info.PID != 0 {
+				p.running(info.PID) // its first run seen: a baseline, no restart
 			}
+			if p.state == "" {
+				p.state = st
+			}
+		case mode == afterGap:
+			if info.PID != 0 && !slices.Contains(p.c.RunPIDs, info.PID) && len(p.c.RunPIDs) > 0 {
+				// A run the events did not show: the one before it ended.
+				if prev := p.c.RunPIDs[len(p.c.RunPIDs)-1]; !slices.Contains(p.c.ExitPIDs, prev) && p.state != "STOPPED" {
+					p.exited(prev, "unknown")
+				}
+			}
+			p.running(info.PID)
+			p.entered(st)
+			p.c.LastState, p.state = st, st
 		}
-		p.running(info.PID)
-		p.entered(st)
-		p.c.LastState, p.state = st, st
 		if !equalCounters(before, p.c) {
 			changed[key] = clone(p.c)
 		}
 	}
-	if count {
+	if mode != refreshOnly {
 		for key := range m.procs {
 			if !listed[key] {
 				delete(m.procs, key)

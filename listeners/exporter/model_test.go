@@ -75,7 +75,7 @@ func TestReconcileAheadOfQueuedEvents(t *testing.T) {
 	run(m, 10, true)
 	// Events of runs 11 and 12 are still queued when a reconciliation
 	// (at a restart of the exporter) already sees 12 RUNNING.
-	m.reconcile([]supervisor.ProcessInfo{info(12, supervisor.ProcessRunning)}, true)
+	m.reconcile([]supervisor.ProcessInfo{info(12, supervisor.ProcessRunning)}, afterGap)
 	m.event(ev("STARTING", 0, false))
 	m.event(ev("RUNNING", 11, false))
 	m.event(ev("EXITED", 11, false))
@@ -91,19 +91,19 @@ func TestReconcileAfterDroppedEvents(t *testing.T) {
 	m := newModel(nil, time.Now)
 	run(m, 10, false)
 	// The exit of 10 and the start of 11 were dropped.
-	changed := m.reconcile([]supervisor.ProcessInfo{info(11, supervisor.ProcessRunning)}, true)
+	changed := m.reconcile([]supervisor.ProcessInfo{info(11, supervisor.ProcessRunning)}, afterGap)
 	c := counters(t, m)
 	if c.Restarts != 1 || c.Exits["unknown"] != 1 || len(changed) != 1 {
 		t.Errorf("counters = %+v (changed %d), want the missed restart and exit", c, len(changed))
 	}
-	if m.reconcile([]supervisor.ProcessInfo{info(11, supervisor.ProcessRunning)}, true); counters(t, m).Restarts != 1 {
+	if m.reconcile([]supervisor.ProcessInfo{info(11, supervisor.ProcessRunning)}, afterGap); counters(t, m).Restarts != 1 {
 		t.Error("a second reconciliation of the same state counted again")
 	}
 }
 
 func TestFirstRunIsNoRestart(t *testing.T) {
 	m := newModel(nil, time.Now)
-	m.reconcile([]supervisor.ProcessInfo{info(5, supervisor.ProcessRunning)}, true)
+	m.reconcile([]supervisor.ProcessInfo{info(5, supervisor.ProcessRunning)}, atStart)
 	if c := counters(t, m); c.Restarts != 0 || len(c.Exits) != 0 {
 		t.Errorf("a process found running at the exporter's first start: %+v, want nothing counted", c)
 	}
@@ -117,7 +117,7 @@ func TestFatalAndBackoffOnce(t *testing.T) {
 	}
 	m.event(ev("FATAL", 0, false))
 	m.event(ev("FATAL", 0, false)) // re-sent
-	m.reconcile([]supervisor.ProcessInfo{info(0, supervisor.ProcessFatal)}, true)
+	m.reconcile([]supervisor.ProcessInfo{info(0, supervisor.ProcessFatal)}, afterGap)
 	if c := counters(t, m); c.Backoffs != 3 || c.Fatals != 1 {
 		t.Errorf("counters = %+v, want 3 backoffs and 1 fatal", c)
 	}
@@ -126,8 +126,25 @@ func TestFatalAndBackoffOnce(t *testing.T) {
 func TestGoneProcessesDropped(t *testing.T) {
 	m := newModel(nil, time.Now)
 	run(m, 1, false)
-	m.reconcile(nil, true)
+	m.reconcile(nil, atStart)
 	if len(m.snapshot()) != 0 {
 		t.Error("a process supervisord no longer lists is still exported")
+	}
+}
+
+// TestStartCountsNothingQueued: at a restart of the exporter the runs it
+// missed are still queued in supervisord: the start reconciliation counts
+// nothing, the queued events count each once, with its label.
+func TestStartCountsNothingQueued(t *testing.T) {
+	m := newModel(nil, time.Now)
+	run(m, 10, true)
+	m.reconcile([]supervisor.ProcessInfo{info(12, supervisor.ProcessRunning)}, atStart)
+	if c := counters(t, m); c.Restarts != 0 {
+		t.Fatalf("the start reconciliation counted %d restarts", c.Restarts)
+	}
+	run(m, 11, true)
+	run(m, 12, false)
+	if c := counters(t, m); c.Restarts != 2 || c.Exits["unexpected"] != 2 || c.Exits["unknown"] != 0 {
+		t.Errorf("counters = %+v, want 2 restarts, 2 unexpected exits", c)
 	}
 }
