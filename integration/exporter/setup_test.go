@@ -34,6 +34,9 @@ type scenario struct {
 	Exporter string
 	// BufferSize is the exporter's buffer_size (default the harness's).
 	BufferSize int
+	// Others are more listeners beside the exporter (haltguard,
+	// healthprobe, ...), with their sections.
+	Others []harness.Guard
 	// Programs are the conf sections of the watched programs.
 	Programs string
 	Tolerate []harness.Problem
@@ -47,8 +50,8 @@ type env struct {
 func start(t *testing.T, sc scenario) *env {
 	t.Helper()
 	port := harness.FreePort(t)
-	yaml, conf := harness.Guards(host, harness.Guard{Name: "exporter", BufferSize: sc.BufferSize,
-		Body: "listen: 127.0.0.1:" + port + "\n" + sc.Exporter, Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}})
+	yaml, conf := harness.Guards(host, append([]harness.Guard{{Name: "exporter", BufferSize: sc.BufferSize,
+		Body: "listen: 127.0.0.1:" + port + "\n" + sc.Exporter, Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}}, sc.Others...)...)
 	s := harness.Start(t, harness.Options{
 		Sections: conf + "\n" + sc.Programs,
 		Files:    map[string]string{"superguard.yaml": yaml},
@@ -80,7 +83,8 @@ func scrape(t testing.TB, url string) (map[string]*dto.MetricFamily, error) {
 }
 
 // value is the value of the series of family name whose labels include
-// every one of labels (name=value pairs); ok false when there is none.
+// every one of labels (name=value pairs), a histogram's count; ok false
+// when there is none.
 func value(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
 	f := fams[name]
 	if f == nil {
@@ -105,6 +109,8 @@ func value(fams map[string]*dto.MetricFamily, name string, labels ...string) (fl
 			return m.Gauge.GetValue(), true
 		case m.Untyped != nil:
 			return m.Untyped.GetValue(), true
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount()), true
 		}
 	}
 	return 0, false

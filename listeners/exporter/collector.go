@@ -34,6 +34,8 @@ var (
 	descProbeUp   = desc("superguard_probe_success", "1 when healthprobe's last probe of the check on the process passed.", "check", "kind", "process")
 	descProbeDur  = desc("superguard_probe_duration_seconds", "Duration of healthprobe's last probe of the check on the process.", "check", "kind", "process")
 	descProbeFail = desc("superguard_probe_failures", "Failed probes of the check on the process within its window.", "check", "kind", "process")
+	descProbeAge  = desc("superguard_probe_data_age_seconds", "Age of the data timestamp, file or heartbeat healthprobe's last probe of the check saw (staleness and heartbeat checks).", "check", "kind", "process")
+	descBudget    = desc("superguard_restart_budget_remaining", "Restarts the shared restart governor still allows the process in its window, as the listener that watches it last saw (once it asked the governor).", "listener", "process")
 	descMem       = desc("superguard_memory_bytes", "The process's memory by memguard's measure for its limit.", "process", "measure")
 	descMemLimit  = desc("superguard_memory_limit_bytes", "The process's memory limit (memguard restarts above it).", "process")
 	descMemTTL    = desc("superguard_memory_time_to_limit_seconds", "memguard's estimate of when the process's memory trend reaches its limit (absent: no trend towards it).", "process")
@@ -56,7 +58,7 @@ type collector struct {
 // allDescs are every metric the collector may serve.
 var allDescs = []*prometheus.Desc{
 	descUp, descRead, descStoreUp, descLatched, descHalts, descLatency, descOutbox, descOldest, descBeat, descBeatAge, descDropped,
-	descProbeUp, descProbeDur, descProbeFail, descMem, descMemLimit, descMemTTL,
+	descProbeUp, descProbeDur, descProbeFail, descProbeAge, descBudget, descMem, descMemLimit, descMemTTL,
 }
 
 // Describe implements prometheus.Collector.
@@ -124,6 +126,23 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		if d, err := time.ParseDuration(p.Latency); err == nil {
 			gauge(descProbeDur, d.Seconds(), p.Check, p.Kind, p.Process)
 		}
+		if p.Age != nil {
+			gauge(descProbeAge, *p.Age, p.Check, p.Kind, p.Process)
+		}
+	}
+	budgets := map[[2]string]float64{}
+	for _, p := range g.probes {
+		if p.Max > 0 {
+			budgets[[2]string{"healthprobe", p.Process}] = float64(max(p.Max-p.Used, 0))
+		}
+	}
+	for _, m := range g.memory {
+		if m.Max > 0 {
+			budgets[[2]string{"memguard", m.Process}] = float64(max(m.Max-m.Used, 0))
+		}
+	}
+	for k, v := range budgets {
+		gauge(descBudget, v, k[0], k[1])
 	}
 	for _, m := range g.memory {
 		if m.MaxBytes <= 0 {

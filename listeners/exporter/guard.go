@@ -38,14 +38,17 @@ type guardSnapshot struct {
 }
 
 type probeStatus struct {
-	Check    string `json:"check"`
-	Kind     string `json:"kind"`
-	Process  string `json:"process"`
-	State    string `json:"state"`
-	Failures int    `json:"failures"`
-	LastOK   bool   `json:"last_ok"`
-	Latency  string `json:"latency"`
-	Probed   string `json:"last_probe"`
+	Check    string   `json:"check"`
+	Kind     string   `json:"kind"`
+	Process  string   `json:"process"`
+	State    string   `json:"state"`
+	Failures int      `json:"failures"`
+	LastOK   bool     `json:"last_ok"`
+	Latency  string   `json:"latency"`
+	Probed   string   `json:"last_probe"`
+	Age      *float64 `json:"age_seconds"`
+	Used     int      `json:"restarts_used"`
+	Max      int      `json:"restarts_max"`
 }
 
 type memStatus struct {
@@ -54,6 +57,8 @@ type memStatus struct {
 	Bytes       int64  `json:"bytes"`
 	MaxBytes    int64  `json:"max_bytes"`
 	TimeToLimit string `json:"time_to_limit"`
+	Used        int    `json:"restarts_used"`
+	Max         int    `json:"restarts_max"`
 }
 
 // readGuard reads the snapshot; every part that cannot be read is left

@@ -36,7 +36,14 @@ type TargetStatus struct {
 	LastAction string    `json:"last_action,omitempty"`
 	ActionAt   time.Time `json:"action_at,omitzero"`
 	Restarts   string    `json:"restarts,omitempty"` // "1 of 3 used"
-	Started    time.Time `json:"started,omitzero"`
+	// RestartsUsed of RestartsMax in the budget's window (0 of 0: no
+	// budget known yet), and the age of the data timestamp, file or
+	// heartbeat the last probe saw (absent: none checked): for the
+	// exporter.
+	RestartsUsed int       `json:"restarts_used"`
+	RestartsMax  int       `json:"restarts_max"`
+	AgeSeconds   *float64  `json:"age_seconds,omitempty"`
+	Started      time.Time `json:"started,omitzero"`
 }
 
 // snapshot builds the status. Called with e.mu held.
@@ -53,6 +60,11 @@ func (e *engine) snapshot() Snapshot {
 		}
 		if t.budget.Max > 0 {
 			ts.Restarts = fmt.Sprintf("%d of %d used", t.budget.Used, t.budget.Max)
+			ts.RestartsUsed, ts.RestartsMax = t.budget.Used, t.budget.Max
+		}
+		if t.last.Age != 0 {
+			age := t.last.Age.Seconds()
+			ts.AgeSeconds = &age
 		}
 		s.Targets = append(s.Targets, ts)
 	}

@@ -60,6 +60,8 @@ type ProcessStatus struct {
 	LastAction          string    `json:"last_action,omitempty"`
 	ActionAt            time.Time `json:"action_at,omitzero"`
 	Restarts            string    `json:"restarts,omitempty"` // "1 of 3 used"
+	RestartsUsed        int       `json:"restarts_used"`      // of RestartsMax in the budget's window, for the exporter
+	RestartsMax         int       `json:"restarts_max"`
 	Alerting            []string  `json:"alerting,omitempty"` // open incidents
 }
 
@@ -145,6 +147,7 @@ func (e *engine) processStatus(w *watched) ProcessStatus {
 	}
 	if w.budget.Max > 0 {
 		p.Restarts = fmt.Sprintf("%d of %d used", w.budget.Used, w.budget.Max)
+		p.RestartsUsed, p.RestartsMax = w.budget.Used, w.budget.Max
 	}
 	for _, o := range []struct {
 		open bool
