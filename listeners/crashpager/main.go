@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"time"
 	_ "time/tzdata" // quiet hours' and maintenance windows' time zones work on hosts without /usr/share/zoneinfo
@@ -42,16 +41,8 @@ var spec = listener.Spec[Config]{
 	// or a program gone: crashpager would watch less than the operator
 	// thinks (or exclude nothing).
 	Check: func(c *Config, procs []supervisor.ProcessInfo) error {
-		var errs []error
-		for _, f := range []struct {
-			field    string
-			patterns []string
-		}{{"include", c.Include}, {"exclude", c.Exclude}} {
-			for _, p := range procmatch.Unmatched(f.patterns, procs) {
-				errs = append(errs, fmt.Errorf("listeners.crashpager.%s: %q matches no program or group in supervisord", f.field, p))
-			}
-		}
-		return errors.Join(errs...)
+		return errors.Join(append(procmatch.UnmatchedErrors("listeners.crashpager.include", c.Include, procs),
+			procmatch.UnmatchedErrors("listeners.crashpager.exclude", c.Exclude, procs)...)...)
 	},
 	File:  sections.File,
 	New:   newListener,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"strings"
 
@@ -34,11 +33,7 @@ var spec = listener.Spec[Config]{
 	// A -process pattern that selects no process logs nothing of what
 	// the operator meant.
 	Check: func(c *Config, procs []supervisor.ProcessInfo) error {
-		var errs []error
-		for _, p := range procmatch.Unmatched(c.Processes, procs) {
-			errs = append(errs, fmt.Errorf("-process: %q matches no program or group in supervisord", p))
-		}
-		return errors.Join(errs...)
+		return errors.Join(procmatch.UnmatchedErrors("-process", c.Processes, procs)...)
 	},
 	New: func(_ context.Context, env *listener.Env, c Config) (eventlistener.Handler, error) {
 		return newTap(env, c), nil

@@ -68,13 +68,7 @@ var spec = listener.Spec[section]{
 	// A pattern that selects no process exports nothing of what the
 	// operator meant.
 	Check: func(s *section, procs []supervisor.ProcessInfo) error {
-		var errs []error
-		for _, p := range procmatch.Unmatched(s.Processes, procs) {
-			if p != "*" && p != "*:*" {
-				errs = append(errs, fmt.Errorf("listeners.exporter.processes: %q matches no program or group in supervisord", p))
-			}
-		}
-		return errors.Join(errs...)
+		return errors.Join(procmatch.UnmatchedErrors("listeners.exporter.processes", s.Processes, procs)...)
 	},
 	File:  sections.File,
 	New:   newListener,

@@ -75,3 +75,16 @@ func Unmatched(patterns []string, procs []supervisor.ProcessInfo) []string {
 	}
 	return out
 }
+
+// UnmatchedErrors is -check's error for each pattern of field that
+// selects no process of procs: a typo, or a program renamed. A pattern
+// that selects every process ("*", "*:*") is fine with none yet.
+func UnmatchedErrors(field string, patterns []string, procs []supervisor.ProcessInfo) []error {
+	var errs []error
+	for _, p := range Unmatched(patterns, procs) {
+		if p != "*" && p != "*:*" {
+			errs = append(errs, fmt.Errorf("%s: %q matches no program or group in supervisord", field, p))
+		}
+	}
+	return errs
+}

@@ -332,12 +332,7 @@ func Unmatched(name string, lists []GuardList, procs []supervisor.ProcessInfo) e
 	var errs []error
 	for _, l := range lists {
 		for i, pats := range l.Patterns {
-			for _, p := range procmatch.Unmatched(pats, procs) {
-				if p == "*" || p == "*:*" {
-					continue
-				}
-				errs = append(errs, fmt.Errorf("listeners.%s.%s[%d].processes: %q matches no program or group in supervisord", name, l.Field, i, p))
-			}
+			errs = append(errs, procmatch.UnmatchedErrors(fmt.Sprintf("listeners.%s.%s[%d].processes", name, l.Field, i), pats, procs)...)
 		}
 	}
 	return errors.Join(errs...)
