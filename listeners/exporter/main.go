@@ -27,10 +27,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -124,6 +126,11 @@ type exporter struct {
 	wg    sync.WaitGroup
 	round runone.Runner
 	srv   *http.Server
+
+	// dirty are the processes whose counters the store did not take:
+	// written again by the background refresh.
+	mu    sync.Mutex
+	dirty map[string]bool
 }
 
 var (
@@ -165,10 +172,23 @@ func newListener(ctx context.Context, env *listener.Env, sec section) (eventlist
 			env.Log.Error().Err(err).Msg("metrics server stopped")
 		}
 	})
+	if host, _, _ := net.SplitHostPort(sec.Listen); webConfig == "" && !loopback(host) {
+		env.Log.Warn().Str("listen", sec.Listen).
+			Msg("metrics served beyond this host without authentication: set listeners.exporter.web_config (basic_auth_users, tls_server_config)")
+	}
 	e.refresh() // the guard's health before the first scrape
 	env.Log.Info().Str("listen", ln.Addr().String()).Bool("tls_or_auth", webConfig != "").Int("processes", len(saved)).
 		Msg("exporter ready")
 	return e, nil
+}
+
+// loopback reports whether host only accepts connections from this host.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // newServer serves /metrics (the exporter's metrics and its own process
@@ -235,8 +255,32 @@ func (e *exporter) save(ctx context.Context, key string, c state.ProcessCounters
 	if err == nil {
 		err = st.SaveCounters(ctx, key, c)
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if err != nil {
-		e.log.Error().Err(err).Str("process", key).Msg("counters not persisted (kept in memory)")
+		e.log.Error().Err(err).Str("process", key).Msg("counters not persisted (kept in memory, written again on the next tick)")
+		if e.dirty == nil {
+			e.dirty = map[string]bool{}
+		}
+		e.dirty[key] = true
+		return
+	}
+	delete(e.dirty, key)
+}
+
+// saveDirty writes again the counters the store did not take.
+func (e *exporter) saveDirty(ctx context.Context) {
+	e.mu.Lock()
+	keys := slices.Collect(maps.Keys(e.dirty))
+	e.mu.Unlock()
+	for _, key := range keys {
+		if c, ok := e.col.m.counters(key); ok {
+			e.save(ctx, key, c)
+		} else {
+			e.mu.Lock()
+			delete(e.dirty, key) // gone from supervisord
+			e.mu.Unlock()
+		}
 	}
 }
 
@@ -288,6 +332,7 @@ func (e *exporter) refresh() {
 			e.log.Warn().Err(err).Msg("supervisord not read")
 		}
 	}
+	e.saveDirty(ctx)
 	st, err := e.store.Get(ctx)
 	if err != nil {
 		st = nil

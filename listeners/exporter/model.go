@@ -236,6 +236,17 @@ func (m *model) reconcile(list []supervisor.ProcessInfo, mode reconcileMode) map
 	return changed
 }
 
+// counters returns a copy of key's counters.
+func (m *model) counters(key string) (state.ProcessCounters, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.procs[key]
+	if p == nil {
+		return state.ProcessCounters{}, false
+	}
+	return clone(p.c), true
+}
+
 // snapshot is a copy of every process, sorted by key, for a scrape.
 func (m *model) snapshot() []proc {
 	m.mu.Lock()

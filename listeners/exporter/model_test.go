@@ -1,10 +1,18 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -146,5 +154,52 @@ func TestStartCountsNothingQueued(t *testing.T) {
 	run(m, 12, false)
 	if c := counters(t, m); c.Restarts != 2 || c.Exits["unexpected"] != 2 || c.Exits["unknown"] != 0 {
 		t.Errorf("counters = %+v, want 2 restarts, 2 unexpected exits", c)
+	}
+}
+
+func TestLoopback(t *testing.T) {
+	for host, want := range map[string]bool{"127.0.0.1": true, "::1": true, "localhost": true, "": false, "0.0.0.0": false, "10.0.0.5": false, "::": false} {
+		if got := loopback(host); got != want {
+			t.Errorf("loopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+// TestCountersWrittenOnceTheStoreIsBack: a store that cannot be opened
+// keeps the counters in memory; the next refresh writes them once it can.
+func TestCountersWrittenOnceTheStoreIsBack(t *testing.T) {
+	// A file where the store's directory should be: it cannot be created.
+	dir := filepath.Join(t.TempDir(), "blocked")
+	if err := os.WriteFile(dir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := &exporter{log: zerolog.Nop(), store: durable.NewStore(filepath.Join(dir, "state.db")), bg: context.Background()}
+	e.col = &collector{m: newModel(nil, time.Now), now: time.Now}
+	key, c, _ := e.col.m.event(ev("RUNNING", 7, false))
+	e.save(context.Background(), key, c)
+	if !e.dirty[key] {
+		t.Fatal("a counter the store did not take is not marked to write again")
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// The store is tried again at most every durable.ReopenEvery.
+	testsupport.Eventually(t, 4*durable.ReopenEvery, "the counters written", func() (bool, string) {
+		e.saveDirty(context.Background())
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return len(e.dirty) == 0, fmt.Sprint("dirty: ", e.dirty)
+	})
+	st, err := e.store.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.store.Close()
+	saved, err := st.Counters(context.Background())
+	if err != nil || len(saved[key].RunPIDs) != 1 {
+		t.Errorf("stored counters = %+v, %v", saved, err)
 	}
 }
