@@ -203,3 +203,23 @@ func TestCountersWrittenOnceTheStoreIsBack(t *testing.T) {
 		t.Errorf("stored counters = %+v, %v", saved, err)
 	}
 }
+
+// TestProcessesSelected: with processes: [trading], events and
+// reconciliations of other programs are not exported.
+func TestProcessesSelected(t *testing.T) {
+	e := &exporter{log: zerolog.Nop(), sel: []string{"trading"}, store: durable.NewStore(filepath.Join(t.TempDir(), "state.db"))}
+	defer e.store.Close()
+	e.col = &collector{m: newModel(nil, time.Now), now: time.Now}
+	ctx := context.Background()
+	_ = e.HandleEvent(ctx, &eventlistener.Event{State: ev("RUNNING", 7, false)})
+	_ = e.HandleEvent(ctx, &eventlistener.Event{State: &eventlistener.ProcessState{Group: "infra", Process: "feed", ToState: "RUNNING", PID: 8}})
+	_ = e.Reconcile(ctx, eventlistener.Reconciliation{Reason: eventlistener.ReasonGap, Processes: []supervisor.ProcessInfo{
+		info(7, supervisor.ProcessRunning), {Group: "infra", Name: "feed", PID: 9, State: supervisor.ProcessRunning}}})
+	var got []string
+	for _, p := range e.col.m.snapshot() {
+		got = append(got, p.group+":"+p.name)
+	}
+	if len(got) != 1 || got[0] != "trading:mm" {
+		t.Errorf("exported %v, want only trading:mm", got)
+	}
+}
