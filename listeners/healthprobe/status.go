@@ -18,32 +18,26 @@ type Snapshot struct {
 
 // TargetStatus is one check on one process.
 type TargetStatus struct {
-	Check      string    `json:"check"`
-	Kind       string    `json:"kind"`
-	Process    string    `json:"process"`
-	PID        int       `json:"pid,omitempty"`
-	State      State     `json:"state"`
-	Failures   int       `json:"failures"`  // in the last Within probes
-	Threshold  int       `json:"threshold"` // failures that act
-	Within     int       `json:"within"`
-	Passes     int       `json:"passes"` // consecutive
-	Successes  int       `json:"successes"`
-	Alerting   bool      `json:"alerting"`
-	LastProbe  time.Time `json:"last_probe,omitzero"`
-	LastOK     bool      `json:"last_ok"`
-	Evidence   string    `json:"evidence,omitempty"`
-	Latency    string    `json:"latency,omitempty"`
-	LastAction string    `json:"last_action,omitempty"`
-	ActionAt   time.Time `json:"action_at,omitzero"`
-	Restarts   string    `json:"restarts,omitempty"` // "1 of 3 used"
-	// RestartsUsed of RestartsMax in the budget's window (0 of 0: no
-	// budget known yet), and the age of the data timestamp, file or
-	// heartbeat the last probe saw (absent: none checked): for the
-	// exporter.
-	RestartsUsed int       `json:"restarts_used"`
-	RestartsMax  int       `json:"restarts_max"`
-	AgeSeconds   *float64  `json:"age_seconds,omitempty"`
-	Started      time.Time `json:"started,omitzero"`
+	Check     string    `json:"check"`
+	Kind      string    `json:"kind"`
+	Process   string    `json:"process"`
+	PID       int       `json:"pid,omitempty"`
+	State     State     `json:"state"`
+	Failures  int       `json:"failures"`  // in the last Within probes
+	Threshold int       `json:"threshold"` // failures that act
+	Within    int       `json:"within"`
+	Passes    int       `json:"passes"` // consecutive
+	Successes int       `json:"successes"`
+	Alerting  bool      `json:"alerting"`
+	LastProbe time.Time `json:"last_probe,omitzero"`
+	LastOK    bool      `json:"last_ok"`
+	Evidence  string    `json:"evidence,omitempty"`
+	Latency   string    `json:"latency,omitempty"`
+	operator.Governed
+	// AgeSeconds is the age of the data timestamp, file or heartbeat the
+	// last probe saw (absent: none checked), for the exporter.
+	AgeSeconds *float64  `json:"age_seconds,omitempty"`
+	Started    time.Time `json:"started,omitzero"`
 }
 
 // snapshot builds the status. Called with e.mu held.
@@ -54,13 +48,10 @@ func (e *engine) snapshot() Snapshot {
 		ts := TargetStatus{Check: cfg.Name, Kind: t.check.kind(), Process: t.proc.FullName(), PID: t.proc.PID,
 			State: t.state, Failures: t.failures(), Threshold: cfg.Failures, Within: cfg.Within, Passes: t.passes,
 			Successes: cfg.Successes, Alerting: t.open, LastProbe: t.last.At, LastOK: t.last.OK,
-			Evidence: e.redact(t.last.Evidence), LastAction: e.redact(t.lastAction), ActionAt: t.actionAt, Started: t.start}
+			Evidence: e.redact(t.last.Evidence), Started: t.start,
+			Governed: operator.NewGoverned(e.redact(t.lastAction), t.actionAt, t.budget)}
 		if t.last.Latency > 0 {
 			ts.Latency = t.last.Latency.Round(time.Millisecond).String()
-		}
-		if t.budget.Max > 0 {
-			ts.Restarts = fmt.Sprintf("%d of %d used", t.budget.Used, t.budget.Max)
-			ts.RestartsUsed, ts.RestartsMax = t.budget.Used, t.budget.Max
 		}
 		if t.last.Age != 0 {
 			age := t.last.Age.Seconds()

@@ -49,20 +49,16 @@ type ProcessStatus struct {
 	TrendReady    bool  `json:"trend_ready"`
 	// RecentGrowthPerHour is the growth over the latest samples only
 	// (trend.Recent), shown while the window's trend is learning.
-	RecentGrowthPerHour int64     `json:"recent_growth_per_hour"`
-	TimeToLimit         string    `json:"time_to_limit,omitempty"`
-	CPU                 string    `json:"cpu_guard,omitempty"` // "cpu[0]"
-	Cores               float64   `json:"cores"`
-	FDs                 string    `json:"fds_guard,omitempty"` // "fds[0]"
-	OpenFiles           int       `json:"open_files"`          // -1: not readable
-	FileLimit           uint64    `json:"file_limit"`
-	Note                string    `json:"note,omitempty"`
-	LastAction          string    `json:"last_action,omitempty"`
-	ActionAt            time.Time `json:"action_at,omitzero"`
-	Restarts            string    `json:"restarts,omitempty"` // "1 of 3 used"
-	RestartsUsed        int       `json:"restarts_used"`      // of RestartsMax in the budget's window, for the exporter
-	RestartsMax         int       `json:"restarts_max"`
-	Alerting            []string  `json:"alerting,omitempty"` // open incidents
+	RecentGrowthPerHour int64   `json:"recent_growth_per_hour"`
+	TimeToLimit         string  `json:"time_to_limit,omitempty"`
+	CPU                 string  `json:"cpu_guard,omitempty"` // "cpu[0]"
+	Cores               float64 `json:"cores"`
+	FDs                 string  `json:"fds_guard,omitempty"` // "fds[0]"
+	OpenFiles           int     `json:"open_files"`          // -1: not readable
+	FileLimit           uint64  `json:"file_limit"`
+	Note                string  `json:"note,omitempty"`
+	operator.Governed
+	Alerting []string `json:"alerting,omitempty"` // open incidents
 }
 
 // HostStatus is the host.
@@ -120,7 +116,8 @@ func (e *engine) snapshot() Snapshot {
 
 func (e *engine) processStatus(w *watched) ProcessStatus {
 	p := ProcessStatus{Process: w.name, PID: w.pid, State: w.state, Started: w.since, Bytes: w.value, Over: w.over,
-		PSS: -1, Cgroup: -1, OpenFiles: -1, Note: e.redact(w.note), LastAction: e.redact(w.lastAction), ActionAt: w.actionAt}
+		PSS: -1, Cgroup: -1, OpenFiles: -1, Note: e.redact(w.note),
+		Governed: operator.NewGoverned(e.redact(w.lastAction), w.actionAt, w.budget)}
 	if w.limit >= 0 {
 		lim := e.cfg.Limits[w.limit]
 		p.Limit, p.Measure = "limits["+strconv.Itoa(w.limit)+"]", cmp.Or(w.measure, lim.Measure)
@@ -144,10 +141,6 @@ func (e *engine) processStatus(w *watched) ProcessStatus {
 	}
 	if w.fds >= 0 {
 		p.FDs = "fds[" + strconv.Itoa(w.fds) + "]"
-	}
-	if w.budget.Max > 0 {
-		p.Restarts = fmt.Sprintf("%d of %d used", w.budget.Used, w.budget.Max)
-		p.RestartsUsed, p.RestartsMax = w.budget.Used, w.budget.Max
 	}
 	for _, o := range []struct {
 		open bool

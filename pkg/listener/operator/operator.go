@@ -255,3 +255,27 @@ func GuardParts(name string, file listener.ConfigFile) listener.Parts {
 		Store: durable.Opener{Alerts: true},
 	}
 }
+
+// Governed is what a guard's status says of its last action on a process
+// and of the process's restart budget, the same in every guard's status
+// file (embedded: its fields sit beside the guard's own in the JSON).
+type Governed struct {
+	LastAction string    `json:"last_action,omitempty"`
+	ActionAt   time.Time `json:"action_at,omitzero"`
+	Restarts   string    `json:"restarts,omitempty"` // "1 of 3 used"
+	// RestartsUsed of RestartsMax in the budget's window; 0 of 0 until the
+	// guard asked the governor about the process (for the exporter).
+	RestartsUsed int `json:"restarts_used"`
+	RestartsMax  int `json:"restarts_max"`
+}
+
+// NewGoverned is the status of the last action (already redacted) and of
+// the budget d.
+func NewGoverned(action string, at time.Time, d governor.Decision) Governed {
+	g := Governed{LastAction: action, ActionAt: at}
+	if d.Max > 0 {
+		g.Restarts = fmt.Sprintf("%d of %d used", d.Used, d.Max)
+		g.RestartsUsed, g.RestartsMax = d.Used, d.Max
+	}
+	return g
+}
