@@ -1,7 +1,6 @@
 package crashpager_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,22 +58,13 @@ routes:
 		t.Helper()
 		cmd := exec.Command(bin, args...)
 		cmd.Env = env
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		code := 0
-		if err := cmd.Run(); err != nil {
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) {
-				t.Fatalf("crashpager %s: %v", strings.Join(args, " "), err)
-			}
-			code = exit.ExitCode()
-		}
+		code, out, errOut := testsupport.Run(t, cmd)
 		for _, secret := range []string{key, amPass, hook.URL(), hook.Secret()} {
-			if strings.Contains(out.String()+errOut.String(), secret) {
-				t.Errorf("crashpager %s printed a secret:\n%s\n%s", strings.Join(args, " "), out.String(), errOut.String())
+			if strings.Contains(out+errOut, secret) {
+				t.Errorf("crashpager %s printed a secret:\n%s\n%s", strings.Join(args, " "), out, errOut)
 			}
 		}
-		return code, out.String(), errOut.String()
+		return code, out, errOut
 	}
 
 	state := filepath.Join(dir, "state.db")

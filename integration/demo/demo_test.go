@@ -206,10 +206,8 @@ func TestDemoInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-done
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
-		t.Errorf("exit after SIGINT: %v, want status 130\n%s", err, seen.String())
+	if code := testsupport.ExitCode(t, cmd.Wait(), "demo"); code != 130 {
+		t.Errorf("exit after SIGINT: status %d, want 130\n%s", code, seen.String())
 	}
 	if !strings.Contains(seen.String(), "interrupted: stopping everything") {
 		t.Errorf("no word about the interruption:\n%s", seen.String())

@@ -1,13 +1,12 @@
 package eventlog
 
 import (
-	"bytes"
-	"errors"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 )
 
 // TestMalformedHeaderExitsNonZero drives the eventlog binary directly, as
@@ -34,22 +33,19 @@ func TestMalformedHeaderExitsNonZero(t *testing.T) {
 			cmd := exec.Command(bin)
 			cmd.Env = []string{"PATH=/usr/bin:/bin"} // no SUPERVISOR_SERVER_URL: no reconciliation
 			cmd.Stdin = strings.NewReader(tt.input)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-				t.Fatalf("exit: %v, want status 1\nstderr:\n%s", err, stderr.String())
+			code, stdout, stderr := testsupport.Run(t, cmd)
+			if code != 1 {
+				t.Fatalf("exit status %d, want 1\nstderr:\n%s", code, stderr)
 			}
 			wantOut := "READY\n"
 			if strings.HasPrefix(tt.name, "after") {
 				wantOut = "READY\nRESULT 2\nOKREADY\n"
 			}
-			if stdout.String() != wantOut {
-				t.Errorf("stdout = %q, want %q", stdout.String(), wantOut)
+			if stdout != wantOut {
+				t.Errorf("stdout = %q, want %q", stdout, wantOut)
 			}
-			if !strings.Contains(stderr.String(), `"level":"error"`) || !strings.Contains(stderr.String(), "unparsable header") {
-				t.Errorf("stderr does not log the bad header as an error:\n%s", stderr.String())
+			if !strings.Contains(stderr, `"level":"error"`) || !strings.Contains(stderr, "unparsable header") {
+				t.Errorf("stderr does not log the bad header as an error:\n%s", stderr)
 			}
 		})
 	}

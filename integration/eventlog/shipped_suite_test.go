@@ -1,9 +1,7 @@
 package eventlog
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,22 +66,13 @@ func runBin(t *testing.T, bin string, env []string, args ...string) (int, string
 	if env == nil {
 		cmd.Env = testsupport.CleanEnv()
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	code := 0
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) {
-			t.Fatalf("%s %s: %v", filepath.Base(bin), strings.Join(args, " "), err)
-		}
-		code = exit.ExitCode()
-	}
+	code, stdout, stderr := testsupport.Run(t, cmd)
 	for name, v := range sampleSecrets {
-		if strings.Contains(stdout.String()+stderr.String(), v) {
+		if strings.Contains(stdout+stderr, v) {
 			t.Errorf("%s %s printed the value of $%s", filepath.Base(bin), strings.Join(args, " "), name)
 		}
 	}
-	return code, stdout.String(), stderr.String()
+	return code, stdout, stderr
 }
 
 // TestShippedSampleConfigChecks runs each listener's -check on the shipped

@@ -3,7 +3,6 @@ package golden_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,14 +122,7 @@ func runListener(t *testing.T, pkg string, stdin []byte, env []string, args ...s
 		<-done
 		t.Fatalf("%s still running after 60s on EOF\nstderr:\n%s", pkg, stderr.String())
 	}
-	r := run{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		r.code = exit.ExitCode()
-	case err != nil:
-		t.Fatal(err)
-	}
+	r := run{stdout: stdout.String(), stderr: stderr.String(), code: testsupport.ExitCode(t, err, pkg)}
 	return r
 }
 

@@ -1,9 +1,7 @@
 package haltguard
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -144,16 +142,6 @@ func runCheck(t *testing.T, bin string, env []string, args ...string) (string, i
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = testsupport.CleanEnv(env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), 0
-	case errors.As(err, &exit):
-		return out.String(), exit.ExitCode()
-	}
-	t.Fatalf("%s %v: %v", bin, args, err)
-	return "", 0
+	code, out := testsupport.RunCombined(t, cmd)
+	return out, code
 }

@@ -1,11 +1,9 @@
 package haltguard
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -368,18 +366,8 @@ func (sc *scenario) cli(t *testing.T, args ...string) (stdout, stderr string, co
 	defer cancel()
 	cmd := exec.CommandContext(ctx, harness.Bin(t, "./listeners/haltguard"), args...)
 	cmd.Env = testsupport.CleanEnv("SUPERGUARD_CONFIG="+sc.config, pdKeyEnv+"="+pdKey)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	default:
-		t.Fatalf("haltguard %v: %v", args, err)
-	}
-	return out.String(), errb.String(), code
+	code, stdout, stderr = testsupport.Run(t, cmd)
+	return stdout, stderr, code
 }
 
 func ctxT(t testing.TB) context.Context {

@@ -3,7 +3,6 @@ package harness
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -114,15 +113,7 @@ func RunBin(t testing.TB, pkg string, args ...string) (int, string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, Bin(t, pkg), args...)
 	cmd.Env = testsupport.CleanEnv()
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), string(out)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, string(out)
+	return testsupport.RunCombined(t, cmd)
 }
 
 // FromStore opens the state store at path and reads it with read.

@@ -7,8 +7,6 @@
 package scripts
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/superguard/superguard/integration/harness"
+	"github.com/superguard/superguard/internal/testsupport"
 )
 
 // fakeBin writes an executable shell script named name into dir.
@@ -48,17 +47,8 @@ func run(t *testing.T, path string, env ...string) (stdout, stderr string, code 
 		}
 	}
 	cmd.Env = append(cmd.Env, env...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("run %s: %v", path, err)
-	}
-	return out.String(), errOut.String(), code
+	code, stdout, stderr = testsupport.Run(t, cmd)
+	return stdout, stderr, code
 }
 
 func lastLine(s string) string {

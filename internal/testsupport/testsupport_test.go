@@ -2,6 +2,7 @@ package testsupport
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -130,5 +131,23 @@ func TestProcStatAndStats(t *testing.T) {
 	}
 	if p := Percentile([]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 90); p != 9 {
 		t.Errorf("Percentile 90 = %v", p)
+	}
+}
+
+func TestRun(t *testing.T) {
+	code, stdout, stderr := Run(t, exec.Command("sh", "-c", "echo out; echo err >&2; exit 3"))
+	if code != 3 || stdout != "out\n" || stderr != "err\n" {
+		t.Errorf("Run = %d %q %q", code, stdout, stderr)
+	}
+	code, out := RunCombined(t, exec.Command("sh", "-c", "echo a; echo b >&2"))
+	if code != 0 || out != "a\nb\n" {
+		t.Errorf("RunCombined = %d %q", code, out)
+	}
+}
+
+func TestExitCodeOfAKilledCommand(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "kill -9 $$")
+	if code := ExitCode(t, cmd.Run(), "sh"); code != -1 {
+		t.Errorf("ExitCode = %d, want -1 for a command killed by a signal", code)
 	}
 }

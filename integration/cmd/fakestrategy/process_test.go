@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -87,12 +86,7 @@ func (p *proc) wait(t *testing.T) int {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("strategy still running; stderr:\n%s", p.stderr.String())
 	}
-	if ee := (*exec.ExitError)(nil); errors.As(p.err, &ee) {
-		return ee.ExitCode()
-	} else if p.err != nil {
-		t.Fatalf("wait: %v", p.err)
-	}
-	return 0
+	return testsupport.ExitCode(t, p.err, "strategy")
 }
 
 func (p *proc) exited() bool {
