@@ -40,7 +40,7 @@
 // whose event was lost is still reported; incidents it opened before a
 // restart are read back from the ledger and still resolve. The protocol
 // loop's delivery-tracking file is therefore optional (-events-state FILE):
-// it costs an fsync before every event.
+// it costs a file write before every event.
 //
 // # Watching the watchers
 //

@@ -30,7 +30,7 @@
 // # Delivery tracking
 //
 // Before the handler is called, the identity of the event in hand is saved
-// to Options.StateFile (atomically, fsynced), so a listener killed
+// to Options.StateFile (atomically, by a rename), so a listener killed
 // mid-handler sees Event.Redelivered and a growing Event.Attempt after
 // supervisord restarts it and re-sends the event. An event received more
 // than MaxAttempts+1 times (a poison event that crashes the listener) is

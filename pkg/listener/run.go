@@ -72,7 +72,7 @@ func (s *Spec[S]) flagSet(out io.Writer) (*flag.FlagSet, *cmdLine[S]) {
 	fs.SetOutput(out)
 	cl.common.Register(fs, s.File == nil)
 	fs.TextVar(&cl.dialect, "dialect", cl.dialect, "supervisor4 (real supervisord: len counts characters) or gosupervisord (len counts bytes)")
-	fs.StringVar(&cl.eventsState, "events-state", "", "delivery-tracking file of the protocol loop, to recognise re-sent events and gaps across restarts (\"none\": memory only; costs an fsync per event)")
+	fs.StringVar(&cl.eventsState, "events-state", "", "delivery-tracking file of the protocol loop, to recognise re-sent events and gaps across restarts (\"none\": memory only; costs a small file write per event)")
 	fs.StringVar(&cl.eventsState, "state-file", "", "the same as -events-state (eventlog's older name)")
 	fs.BoolVar(&cl.check, "check", false, "validate the config and exit; also against supervisord's processes, which must be reachable unless -file-only")
 	fs.BoolVar(&cl.fileOnly, "file-only", false, "with -check: check the config alone, without supervisord")
