@@ -34,7 +34,7 @@ import (
 // versus: a polling exporter's getAllProcessInfo per scrape: getAllProcessInfo-ms
 // versus: supervisord's CPU for that call: supervisord-cpu-ms/getAllProcessInfo
 // goal: ack-p99-ms < 5
-// versus: without the events-state file (its fsync per event): ack-p99-no-events-state-ms
+// versus: without the events-state file (a write per event): ack-p99-no-events-state-ms
 // goal: idle-RSS-MB < 15
 func BenchmarkScrape(b *testing.B) {
 	const procs = 500
