@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/superguard/superguard/internal/testsupport"
 	"github.com/superguard/superguard/pkg/eventlistener"
+	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/listener/durable"
 	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
@@ -222,4 +225,35 @@ func TestProcessesSelected(t *testing.T) {
 	if len(got) != 1 || got[0] != "trading:mm" {
 		t.Errorf("exported %v, want only trading:mm", got)
 	}
+}
+
+// TestScrapesDuringEvents: scrapes through the /metrics handler while
+// events and reconciliations change the model (run with -race).
+func TestScrapesDuringEvents(t *testing.T) {
+	e := &exporter{log: zerolog.Nop(), store: durable.NewStore(filepath.Join(t.TempDir(), "state.db"))}
+	defer e.store.Close()
+	e.col = &collector{m: newModel(nil, time.Now), now: time.Now}
+	srv := newServer(e.col, &listener.Env{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 50 {
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			w := httptest.NewRecorder()
+			srv.Handler.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				t.Errorf("scrape: %d", w.Code)
+				return
+			}
+		}
+	}()
+	ctx := context.Background()
+	for i := range 200 {
+		st := &eventlistener.ProcessState{Group: "g", Process: fmt.Sprintf("p%d", i%20), ToState: "RUNNING", PID: 1000 + i}
+		_ = e.HandleEvent(ctx, &eventlistener.Event{State: st})
+		if i%50 == 0 {
+			_ = e.Reconcile(ctx, eventlistener.Reconciliation{Reason: eventlistener.ReasonGap})
+		}
+	}
+	<-done
 }
