@@ -42,10 +42,7 @@ func (t *tap) Reconcile(_ context.Context, r eventlistener.Reconciliation) error
 	procs := zerolog.Arr()
 	n := 0
 	for _, p := range r.Processes {
-		group := p.Group
-		if group == "" { // the Go supervisord's dialect, as events are normalised
-			group = p.Name
-		}
+		group := p.GroupName()
 		if len(t.filter.processes) > 0 && !procmatch.Any(t.filter.processes, group, p.Name) {
 			continue
 		}

@@ -72,6 +72,25 @@ func (c *labelCache) get(p *proc) procLabels {
 	return l
 }
 
+// prune drops the label pairs of processes no longer in snap (a program
+// removed or renamed), once there are more than snap's.
+func (c *labelCache) prune(snap []proc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) <= len(snap) {
+		return
+	}
+	keep := make(map[string]bool, len(snap))
+	for i := range snap {
+		keep[snap[i].group+":"+snap[i].name] = true
+	}
+	for key := range c.m {
+		if !keep[key] {
+			delete(c.m, key)
+		}
+	}
+}
+
 // builder fills one family with metrics whose values come from slabs.
 type builder struct {
 	f       *dto.MetricFamily
@@ -149,6 +168,7 @@ func (c *collector) processFamilies() []*dto.MetricFamily {
 		fatals.add(float64(p.c.Fatals), l.group, l.name)
 		backoffs.add(float64(p.c.Backoffs), l.group, l.name)
 	}
+	c.labels.prune(snap)
 	var out []*dto.MetricFamily
 	for _, b := range []*builder{info, state, start, uptime, restarts, exits, status, fatals, backoffs} {
 		if len(b.f.Metric) > 0 {

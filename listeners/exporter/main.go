@@ -127,10 +127,12 @@ type exporter struct {
 	round runone.Runner
 	srv   *http.Server
 
-	// dirty are the processes whose counters the store did not take:
-	// written again by the background refresh.
-	mu    sync.Mutex
-	dirty map[string]bool
+	// saveMu orders the writes of counters: each reads the process's
+	// counters under it, so the last write holds the latest. dirty are
+	// the processes whose counters the store did not take, written again
+	// by the background refresh.
+	saveMu sync.Mutex
+	dirty  map[string]bool
 }
 
 var (
@@ -176,7 +178,9 @@ func newListener(ctx context.Context, env *listener.Env, sec section) (eventlist
 		env.Log.Warn().Str("listen", sec.Listen).
 			Msg("metrics served beyond this host without authentication: set listeners.exporter.web_config (basic_auth_users, tls_server_config)")
 	}
-	e.refresh() // the guard's health before the first scrape
+	// The guard's health before the first scrape; supervisord is read by
+	// the start-up reconciliation that follows.
+	e.readHealth(ctx)
 	env.Log.Info().Str("listen", ln.Addr().String()).Bool("tls_or_auth", webConfig != "").Int("processes", len(saved)).
 		Msg("exporter ready")
 	return e, nil
@@ -235,9 +239,8 @@ func (e *exporter) HandleEvent(ctx context.Context, ev *eventlistener.Event) err
 		if !e.selected(ev.State.Group, ev.State.Process) {
 			return nil
 		}
-		key, c, changed := e.col.m.event(ev.State)
-		if changed {
-			e.save(ctx, key, c)
+		if key, changed := e.col.m.event(ev.State); changed {
+			e.save(ctx, key)
 		}
 	case ev.Tick != nil:
 		e.round.Go(&e.wg, e.refresh)
@@ -248,15 +251,22 @@ func (e *exporter) HandleEvent(ctx context.Context, ev *eventlistener.Event) err
 // saveTimeout bounds a counter write before the ack.
 const saveTimeout = 2 * time.Second
 
-func (e *exporter) save(ctx context.Context, key string, c state.ProcessCounters) {
+// save writes key's counters as they are now; a process gone from the
+// model has nothing to write.
+func (e *exporter) save(ctx context.Context, key string) {
 	ctx, cancel := context.WithTimeout(ctx, saveTimeout)
 	defer cancel()
+	e.saveMu.Lock()
+	defer e.saveMu.Unlock()
+	c, ok := e.col.m.counters(key)
+	if !ok {
+		delete(e.dirty, key)
+		return
+	}
 	st, err := e.store.Get(ctx)
 	if err == nil {
 		err = st.SaveCounters(ctx, key, c)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if err != nil {
 		e.log.Error().Err(err).Str("process", key).Msg("counters not persisted (kept in memory, written again on the next tick)")
 		if e.dirty == nil {
@@ -270,17 +280,11 @@ func (e *exporter) save(ctx context.Context, key string, c state.ProcessCounters
 
 // saveDirty writes again the counters the store did not take.
 func (e *exporter) saveDirty(ctx context.Context) {
-	e.mu.Lock()
+	e.saveMu.Lock()
 	keys := slices.Collect(maps.Keys(e.dirty))
-	e.mu.Unlock()
+	e.saveMu.Unlock()
 	for _, key := range keys {
-		if c, ok := e.col.m.counters(key); ok {
-			e.save(ctx, key, c)
-		} else {
-			e.mu.Lock()
-			delete(e.dirty, key) // gone from supervisord
-			e.mu.Unlock()
-		}
+		e.save(ctx, key)
 	}
 }
 
@@ -292,8 +296,8 @@ func (e *exporter) Reconcile(ctx context.Context, r eventlistener.Reconciliation
 	}
 	changed := e.col.m.reconcile(e.filter(r.Processes), mode)
 	e.col.up.Store(true)
-	for key, c := range changed {
-		e.save(ctx, key, c)
+	for _, key := range changed {
+		e.save(ctx, key)
 	}
 	if r.Reason == eventlistener.ReasonGap {
 		e.log.Warn().Int64("missed", r.Missed).Int("changed", len(changed)).Msg("events dropped: counters reconciled from supervisord")
@@ -307,19 +311,15 @@ func (e *exporter) filter(list []supervisor.ProcessInfo) []supervisor.ProcessInf
 	}
 	out := list[:0:0]
 	for _, p := range list {
-		group := p.Group
-		if group == "" {
-			group = p.Name
-		}
-		if e.selected(group, p.Name) {
+		if e.selected(p.GroupName(), p.Name) {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// refresh reads supervisord's processes (start times, supervisord_up) and
-// the guard's health, in the background.
+// refresh reads supervisord's processes (start times, exit statuses,
+// supervisord_up) and the guard's health, in the background.
 func (e *exporter) refresh() {
 	ctx, cancel := context.WithTimeout(e.bg, 10*time.Second)
 	defer cancel()
@@ -327,12 +327,20 @@ func (e *exporter) refresh() {
 		list, err := e.sup.GetAllProcessInfo(ctx)
 		e.col.up.Store(err == nil)
 		if err == nil {
-			e.col.m.reconcile(e.filter(list), refreshOnly)
+			for _, key := range e.col.m.reconcile(e.filter(list), refreshOnly) {
+				e.save(ctx, key)
+			}
 		} else {
 			e.log.Warn().Err(err).Msg("supervisord not read")
 		}
 	}
 	e.saveDirty(ctx)
+	e.readHealth(ctx)
+}
+
+// readHealth reads the guard's health: the state store, the latch files
+// and the listeners' status files, all local.
+func (e *exporter) readHealth(ctx context.Context) {
 	st, err := e.store.Get(ctx)
 	if err != nil {
 		st = nil

@@ -129,9 +129,10 @@ func clone(c state.ProcessCounters) state.ProcessCounters {
 	return c
 }
 
-// event applies a PROCESS_STATE event and returns the process's counters
-// when they changed (to persist before the event is acknowledged).
-func (m *model) event(s *eventlistener.ProcessState) (key string, c state.ProcessCounters, changed bool) {
+// event applies a PROCESS_STATE event and returns the process's key and
+// whether its counters changed (to persist before the event is
+// acknowledged).
+func (m *model) event(s *eventlistener.ProcessState) (key string, changed bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p := m.get(s.Group, s.Process)
@@ -155,7 +156,7 @@ func (m *model) event(s *eventlistener.ProcessState) (key string, c state.Proces
 	}
 	p.state = s.ToState
 	p.c.LastState = s.ToState
-	return s.Group + ":" + s.Process, clone(p.c), !equalCounters(before, p.c)
+	return s.Group + ":" + s.Process, !equalCounters(before, p.c)
 }
 
 // How a reconciliation applies supervisord's list.
@@ -175,18 +176,15 @@ const (
 	afterGap
 )
 
-// reconcile applies supervisord's list and returns the counters that
-// changed.
-func (m *model) reconcile(list []supervisor.ProcessInfo, mode reconcileMode) map[string]state.ProcessCounters {
+// reconcile applies supervisord's list and returns the keys of the
+// processes whose counters changed.
+func (m *model) reconcile(list []supervisor.ProcessInfo, mode reconcileMode) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	changed := map[string]state.ProcessCounters{}
+	var changed []string
 	listed := map[string]bool{}
 	for _, info := range list {
-		group := info.Group
-		if group == "" {
-			group = info.Name
-		}
+		group := info.GroupName()
 		key := group + ":" + info.Name
 		listed[key] = true
 		if mode == refreshOnly && m.procs[key] == nil {
@@ -223,7 +221,7 @@ func (m *model) reconcile(list []supervisor.ProcessInfo, mode reconcileMode) map
 			p.c.LastState, p.state = st, st
 		}
 		if !equalCounters(before, p.c) {
-			changed[key] = clone(p.c)
+			changed = append(changed, key)
 		}
 	}
 	if mode != refreshOnly {

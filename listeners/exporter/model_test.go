@@ -73,7 +73,8 @@ func TestPersistedCountersContinue(t *testing.T) {
 	m := newModel(nil, time.Now)
 	run(m, 1, true)
 	run(m, 2, true)
-	_, saved, _ := m.event(ev("STARTING", 0, false))
+	key, _ := m.event(ev("STARTING", 0, false))
+	saved, _ := m.counters(key)
 	m2 := newModel(map[string]state.ProcessCounters{"trading:mm": saved}, time.Now)
 	m2.event(ev("RUNNING", 3, false))
 	if c := counters(t, m2); c.Restarts != 2 || c.Exits["unexpected"] != 2 {
@@ -178,8 +179,8 @@ func TestCountersWrittenOnceTheStoreIsBack(t *testing.T) {
 	}
 	e := &exporter{log: zerolog.Nop(), store: durable.NewStore(filepath.Join(dir, "state.db")), bg: context.Background()}
 	e.col = &collector{m: newModel(nil, time.Now), now: time.Now}
-	key, c, _ := e.col.m.event(ev("RUNNING", 7, false))
-	e.save(context.Background(), key, c)
+	key, _ := e.col.m.event(ev("RUNNING", 7, false))
+	e.save(context.Background(), key)
 	if !e.dirty[key] {
 		t.Fatal("a counter the store did not take is not marked to write again")
 	}
@@ -192,8 +193,8 @@ func TestCountersWrittenOnceTheStoreIsBack(t *testing.T) {
 	// The store is tried again at most every durable.ReopenEvery.
 	testsupport.Eventually(t, 4*durable.ReopenEvery, "the counters written", func() (bool, string) {
 		e.saveDirty(context.Background())
-		e.mu.Lock()
-		defer e.mu.Unlock()
+		e.saveMu.Lock()
+		defer e.saveMu.Unlock()
 		return len(e.dirty) == 0, fmt.Sprint("dirty: ", e.dirty)
 	})
 	st, err := e.store.Get(context.Background())
@@ -256,4 +257,19 @@ func TestScrapesDuringEvents(t *testing.T) {
 		}
 	}
 	<-done
+}
+
+// TestLabelsOfGoneProcessesDropped: the label pairs a scrape keeps per
+// process do not outlive the process.
+func TestLabelsOfGoneProcessesDropped(t *testing.T) {
+	c := &collector{m: newModel(nil, time.Now), now: time.Now}
+	for i := range 5 {
+		c.m.event(&eventlistener.ProcessState{Group: "g", Process: fmt.Sprintf("p%d", i), ToState: "RUNNING", PID: 10 + i})
+	}
+	c.processFamilies()
+	c.m.reconcile([]supervisor.ProcessInfo{{Group: "g", Name: "p0", PID: 10, State: supervisor.ProcessRunning}}, atStart)
+	c.processFamilies()
+	if n := len(c.labels.m); n != 1 {
+		t.Errorf("%d processes' labels kept after 4 of 5 went away, want 1", n)
+	}
 }

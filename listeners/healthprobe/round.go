@@ -62,10 +62,7 @@ func (e *engine) syncTargets(procs []supervisor.ProcessInfo, now time.Time) []du
 	seen := map[string]bool{}
 	var due []dueProbe
 	for _, info := range procs {
-		p := probe.Process{Group: info.Group, Name: info.Name, PID: info.PID}
-		if p.Group == "" {
-			p.Group = p.Name
-		}
+		p := probe.Process{Group: info.GroupName(), Name: info.Name, PID: info.PID}
 		b := e.beatOf(p.FullName())
 		b.update(func(s *beatState) {
 			if info.PID != 0 && s.pid != info.PID {

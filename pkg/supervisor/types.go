@@ -121,6 +121,16 @@ type ProcessInfo struct {
 // bare name is returned then.
 func (p ProcessInfo) FullName() string { return FullName(p.Group, p.Name) }
 
+// GroupName is the process's group: its own name for an ungrouped program
+// in the Go supervisord's replies, which leave Group empty, as real
+// supervisord and the normalised events name it.
+func (p ProcessInfo) GroupName() string {
+	if p.Group == "" {
+		return p.Name
+	}
+	return p.Group
+}
+
 // FullName is "group:name", or name alone when group is empty.
 func FullName(group, name string) string {
 	if group == "" {
