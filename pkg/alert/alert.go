@@ -73,11 +73,14 @@ const (
 	CondBudget    Condition = "budget"    // restart budget spent
 	CondListener  Condition = "listener"  // a superguard listener is dead or stuck
 	CondTest      Condition = "test"      // a test alert an operator sent (test-alert)
+	CondSchedule  Condition = "schedule"  // a trading-day phase failed, or a pre-open check kept trading from starting
+	CondCalendar  Condition = "calendar"  // the exchange calendar's data ends soon, or the overlay disagrees with it
 )
 
 // Conditions lists every known Condition, in documentation order.
 var Conditions = []Condition{CondExited, CondSpree, CondFatal, CondHalt, CondHealth,
-	CondStale, CondHeartbeat, CondMemory, CondCPU, CondLeak, CondFDs, CondDisk, CondLoad, CondBudget, CondListener, CondTest}
+	CondStale, CondHeartbeat, CondMemory, CondCPU, CondLeak, CondFDs, CondDisk, CondLoad, CondBudget, CondListener, CondTest,
+	CondSchedule, CondCalendar}
 
 // Valid reports whether c is one of Conditions.
 func (c Condition) Valid() bool {

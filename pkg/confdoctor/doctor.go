@@ -42,6 +42,7 @@ var Needs = map[string][]string{
 	"healthprobe": {"TICK_5", "PROCESS_STATE", "PROCESS_COMMUNICATION"},
 	"memguard":    {"TICK_5", "PROCESS_STATE"},
 	"exporter":    {"PROCESS_STATE", "TICK_5"},
+	"marketclock": {"TICK_60"},
 	"eventlog":    nil,
 }
 

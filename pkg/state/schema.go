@@ -123,6 +123,25 @@ CREATE TABLE process_counters (
 	data    TEXT NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 3: marketclock's published session timeline per exchange, and the
+	// record of each phase it ran (one row per exchange, day and phase).
+	`
+CREATE TABLE market_sessions (
+	exchange   TEXT PRIMARY KEY,
+	data       TEXT NOT NULL,
+	updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE market_phases (
+	exchange   TEXT NOT NULL,
+	day        TEXT NOT NULL,
+	phase      TEXT NOT NULL,
+	status     TEXT NOT NULL,
+	data       TEXT NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (exchange, day, phase)
+) WITHOUT ROWID;
+`,
 }
 
 // SchemaVersion returns the schema version this binary writes.

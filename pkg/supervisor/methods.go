@@ -3,6 +3,8 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -161,6 +163,28 @@ func (c *Client) SignalProcess(ctx context.Context, name, signal string) error {
 // SignalProcessGroup sends signal to every running process of group.
 func (c *Client) SignalProcessGroup(ctx context.Context, group, signal string) ([]ProcessStatus, error) {
 	return c.callStatuses(ctx, "supervisor.signalProcessGroup", group, signal)
+}
+
+// SendProcessStdin writes data to a running process's stdin (a process
+// not running is FaultNotRunning; one whose stdin is closed or not a pipe
+// is FaultNoFile).
+func (c *Client) SendProcessStdin(ctx context.Context, name, data string) error {
+	return c.callBool(ctx, "supervisor.sendProcessStdin", name, data)
+}
+
+// signals are the signal names supervisord's signalProcess accepts (its
+// signal module's names without SIG), those a strategy may be told by.
+var signals = []string{"HUP", "INT", "QUIT", "USR1", "USR2", "TERM", "ALRM", "CONT", "STOP", "TSTP", "WINCH", "PWR", "URG", "IO"}
+
+// ParseSignal normalises a signal name ("usr1", "SIGUSR1" -> "USR1") for
+// SignalProcess; KILL is refused (a strategy told something must live to
+// hear it), as is an empty or unknown name.
+func ParseSignal(s string) (string, error) {
+	n := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG")
+	if slices.Contains(signals, n) {
+		return n, nil
+	}
+	return "", fmt.Errorf("signal %q: want one of %s", s, strings.Join(signals, ", "))
 }
 
 // TailProcessStdoutLog returns the end of a process's stdout log. As

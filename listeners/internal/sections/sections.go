@@ -59,6 +59,7 @@ var checks = map[string]func(c *config.Config) error{
 	"crashpager":  check[Crashpager]("crashpager"),
 	"exporter":    check[Exporter]("exporter"),
 	"healthprobe": check[Healthprobe]("healthprobe"),
+	"marketclock": check[Marketclock]("marketclock"),
 	"memguard":    check[Memguard]("memguard"),
 	"haltguard": func(c *config.Config) error {
 		var s Haltguard
