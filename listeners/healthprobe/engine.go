@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/superguard/superguard/pkg/session"
+
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/internal/runone"
@@ -240,11 +242,15 @@ type engine struct {
 	now    func() time.Time
 	status string // status snapshot file ("": none)
 	notify *notifier
+	// session reads marketclock's published session of an exchange (nil:
+	// none; checks limited to sessions stay active).
+	session func(ctx context.Context, exchange string) (*session.Timeline, error)
 
 	bg context.Context
 	wg sync.WaitGroup
 
 	mu       sync.Mutex
+	sessions map[string]*session.Timeline // this round's, by exchange
 	targets  map[string]*target
 	bmu      sync.Mutex
 	beats    map[string]*beat // by "group:name", under bmu

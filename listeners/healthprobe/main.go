@@ -14,6 +14,8 @@ import (
 	"time"
 	_ "time/tzdata" // active windows' time zones work on hosts without /usr/share/zoneinfo
 
+	"github.com/superguard/superguard/pkg/session"
+
 	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/eventlistener"
 	"github.com/superguard/superguard/pkg/governor"
@@ -101,6 +103,13 @@ func newListener(_ context.Context, env *listener.Env, sec section) (eventlisten
 	// and nothing is restarted; a latch that cannot be read counts as set.
 	if e.latch, e.halted, err = sections.KillSwitch(env.Config, d.Store.Path()); err != nil {
 		return nil, err
+	}
+	e.session = func(ctx context.Context, exchange string) (*session.Timeline, error) {
+		st, err := d.Store.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return st.Session(ctx, exchange)
 	}
 	e.gov = &governor.Governor{Store: d.Store, Latch: e.latch, Budget: sec.Budget.Governor()}
 	for _, c := range sec.Checks {

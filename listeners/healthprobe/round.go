@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/superguard/superguard/pkg/session"
+
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/listeners/internal/sections"
@@ -33,8 +35,10 @@ func (e *engine) runRound(ctx context.Context) {
 	if e.latch != nil {
 		latched, _, latchErr = halt.Halted(rctx, e.latch)
 	}
+	sessions := e.readSessions(rctx)
 	now := e.now()
 	e.mu.Lock()
+	e.sessions = sessions
 	e.rounds++
 	e.roundAt, e.supErr, e.latched, e.latchErr = now, err, latched, latchErr
 	if err != nil {
@@ -126,7 +130,7 @@ func (e *engine) evaluate(t *target, info supervisor.ProcessInfo, hb *beat, now 
 	switch {
 	case t.acting:
 		return false
-	case !cfg.Active.Contains(now):
+	case cfg.Active != nil && !cfg.Active.Contains(now, e.sessions[cfg.Active.Exchange]):
 		t.state, t.history, t.passes = StateOutside, nil, 0
 		return false
 	case (e.latched || e.latchErr != nil) && e.isHaltTarget(t.proc):
@@ -342,4 +346,25 @@ func (r *roundDone) done() {
 	if atomic.AddInt64(&r.left, -1) == 0 {
 		r.log.Debug().Int("probes", r.n).Float64("took_ms", float64(time.Since(r.start).Microseconds())/1000).Msg("round probed")
 	}
+}
+
+// readSessions reads the session timelines the checks' active windows
+// name; one that cannot be read is left out (its checks stay active).
+func (e *engine) readSessions(ctx context.Context) map[string]*session.Timeline {
+	out := map[string]*session.Timeline{}
+	for _, c := range e.checks {
+		a := c.cfg.Active
+		if a == nil || len(a.Session) == 0 || e.session == nil {
+			continue
+		}
+		if _, done := out[a.Exchange]; done {
+			continue
+		}
+		tl, err := e.session(ctx, a.Exchange)
+		if err != nil {
+			e.log.Warn().Err(err).Str("exchange", a.Exchange).Msg("trading session unreadable: checks limited to sessions stay active")
+		}
+		out[a.Exchange] = tl
+	}
+	return out
 }

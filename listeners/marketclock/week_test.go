@@ -107,7 +107,9 @@ func (f *fakeSup) take() []string {
 	return out
 }
 
-type recAlerts struct{ testsupport.Recorder[*alert.Alert] }
+type recAlerts struct {
+	testsupport.Recorder[*alert.Alert]
+}
 
 func (r *recAlerts) Submit(_ context.Context, a *alert.Alert) error { r.Add(a); return nil }
 

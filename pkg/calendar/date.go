@@ -34,10 +34,14 @@ func ParseDate(s string) (Date, error) {
 func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
 
 // AddDays is d moved n days (negative: back).
-func (d Date) AddDays(n int) Date { return dateOf(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC)) }
+func (d Date) AddDays(n int) Date {
+	return dateOf(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC))
+}
 
 // Weekday is d's day of the week.
-func (d Date) Weekday() time.Weekday { return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Weekday() }
+func (d Date) Weekday() time.Weekday {
+	return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Weekday()
+}
 
 // Before reports whether d is before e.
 func (d Date) Before(e Date) bool { return d.Compare(e) < 0 }

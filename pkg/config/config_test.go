@@ -165,7 +165,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad maintenance pattern", `maintenance: [{from: 2026-01-01T00:00:00Z, until: 2026-01-02T00:00:00Z, processes: [" "]}]`,
 			[]string{`line 1: maintenance[0].processes[0]: empty pattern`}},
 		{"unknown condition", `routes: [{match: {condition: crashed}, sinks: [log]}]`,
-			[]string{`line 1: routes[0].match.condition[0]: unknown condition "crashed" (known: [exited spree fatal halt health stale heartbeat memory cpu leak fds disk load budget listener test])`}},
+			[]string{`line 1: routes[0].match.condition[0]: unknown condition "crashed" (known: [exited spree fatal halt health stale heartbeat memory cpu leak fds disk load budget listener test schedule calendar])`}},
 		{"bad severity", `routes: [{match: {severity: urgent}, sinks: [log]}]`,
 			[]string{`line 1: severity "urgent": want info, warning, error or critical`}},
 		{"bare number duration", "dedup: {window: 300}", []string{`line 1: duration "300": want a number with a unit, such as 90s, 5m or 1h`}},

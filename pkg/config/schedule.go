@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/superguard/superguard/pkg/procmatch"
+	"github.com/superguard/superguard/pkg/session"
 )
 
 // Window is a recurring time-of-day window on some weekdays, in a time
@@ -58,6 +59,11 @@ func LoadZone(field, name string) (*time.Location, error) {
 type QuietHours struct {
 	Timezone string   `yaml:"timezone"` // IANA name; empty is UTC
 	Windows  []Window `yaml:"windows"`
+	// Session names trading-session states marketclock publishes
+	// (closed, holiday, ...): quiet while the market is in one of them.
+	// Exchange picks the exchange (empty: the only one published).
+	Session  []string `yaml:"session"`
+	Exchange string   `yaml:"exchange"`
 	loc      *time.Location
 }
 
@@ -71,8 +77,11 @@ func (q *QuietHours) validate(path string) []error {
 		errs = append(errs, err)
 	}
 	q.loc = loc
-	if len(q.Windows) == 0 {
-		errs = append(errs, FieldErrorf(path+".windows", "at least one window is required"))
+	if len(q.Windows) == 0 && len(q.Session) == 0 {
+		errs = append(errs, FieldErrorf(path+".windows", "at least one window or session is required"))
+	}
+	if err := session.CheckNames(path+".session", q.Session); err != nil {
+		errs = append(errs, FieldErrorf(path+".session", "%v", err))
 	}
 	for i := range q.Windows {
 		if err := q.Windows[i].Validate(fmt.Sprintf("%s.windows[%d]", path, i)); err != nil {

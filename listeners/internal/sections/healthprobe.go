@@ -12,6 +12,7 @@ import (
 	"github.com/superguard/superguard/pkg/governor"
 	"github.com/superguard/superguard/pkg/probe"
 	"github.com/superguard/superguard/pkg/procmatch"
+	"github.com/superguard/superguard/pkg/session"
 )
 
 // Healthprobe is healthprobe's section: its checks, the restart budget
@@ -144,15 +145,24 @@ type HeartbeatCheck struct {
 	TTL     time.Duration `yaml:"ttl"`
 }
 
-// Active is a set of weekly windows in a time zone.
+// Active is a set of weekly windows in a time zone, and/or the trading
+// sessions marketclock publishes (session: [open, close-only]): the check
+// is active in any of them.
 type Active struct {
 	Timezone string          `yaml:"timezone"`
 	Windows  []config.Window `yaml:"windows"`
+	// Session names session states (package session); Exchange the
+	// exchange whose timeline is read (empty: the only one published).
+	Session  []string `yaml:"session"`
+	Exchange string   `yaml:"exchange"`
 	loc      *time.Location
 }
 
-// Contains reports whether t falls in one of the windows.
-func (a *Active) Contains(t time.Time) bool {
+// Contains reports whether t falls in one of the windows, or in one of
+// the sessions by timeline tl. A session that cannot be known (no
+// timeline, or one past its horizon: marketclock not running) counts as
+// active: the check runs rather than being silenced.
+func (a *Active) Contains(t time.Time, tl *session.Timeline) bool {
 	if a == nil {
 		return true
 	}
@@ -161,6 +171,10 @@ func (a *Active) Contains(t time.Time) bool {
 		if w.Contains(local) {
 			return true
 		}
+	}
+	if len(a.Session) > 0 {
+		in, known := session.Window{Sessions: a.Session}.In(tl, t)
+		return in || !known
 	}
 	return false
 }
@@ -309,8 +323,11 @@ func (c *ProbeCheck) validate(path string) []error {
 			errs = append(errs, err)
 		}
 		c.Active.loc = loc
-		if len(c.Active.Windows) == 0 {
-			add("active.windows", "at least one window (or leave active out: always)")
+		if len(c.Active.Windows) == 0 && len(c.Active.Session) == 0 {
+			add("active.windows", "at least one window or session (or leave active out: always)")
+		}
+		if err := session.CheckNames(path+".active.session", c.Active.Session); err != nil {
+			errs = append(errs, err)
 		}
 		for i := range c.Active.Windows {
 			if err := c.Active.Windows[i].Validate(fmt.Sprintf("%s.active.windows[%d]", path, i)); err != nil {

@@ -3,9 +3,11 @@ package sections
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/halt"
+	"github.com/superguard/superguard/pkg/session"
 )
 
 func TestCheck(t *testing.T) {
@@ -21,7 +23,7 @@ func TestCheck(t *testing.T) {
 			want: []string{"line 4: listeners.crashpager.spree_window: 1ms: want at least 1s", "line 2: listeners.haltguard.targets: empty target list: name the groups or programs a halt stops (e.g. trading)"}},
 		{name: "the caller's own section is skipped", yaml: "listeners:\n  haltguard: {critical: [rm], targets: []}\n", skip: "haltguard"},
 		{name: "unknown listener", yaml: "listeners:\n  haltgaurd: {critical: [rm]}\n",
-			want: []string{`line 2: listeners.haltgaurd: no listener is named "haltgaurd" (known: crashpager, eventlog, exporter, haltguard, healthprobe, memguard)`}},
+			want: []string{`line 2: listeners.haltgaurd: no listener is named "haltgaurd" (known: crashpager, eventlog, exporter, haltguard, healthprobe, marketclock, memguard)`}},
 		{name: "unknown field", yaml: "listeners:\n  crashpager:\n    include: [a]\n    exclud: [b]\n",
 			want: []string{`listeners.crashpager: line 4: unknown field "exclud"`}},
 		{name: "eventlog has no section", yaml: "listeners:\n  eventlog: {events: [TICK]}\n",
@@ -64,5 +66,30 @@ func TestKillSwitch(t *testing.T) {
 	}
 	if _, _, err := KillSwitch(parse("listeners:\n  haltguard: {critical: [rm], targts: [trading]}\n"), "/s/state.db"); err == nil {
 		t.Error("a haltguard section that does not decode: no error; a guard must not run without the kill switch it was given")
+	}
+}
+
+// TestActiveSession: a check limited to sessions is active in them, and
+// active when the session cannot be known (marketclock not running).
+func TestActiveSession(t *testing.T) {
+	a := &Active{Session: []string{"open", "close-only"}, loc: time.UTC}
+	t0 := time.Date(2027, 3, 25, 0, 0, 0, 0, time.UTC)
+	tl := &session.Timeline{Until: t0.Add(24 * time.Hour), Spans: []session.Span{
+		{From: t0, State: session.Closed}, {From: t0.Add(8 * time.Hour), State: session.Open},
+		{From: t0.Add(12*time.Hour + 20*time.Minute), State: session.CloseOnly}, {From: t0.Add(12*time.Hour + 30*time.Minute), State: session.Closed}}}
+	for _, tc := range []struct {
+		h    time.Duration
+		tl   *session.Timeline
+		want bool
+	}{{7 * time.Hour, tl, false}, {9 * time.Hour, tl, true}, {12*time.Hour + 25*time.Minute, tl, true}, {13 * time.Hour, tl, false},
+		{25 * time.Hour, tl, true}, {9 * time.Hour, nil, true}} {
+		if got := a.Contains(t0.Add(tc.h), tc.tl); got != tc.want {
+			t.Errorf("at +%s (timeline %v): active = %v, want %v", tc.h, tc.tl != nil, got, tc.want)
+		}
+	}
+	h := Healthprobe{Checks: []ProbeCheck{{Name: "feed", Processes: []string{"*"}, HTTP: &HTTPCheck{URL: "http://127.0.0.1:1/health"},
+		Active: &Active{Session: []string{"lunch"}}}}}.WithDefaults()
+	if err := h.Validate(); err == nil || !strings.Contains(err.Error(), `unknown session "lunch"`) {
+		t.Errorf("an unknown session: %v", err)
 	}
 }

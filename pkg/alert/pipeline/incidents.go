@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superguard/superguard/pkg/session"
+
 	"github.com/rs/zerolog"
 
 	"github.com/superguard/superguard/pkg/alert"
@@ -188,13 +190,13 @@ func merge(inc *state.Incident, a *alert.Alert) (newAction bool) {
 
 // notification builds the trigger notification of inc as it stands,
 // lowering the severity during quiet hours.
-func (p *Pipeline) notification(inc *state.Incident, count int, flapping bool, now time.Time) alert.Notification {
+func (p *Pipeline) notification(tx *state.Tx, inc *state.Incident, count int, flapping bool, now time.Time) alert.Notification {
 	a := inc.Alert
 	a.Kind = alert.Trigger
 	if a.Details != nil {
 		a.Details = cloneMap(a.Details)
 	}
-	if lower := a.Severity.Lower(); lower != a.Severity && !exempt(&a) && route.Quiet(p.cfg, now) {
+	if lower := a.Severity.Lower(); lower != a.Severity && !exempt(&a) && route.Quiet(p.cfg, now, p.session(tx)) {
 		if a.Details == nil {
 			a.Details = map[string]string{}
 		}
@@ -213,7 +215,7 @@ func (p *Pipeline) notify(tx *state.Tx, ks *state.KeyState, inc *state.Incident,
 	if purpose == state.PurposeReminder {
 		count = inc.Count
 	}
-	n := p.notification(inc, count, p.flapping(ks), now)
+	n := p.notification(tx, inc, count, p.flapping(ks), now)
 	n.Reminder = purpose == state.PurposeReminder
 	sinks := route.Sinks(p.cfg, &n.Alert)
 	for _, sink := range sinks {
@@ -410,4 +412,19 @@ func (p *Pipeline) resolveOnSink(tx *state.Tx, inc *state.Incident, ks *state.Ke
 			Msg("pending reminders superseded by the resolve")
 	}
 	return true, nil
+}
+
+// session is the trading session quiet hours name, read in tx (nil: none
+// named, or unreadable: quiet hours by session then do not apply).
+func (p *Pipeline) session(tx *state.Tx) *session.Timeline {
+	q := p.cfg.QuietHours
+	if q == nil || len(q.Session) == 0 {
+		return nil
+	}
+	tl, err := tx.Session(q.Exchange)
+	if err != nil {
+		p.log.Warn().Err(err).Msg("trading session unreadable: quiet hours by session do not apply")
+		return nil
+	}
+	return tl
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superguard/superguard/pkg/session"
+
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/config/configtest"
@@ -95,13 +97,44 @@ func TestQuietHoursInNamedZone(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Quiet(c, tc.at); got != tc.want {
+			if got := Quiet(c, tc.at, nil); got != tc.want {
 				t.Errorf("Quiet(%v) = %v, want %v", tc.at.In(ny), got, tc.want)
 			}
 		})
 	}
-	if Quiet(configtest.Parse(t, ""), time.Now()) {
+	if Quiet(configtest.Parse(t, ""), time.Now(), nil) {
 		t.Errorf("no quiet_hours: Quiet = true")
+	}
+}
+
+// TestQuietBySession: quiet hours that name sessions follow the published
+// timeline; without one (marketclock not running) they do not apply.
+func TestQuietBySession(t *testing.T) {
+	c := configtest.Parse(t, "quiet_hours:\n  session: [closed, holiday]\n")
+	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	tl := &session.Timeline{Exchange: "XNYS", Until: t0.Add(48 * time.Hour), Spans: []session.Span{
+		{From: t0, State: session.Holiday, Day: session.HolidayDay},
+		{From: t0.Add(24 * time.Hour), State: session.Closed, Day: session.EarlyClose},
+		{From: t0.Add(38*time.Hour + 30*time.Minute), State: session.Open, Day: session.EarlyClose},
+		{From: t0.Add(42 * time.Hour), State: session.Closed, Day: session.EarlyClose},
+	}}
+	for _, tc := range []struct {
+		at   time.Time
+		tl   *session.Timeline
+		want bool
+	}{
+		{t0.Add(12 * time.Hour), tl, true},   // Thanksgiving
+		{t0.Add(39 * time.Hour), tl, false},  // open on the early-close day
+		{t0.Add(43 * time.Hour), tl, true},   // after the early close
+		{t0.Add(49 * time.Hour), tl, false},  // past the horizon: unknown, not quiet
+		{t0.Add(12 * time.Hour), nil, false}, // nothing published
+	} {
+		if got := Quiet(c, tc.at, tc.tl); got != tc.want {
+			t.Errorf("Quiet(%s, timeline %v) = %v, want %v", tc.at, tc.tl != nil, got, tc.want)
+		}
+	}
+	if _, err := config.Parse([]byte("quiet_hours:\n  session: [lunch]\n")); err == nil || !strings.Contains(err.Error(), `unknown session "lunch"`) {
+		t.Errorf("an unknown session: %v", err)
 	}
 }
 

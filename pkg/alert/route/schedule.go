@@ -5,10 +5,14 @@ import (
 
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/session"
 )
 
-// Quiet reports whether t falls in the quiet hours of c.
-func Quiet(c *config.Config, t time.Time) bool {
+// Quiet reports whether t falls in the quiet hours of c: one of its
+// windows, or one of its sessions by timeline tl (the session of
+// c.QuietHours.Exchange). A session that cannot be known (tl nil or past
+// its horizon) is not quiet: alerts keep their severity.
+func Quiet(c *config.Config, t time.Time, tl *session.Timeline) bool {
 	q := c.QuietHours
 	if q == nil || q.Location() == nil {
 		return false
@@ -18,6 +22,10 @@ func Quiet(c *config.Config, t time.Time) bool {
 		if w.Contains(local) {
 			return true
 		}
+	}
+	if len(q.Session) > 0 {
+		in, known := session.Window{Sessions: q.Session}.In(tl, t)
+		return in && known
 	}
 	return false
 }
