@@ -258,6 +258,13 @@ func clip(s string, n int) string {
 func (e *engine) advanceChecks(ctx context.Context, rec *state.Phase, o occurrence, list func() ([]supervisor.ProcessInfo, error), save func() error) error {
 	c := o.phase(e.plan).Checks
 	now := e.now()
+	if rec.Checks == "" && e.missed(o) && o.day.Date.Before(calendar.DateIn(now, e.plan.loc())) {
+		// A past day's checks gate nothing worth starting now: not run,
+		// and counted failed (what they gate starts nothing), quietly.
+		rec.Checks = checksFailed
+		rec.SetStep(state.PhaseStep{Name: "checks", Status: stepSkipped, Detail: "missed on a past day: not run; what they gate starts nothing", At: now})
+		return save()
+	}
 	if rec.Checks == "" {
 		rec.Checks, rec.Status = checksRunning, statusChecking
 		rec.Deadline = o.at.Add(e.within(o))

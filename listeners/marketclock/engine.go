@@ -102,12 +102,11 @@ type engine struct {
 	kill func(step string) bool
 	dead bool // killed: nothing more is recorded or done
 
-	mu          sync.Mutex
-	memDone     map[string]bool // occurrences run while the store could not be read
-	published   time.Time
-	warnedDay   calendar.Date
-	lastErr     string
-	lastStepErr error
+	mu        sync.Mutex
+	memDone   map[string]bool // occurrences run while the store could not be read
+	published time.Time
+	warnedDay calendar.Date
+	lastErr   string
 }
 
 // errKilled aborts a step in tests.

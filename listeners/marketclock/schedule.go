@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/superguard/superguard/listeners/internal/sections"
@@ -46,9 +45,6 @@ type occurrence struct {
 }
 
 func (o occurrence) phase(p *plan) *sections.Phase { return &p.phases[o.index] }
-
-// key identifies the occurrence's record.
-func (o occurrence) key() string { return o.day.Date.String() + "/" + strconv.Itoa(o.index) }
 
 // between returns the occurrences of the exchange days from..to
 // (inclusive), by time, then by the phases' order.
