@@ -477,8 +477,8 @@ func (e *engine) actions(o occurrence, missed bool, later []occurrence, list fun
 		laterStop = append(laterStop, lp.Stop...)
 		laterMode = laterMode || lp.Mode != ""
 	}
-	if laterMode {
-		a.mode = ""
+	if laterMode || o.day.Date.Before(calendar.DateIn(e.now(), e.plan.loc())) {
+		a.mode = "" // changed again later, or a past day's: that day is over
 	}
 	if len(laterStart)+len(laterStop) == 0 {
 		return a

@@ -411,3 +411,23 @@ func TestSimulatedWeek(t *testing.T) {
 		t.Errorf("connect.log: %q", got)
 	}
 }
+
+// TestModeByCommand: close-only and normal by a command, once each, with
+// the mode and the phase in its environment; a command's secrets never
+// reach the record.
+func TestModeByCommand(t *testing.T) {
+	w := newWeek(t)
+	log := filepath.Join(w.dir, "mode.log")
+	cmd := []string{"/bin/sh", "-c", `echo "$MARKETCLOCK_MODE $MARKETCLOCK_PHASE $MARKETCLOCK_DAY_KIND" >> ` + log}
+	w.sec.Modes = &sections.Modes{Via: sections.ViaCommand, CloseOnlyCommand: cmd, NormalCommand: cmd, Timeout: 10 * time.Second}
+	w.clock = at("2027-03-31", "07:30")
+	w.boot()
+	w.run(at("2027-03-31", "18:00"))
+	got := readLines(t, log)
+	if strings.Join(got, " ") != "normal open regular | close_only close-only regular |" {
+		t.Errorf("mode.log: %q", got)
+	}
+	if c := w.phase("2027-03-31", "close-only"); c.Status != statusDone {
+		t.Errorf("close-only: %+v", c)
+	}
+}
