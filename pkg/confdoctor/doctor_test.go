@@ -176,8 +176,10 @@ func TestShippedConfsHaveNoFindings(t *testing.T) {
 	if !slices.Equal(in.Critical, []string{"risk_manager"}) || !slices.Equal(in.Targets, []string{"trading"}) || len(in.Latches) != 2 {
 		t.Fatalf("FromConfig(shipped superguard.yaml) = %+v", in)
 	}
-	if len(c.Listeners()) != len(Needs) {
-		t.Errorf("the shipped confs run %d superguard listeners, want %d", len(c.Listeners()), len(Needs))
+	// marketclock ships as an example to enable (conf.d/marketclock.conf.example):
+	// it starts and stops programs, so it must not run before its section is written.
+	if len(c.Listeners()) != len(Needs)-1 {
+		t.Errorf("the shipped confs run %d superguard listeners, want %d", len(c.Listeners()), len(Needs)-1)
 	}
 	for _, f := range c.Diagnose(in) {
 		t.Errorf("shipped: %s", f)
