@@ -15,66 +15,61 @@ import (
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/calendar"
 	"github.com/superguard/superguard/pkg/probe"
+	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/state"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-// doStop stops the processes patterns select (names, when resolved
-// already), recording the step; false when one could not be stopped.
-func (e *engine) doStop(ctx context.Context, save func() error, rec *state.Phase, patterns, names []string,
-	list func() ([]supervisor.ProcessInfo, error)) bool {
-	name := "stop " + strings.Join(patterns, ",")
-	if s, ok := rec.Step(name); ok && s.Status != stepStarted {
-		return s.Status == stepOK // done before an interruption
-	}
-	e.stepStarted(save, rec, name)
-	if names == nil {
-		procs, err := list()
-		if err != nil {
-			return e.stepDone(save, rec, name, fmt.Errorf("cannot list processes: %w", err), alert.Critical)
-		}
-		names = resolve(procs, patterns)
-	}
-	errs := e.each(ctx, names, stopWithin, func(ctx context.Context, n string) error {
-		err := e.sup.StopProcess(ctx, n, true)
-		if supervisor.IsFault(err, supervisor.FaultNotRunning) {
-			return nil
-		}
-		return err
-	})
-	return e.stepDone(save, rec, name, errs, alert.Critical, names...)
+// procAction is a start or a stop of every process a phase's patterns
+// select.
+type procAction struct {
+	verb   string                                                  // "start" or "stop"
+	call   func(ctx context.Context, name string, wait bool) error // supervisord's startProcess or stopProcess
+	done   int                                                     // the fault that means it was done already
+	within time.Duration
+	sev    alert.Severity // of a failure: a stop that fails leaves a strategy trading
 }
 
-// doStart starts the processes patterns select (names, when resolved
-// already); the latch was read clear just before.
-func (e *engine) doStart(ctx context.Context, save func() error, rec *state.Phase, patterns, names []string) bool {
-	name := "start " + strings.Join(patterns, ",")
+func (e *engine) stopAction() procAction {
+	return procAction{verb: "stop", call: e.sup.StopProcess, done: supervisor.FaultNotRunning, within: stopWithin, sev: alert.Critical}
+}
+
+// startAction: the latch was read clear just before it is used.
+func (e *engine) startAction() procAction {
+	return procAction{verb: "start", call: e.sup.StartProcess, done: supervisor.FaultAlreadyStarted, within: startWithin, sev: alert.Error}
+}
+
+// doProcs starts or stops the processes patterns select (names, when the
+// catch-up resolved them already), all at once, recording the step; false
+// when one failed. A step recorded finished before an interruption is
+// not done again.
+func (e *engine) doProcs(ctx context.Context, save func() error, rec *state.Phase, o occurrence, a procAction, patterns, names []string,
+	list *procList) bool {
+	name := a.verb + " " + strings.Join(patterns, ",")
 	if s, ok := rec.Step(name); ok && s.Status != stepStarted {
 		return s.Status == stepOK
 	}
 	e.stepStarted(save, rec, name)
 	if names == nil {
-		cctx, cancel := context.WithTimeout(ctx, callWithin)
-		procs, err := e.sup.GetAllProcessInfo(cctx)
-		cancel()
+		procs, err := list.get()
 		if err != nil {
-			return e.stepDone(save, rec, name, fmt.Errorf("cannot list processes: %w", err), alert.Error)
+			return e.stepDone(save, rec, o, name, fmt.Errorf("cannot list processes: %w", err), a.sev)
 		}
 		names = resolve(procs, patterns)
 	}
-	errs := e.each(ctx, names, startWithin, func(ctx context.Context, n string) error {
-		err := e.sup.StartProcess(ctx, n, true)
-		if supervisor.IsFault(err, supervisor.FaultAlreadyStarted) {
-			return nil
+	errs := e.each(ctx, names, a.within, func(ctx context.Context, n string) error {
+		if err := a.call(ctx, n, true); err != nil && !supervisor.IsFault(err, a.done) {
+			return err
 		}
-		return err
+		return nil
 	})
-	return e.stepDone(save, rec, name, errs, alert.Error, names...)
+	list.stale()
+	return e.stepDone(save, rec, o, name, errs, a.sev, names...)
 }
 
 // doMode tells the strategies close-only or normal, as modes says.
 func (e *engine) doMode(ctx context.Context, save func() error, rec *state.Phase, o occurrence, mode string,
-	list func() ([]supervisor.ProcessInfo, error)) bool {
+	list *procList) bool {
 	m := e.sec.Modes
 	name := "mode " + mode
 	if s, ok := rec.Step(name); ok && s.Status != stepStarted {
@@ -96,15 +91,15 @@ func (e *engine) doMode(ctx context.Context, save func() error, rec *state.Phase
 		if err != nil {
 			err = fmt.Errorf("%s: %w: %s", argv[0], err, strings.TrimSpace(e.redact(out)))
 		}
-		return e.stepDone(save, rec, name, err, sev)
+		return e.stepDone(save, rec, o, name, err, sev)
 	}
-	procs, err := list()
+	procs, err := list.get()
 	if err != nil {
-		return e.stepDone(save, rec, name, fmt.Errorf("cannot list processes: %w", err), sev)
+		return e.stepDone(save, rec, o, name, fmt.Errorf("cannot list processes: %w", err), sev)
 	}
 	var running []string
 	for _, p := range procs {
-		if p.State == supervisor.ProcessRunning && contains(resolve([]supervisor.ProcessInfo{p}, m.Processes), p.FullName()) {
+		if p.State == supervisor.ProcessRunning && procmatch.Any(m.Processes, p.GroupName(), p.Name) {
 			running = append(running, p.FullName())
 		}
 	}
@@ -119,16 +114,7 @@ func (e *engine) doMode(ctx context.Context, save func() error, rec *state.Phase
 		}
 		return e.sup.SendProcessStdin(ctx, n, value+"\n")
 	})
-	return e.stepDone(save, rec, name, errs, sev, running...)
-}
-
-func contains(list []string, s string) bool {
-	for _, l := range list {
-		if l == s {
-			return true
-		}
-	}
-	return false
+	return e.stepDone(save, rec, o, name, errs, sev, running...)
 }
 
 // doRun runs a phase's command. A command found started but not finished
@@ -141,7 +127,7 @@ func (e *engine) doRun(ctx context.Context, save func() error, rec *state.Phase,
 			return s.Status == stepOK
 		}
 		err := fmt.Errorf("interrupted at %s (the listener stopped while it ran): not run again; run it by hand if it must", s.At.Format(time.TimeOnly))
-		e.stepDone(save, rec, name, err, alert.Warning)
+		e.stepDone(save, rec, o, name, err, alert.Warning)
 		return false
 	}
 	e.stepStarted(save, rec, name)
@@ -152,7 +138,7 @@ func (e *engine) doRun(ctx context.Context, save func() error, rec *state.Phase,
 	if err != nil {
 		err = fmt.Errorf("%w: %s", err, out)
 	}
-	ok := e.stepDone(save, rec, name, err, alert.Error)
+	ok := e.stepDone(save, rec, o, name, err, alert.Error)
 	if ok && out != "" {
 		s, _ := rec.Step(name)
 		s.Detail = clip(out, 2000)
@@ -219,7 +205,7 @@ func (e *engine) stepStarted(save func() error, rec *state.Phase, name string) {
 
 // stepDone records how step name ended, alerting at sev when it failed;
 // it reports success.
-func (e *engine) stepDone(save func() error, rec *state.Phase, name string, err error, sev alert.Severity, procs ...string) bool {
+func (e *engine) stepDone(save func() error, rec *state.Phase, o occurrence, name string, err error, sev alert.Severity, procs ...string) bool {
 	if e.killed(name) {
 		return false
 	}
@@ -232,13 +218,6 @@ func (e *engine) stepDone(save func() error, rec *state.Phase, name string, err 
 	if err != nil {
 		s.Status, s.Detail = stepFailed, clip(e.redact(err.Error()), 2000)
 		e.log.Error().Str("phase", rec.Phase).Str("step", name).Str("error", s.Detail).Msg("phase step failed")
-		d, _ := calendar.ParseDate(rec.Day)
-		o := occurrence{day: e.plan.cal.Day(d), at: rec.Due}
-		for i, p := range e.plan.phases {
-			if p.Name == rec.Phase {
-				o.index = i
-			}
-		}
 		e.send(context.Background(), e.phaseAlert(o, sev, fmt.Sprintf("phase %s: %s failed", rec.Phase, name), s.Detail, map[string]string{"step": name}))
 	}
 	rec.SetStep(s)
@@ -255,7 +234,7 @@ func clip(s string, n int) string {
 
 // advanceChecks begins o's checks or tries them again when due, records
 // the verdict, and alerts when they failed by their deadline.
-func (e *engine) advanceChecks(ctx context.Context, rec *state.Phase, o occurrence, list func() ([]supervisor.ProcessInfo, error), save func() error) error {
+func (e *engine) advanceChecks(ctx context.Context, rec *state.Phase, o occurrence, list *procList, save func() error) error {
 	c := o.phase(e.plan).Checks
 	now := e.now()
 	if rec.Checks == "" && e.missed(o) && o.day.Date.Before(calendar.DateIn(now, e.plan.loc())) {
@@ -326,7 +305,7 @@ func (e *engine) within(o occurrence) time.Duration {
 
 // evalChecks runs every check once, recording each; it returns the
 // failures ("check NAME: why").
-func (e *engine) evalChecks(ctx context.Context, rec *state.Phase, o occurrence, c *sections.Checks, list func() ([]supervisor.ProcessInfo, error)) []string {
+func (e *engine) evalChecks(ctx context.Context, rec *state.Phase, o occurrence, c *sections.Checks, list *procList) []string {
 	var failed []string
 	record := func(name string, err error) {
 		s := state.PhaseStep{Name: name, Status: stepOK, At: e.now()}
@@ -363,8 +342,8 @@ func (e *engine) evalChecks(ctx context.Context, rec *state.Phase, o occurrence,
 
 // checkRunning fails unless every process the patterns select is RUNNING
 // (and they select one).
-func (e *engine) checkRunning(patterns []string, list func() ([]supervisor.ProcessInfo, error)) error {
-	procs, err := list()
+func (e *engine) checkRunning(patterns []string, list *procList) error {
+	procs, err := list.get()
 	if err != nil {
 		return fmt.Errorf("cannot read supervisord: %w", err)
 	}
@@ -378,7 +357,7 @@ func (e *engine) checkRunning(patterns []string, list func() ([]supervisor.Proce
 		n += len(matched)
 	}
 	for _, p := range procs {
-		if contains(resolve([]supervisor.ProcessInfo{p}, patterns), p.FullName()) && p.State != supervisor.ProcessRunning {
+		if procmatch.Any(patterns, p.GroupName(), p.Name) && p.State != supervisor.ProcessRunning {
 			bad = append(bad, p.FullName()+" is "+p.State.String())
 		}
 	}

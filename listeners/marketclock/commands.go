@@ -36,14 +36,32 @@ func checkPatterns(s section, procs []supervisor.ProcessInfo) error {
 	return errors.Join(errs...)
 }
 
-// readPlan reads marketclock's section for an operator command.
-func readPlan(env *listener.Env) (section, *plan, error) {
-	sec, err := sections.Read[section](env.Config, listenerName)
-	if err != nil {
-		return sec, nil, err
+// openPlan opens operator command name (its flags registered by own,
+// checked by valid; no arguments besides) and reads marketclock's plan
+// from the config. A nil env comes with the exit code; otherwise the
+// caller closes env.
+func openPlan(ctx context.Context, name string, args []string, sio listener.IO, usage string, own func(*flag.FlagSet),
+	valid func() bool) (*listener.Env, *plan, int) {
+	env, rest, code := operator.Open(ctx, parts, name, args, sio, own)
+	if env == nil {
+		return nil, nil, code
 	}
-	p, err := newPlan(sec)
-	return sec, p, err
+	if len(rest) > 0 || (valid != nil && !valid()) {
+		env.Close()
+		fmt.Fprintf(sio.Stderr, "usage: marketclock %s %s\n", name, usage)
+		return nil, nil, listener.ExitUsage
+	}
+	sec, err := sections.Read[section](env.Config, listenerName)
+	var p *plan
+	if err == nil {
+		p, err = newPlan(sec)
+	}
+	if err != nil {
+		fmt.Fprintf(sio.Stderr, "marketclock %s: %v\n", name, env.Config.LocateError(err))
+		env.Close()
+		return nil, nil, listener.ExitUsage
+	}
+	return env, p, listener.ExitOK
 }
 
 // planLine is one line of `marketclock plan`.
@@ -125,24 +143,16 @@ var planCmd = listener.Command{
 		var days int
 		var from string
 		var asJSON bool
-		env, rest, code := operator.Open(ctx, parts, "plan", args, sio, func(fs *flag.FlagSet) {
+		env, p, code := openPlan(ctx, "plan", args, sio, "[-days N (1-3660)] [-from YYYY-MM-DD] [-json]", func(fs *flag.FlagSet) {
 			fs.IntVar(&days, "days", 7, "how many days from -from")
 			fs.StringVar(&from, "from", "", "the first day (default today, exchange time)")
 			fs.BoolVar(&asJSON, "json", false, "JSON lines instead of a table")
-		})
+		}, func() bool { return days >= 1 && days <= 3660 })
 		if env == nil {
 			return code
 		}
 		defer env.Close()
-		if len(rest) > 0 || days < 1 || days > 3660 {
-			fmt.Fprintln(sio.Stderr, "usage: marketclock plan [-days N (1-3660)] [-from YYYY-MM-DD] [-json]")
-			return listener.ExitUsage
-		}
-		_, p, err := readPlan(env)
-		if err != nil {
-			fmt.Fprintln(sio.Stderr, "marketclock plan:", env.Config.LocateError(err))
-			return listener.ExitUsage
-		}
+		var err error
 		start := calendar.DateIn(time.Now(), p.loc())
 		if from != "" {
 			if start, err = calendar.ParseDate(from); err != nil {
@@ -205,22 +215,13 @@ var statusCmd = listener.Command{
 	Synopsis: "[-json]\tthe current session, the last and the next phase, and what each phase of the last days did",
 	Run: func(ctx context.Context, args []string, sio listener.IO) int {
 		var asJSON bool
-		env, rest, code := operator.Open(ctx, parts, "status", args, sio, func(fs *flag.FlagSet) {
+		env, p, code := openPlan(ctx, "status", args, sio, "[-json]", func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "JSON")
-		})
+		}, nil)
 		if env == nil {
 			return code
 		}
 		defer env.Close()
-		if len(rest) > 0 {
-			fmt.Fprintln(sio.Stderr, "usage: marketclock status [-json]")
-			return listener.ExitUsage
-		}
-		_, p, err := readPlan(env)
-		if err != nil {
-			fmt.Fprintln(sio.Stderr, "marketclock status:", env.Config.LocateError(err))
-			return listener.ExitUsage
-		}
 		st, err := durable.Of(env).Store.Get(ctx)
 		if err != nil {
 			fmt.Fprintln(sio.Stderr, "marketclock status: state store:", env.Config.Redact(err.Error()))

@@ -139,18 +139,7 @@ func (e *engine) step(ctx context.Context) error {
 		}
 		due = append(due, o)
 	}
-	var procs []supervisor.ProcessInfo
-	var procsErr error
-	procsRead := false
-	list := func() ([]supervisor.ProcessInfo, error) {
-		if !procsRead {
-			cctx, cancel := context.WithTimeout(ctx, callWithin)
-			procs, procsErr = e.sup.GetAllProcessInfo(cctx)
-			cancel()
-			procsRead = true
-		}
-		return procs, procsErr
-	}
+	list := &procList{ctx: ctx, sup: e.sup}
 	for i, o := range due {
 		missed := e.missed(o)
 		var later []occurrence
@@ -168,10 +157,32 @@ func (e *engine) step(ctx context.Context) error {
 		if wait {
 			break // later phases wait for this one: the day runs in order
 		}
-		procsRead = false // the phase changed them
 	}
 	return nil
 }
+
+// procList reads supervisord's processes once, until an action changes
+// them (stale).
+type procList struct {
+	ctx   context.Context
+	sup   supervisorAPI
+	procs []supervisor.ProcessInfo
+	err   error
+	read  bool
+}
+
+func (l *procList) get() ([]supervisor.ProcessInfo, error) {
+	if !l.read {
+		ctx, cancel := context.WithTimeout(l.ctx, callWithin)
+		l.procs, l.err = l.sup.GetAllProcessInfo(ctx)
+		cancel()
+		l.read = true
+	}
+	return l.procs, l.err
+}
+
+// stale makes the next get read supervisord again.
+func (l *procList) stale() { l.read = false }
 
 // missed reports whether o fell due before this listener started, by more
 // than late_after: the listener (or the host) was down.
@@ -246,9 +257,9 @@ func (e *engine) degraded(ctx context.Context, now time.Time, occs []occurrence,
 		}
 		ph := o.phase(e.plan)
 		rec := &state.Phase{Exchange: e.plan.cal.X.Code, Day: o.day.Date.String(), Phase: ph.Name, Due: o.at, Started: now}
-		list := func() ([]supervisor.ProcessInfo, error) { return e.sup.GetAllProcessInfo(ctx) }
+		list := &procList{ctx: ctx, sup: e.sup}
 		if len(ph.Stop) > 0 {
-			e.doStop(ctx, nil, rec, ph.Stop, nil, list)
+			e.doProcs(ctx, nil, rec, o, e.stopAction(), ph.Stop, nil, list)
 		}
 		if ph.Mode == sections.ModeCloseOnly {
 			e.doMode(ctx, nil, rec, o, ph.Mode, list)
@@ -266,7 +277,7 @@ func (e *engine) degraded(ctx context.Context, now time.Time, occs []occurrence,
 // run carries out occurrence o (its record, if any, in recs). wait says
 // that o waits for its checks, and the phases after it with it.
 func (e *engine) run(ctx context.Context, st phaseStore, recs map[string]state.Phase, o occurrence, missed bool,
-	later []occurrence, list func() ([]supervisor.ProcessInfo, error)) (wait bool, err error) {
+	later []occurrence, list *procList) (wait bool, err error) {
 	ph := o.phase(e.plan)
 	k := recKey(o, e.plan)
 	rec, found := recs[k]
@@ -326,7 +337,7 @@ func (e *engine) run(ctx context.Context, st phaseStore, recs map[string]state.P
 	failed, refused := false, false
 	// Stops and close-only are safe: they run whatever the gate says.
 	if len(acts.stopPatterns) > 0 {
-		failed = !e.doStop(ctx, save, &rec, acts.stopPatterns, acts.stop, list) || failed
+		failed = !e.doProcs(ctx, save, &rec, o, e.stopAction(), acts.stopPatterns, acts.stop, list) || failed
 	}
 	if acts.mode == sections.ModeCloseOnly {
 		failed = !e.doMode(ctx, save, &rec, o, acts.mode, list) || failed
@@ -362,7 +373,7 @@ func (e *engine) run(ctx context.Context, st phaseStore, recs map[string]state.P
 		}
 	default:
 		if len(acts.startPatterns) > 0 {
-			failed = !e.doStart(ctx, save, &rec, acts.startPatterns, acts.start) || failed
+			failed = !e.doProcs(ctx, save, &rec, o, e.startAction(), acts.startPatterns, acts.start, list) || failed
 			if e.dead {
 				return false, errKilled
 			}
@@ -460,7 +471,7 @@ func (a actions) describeGated() string {
 // process a later missed phase stops is dropped (and a stop of one it
 // starts), a mode a later missed phase changes is dropped, and commands
 // run only with missed: run.
-func (e *engine) actions(o occurrence, missed bool, later []occurrence, list func() ([]supervisor.ProcessInfo, error)) actions {
+func (e *engine) actions(o occurrence, missed bool, later []occurrence, list *procList) actions {
 	ph := o.phase(e.plan)
 	a := actions{stopPatterns: ph.Stop, startPatterns: ph.Start, mode: ph.Mode, run: ph.Run}
 	if !missed {
@@ -483,7 +494,7 @@ func (e *engine) actions(o occurrence, missed bool, later []occurrence, list fun
 	if len(laterStart)+len(laterStop) == 0 {
 		return a
 	}
-	procs, err := list()
+	procs, err := list.get()
 	if err != nil {
 		return a // resolved again at run time; the catch-up cannot net without the list
 	}
@@ -540,7 +551,7 @@ const (
 // gate is the verdict of the checks o's gated actions wait for: its own,
 // or those of the phase it requires on the same day.
 func (e *engine) gate(ctx context.Context, recs map[string]state.Phase, o occurrence, rec *state.Phase, save func() error,
-	list func() ([]supervisor.ProcessInfo, error)) (int, string) {
+	list *procList) (int, string) {
 	ph := o.phase(e.plan)
 	verdict := func(r state.Phase) (int, string) {
 		switch r.Checks {

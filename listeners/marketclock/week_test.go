@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,21 +47,11 @@ func (f *fakeSup) GetAllProcessInfo(context.Context) ([]supervisor.ProcessInfo, 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []supervisor.ProcessInfo
-	for _, n := range slices.Sorted(mapsKeys(f.procs)) {
+	for _, n := range slices.Sorted(maps.Keys(f.procs)) {
 		g, name, _ := strings.Cut(n, ":")
 		out = append(out, supervisor.ProcessInfo{Group: g, Name: name, State: f.procs[n]})
 	}
 	return out, nil
-}
-
-func mapsKeys(m map[string]supervisor.ProcessState) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func (f *fakeSup) StartProcess(_ context.Context, n string, _ bool) error {

@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -48,24 +49,7 @@ func (d Date) Before(e Date) bool { return d.Compare(e) < 0 }
 
 // Compare is -1, 0 or 1 as d is before, equal to or after e.
 func (d Date) Compare(e Date) int {
-	switch {
-	case d.Year != e.Year:
-		return cmpInt(d.Year, e.Year)
-	case d.Month != e.Month:
-		return cmpInt(int(d.Month), int(e.Month))
-	default:
-		return cmpInt(d.Day, e.Day)
-	}
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Or(cmp.Compare(d.Year, e.Year), cmp.Compare(d.Month, e.Month), cmp.Compare(d.Day, e.Day))
 }
 
 // Sub is the number of days from e to d.
