@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -108,7 +105,7 @@ autorestart=false
 	scpu := float64((testsupport.CPUTime(b, supPID) - scpu0).Microseconds()) / 1000 / float64(len(poll))
 	time.Sleep(6 * time.Second) // idle: past a TICK_5 refresh
 	rss := testsupport.RSSKB(b, pid) / 1024
-	anon := anonMB(b, pid)
+	anon := testsupport.AnonKB(b, pid) / 1024
 
 	// Event to ack while scraped without pause: a second exporter on the
 	// same supervisord, driven through its pipes.
@@ -149,23 +146,6 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
-}
-
-// anonMB is the process's anonymous memory (its own, not its binary's
-// pages), from smaps_rollup.
-func anonMB(b *testing.B, pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "Anonymous:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	b.Fatal("no Anonymous in smaps_rollup")
-	return 0
 }
 
 // acksWhileScraped starts an exporter on supervisord url driven through its

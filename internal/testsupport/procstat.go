@@ -15,6 +15,21 @@ func RSSKB(tb testing.TB, pid int) float64 {
 	return float64(st.ResidentMemory()) / 1024
 }
 
+// AnonKB is pid's anonymous memory in kB (smaps_rollup): its own heap
+// and stacks, not the pages of its binary that RSS also counts.
+func AnonKB(tb testing.TB, pid int) float64 {
+	tb.Helper()
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r, err := p.ProcSMapsRollup()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return float64(r.Anonymous) / 1024
+}
+
 // CPUTime is the user and system time pid has used so far.
 func CPUTime(tb testing.TB, pid int) time.Duration {
 	tb.Helper()

@@ -112,8 +112,9 @@ type engine struct {
 // errKilled aborts a step in tests.
 var errKilled = errors.New("killed (test)")
 
-// step does what is due at the engine's now.
-func (e *engine) step(ctx context.Context) error {
+// step does what is due at the engine's now, and says when something is
+// next due (zero: not within the days it looked at).
+func (e *engine) step(ctx context.Context) (next time.Time, err error) {
 	now := e.now()
 	loc := e.plan.loc()
 	today := calendar.DateIn(now, loc)
@@ -127,11 +128,14 @@ func (e *engine) step(ctx context.Context) error {
 	}
 	if err != nil {
 		e.degraded(ctx, now, occs, err)
-		return nil
+		return now.Add(pace), nil // the store is tried again soon
 	}
 	var due []occurrence
 	for _, o := range occs {
 		if o.at.After(now) {
+			if next.IsZero() || o.at.Before(next) {
+				next = o.at
+			}
 			continue
 		}
 		if r, ok := recs[recKey(o, e.plan)]; ok && finished(r.Status) {
@@ -152,13 +156,13 @@ func (e *engine) step(ctx context.Context) error {
 		}
 		wait, err := e.run(ctx, st, recs, o, missed, later, list)
 		if err != nil {
-			return err
+			return next, err
 		}
 		if wait {
-			break // later phases wait for this one: the day runs in order
+			return now.Add(pace), nil // later phases wait for this one: the day runs in order
 		}
 	}
-	return nil
+	return next, nil
 }
 
 // procList reads supervisord's processes once, until an action changes

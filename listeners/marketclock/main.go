@@ -58,9 +58,14 @@ var spec = listener.Spec[section]{
 	Store:    parts.Store,
 }
 
-// pace is how often the engine looks at the clock: a phase runs within a
-// second of its time, and within one pace of a clock step.
-const pace = time.Second
+// The engine sleeps until the next phase is due, for at most maxWait (a
+// stepped wall clock is noticed within it, and the session is published
+// every minute), and for pace while a phase waits for its checks or the
+// store.
+const (
+	pace    = time.Second
+	maxWait = 5 * time.Second
+)
 
 // newListener builds the engine and runs it in the background; events
 // only record the heartbeat (the skeleton's wrapper).
@@ -94,12 +99,9 @@ func newListener(_ context.Context, env *listener.Env, sec section) (eventlisten
 	env.Go(func(ctx context.Context) {
 		h.wg.Add(1)
 		defer h.wg.Done()
-		t := time.NewTicker(pace)
+		t := time.NewTimer(0)
 		defer t.Stop()
 		for {
-			if err := e.step(ctx); err != nil {
-				env.Log.Error().Err(err).Msg("step")
-			}
 			select {
 			case <-ctx.Done():
 				return
@@ -107,6 +109,15 @@ func newListener(_ context.Context, env *listener.Env, sec section) (eventlisten
 				return
 			case <-t.C:
 			}
+			next, err := e.step(ctx)
+			if err != nil {
+				env.Log.Error().Err(err).Msg("step")
+			}
+			wait := maxWait
+			if !next.IsZero() {
+				wait = min(max(time.Until(next), 0), maxWait)
+			}
+			t.Reset(wait)
 		}
 	})
 	return h, nil

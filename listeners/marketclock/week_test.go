@@ -199,7 +199,7 @@ func (w *week) boot() {
 // London) until end.
 func (w *week) run(end time.Time) {
 	for w.clock.Before(end) {
-		if err := w.e.step(context.Background()); err != nil {
+		if _, err := w.e.step(context.Background()); err != nil {
 			if err == errKilled {
 				return
 			}
