@@ -355,7 +355,8 @@ func (e *engine) run(ctx context.Context, st phaseStore, recs map[string]state.P
 	case gate == gateFailed:
 		refused = true
 		e.refuse(ctx, save, &rec, acts, "pre-open checks failed: "+gateWhy)
-		e.send(ctx, e.phaseAlert(o, alert.Critical, fmt.Sprintf("phase %s refused: %s", ph.Name, gateWhy),
+		// The checks' own alert paged (critical); this records the refusal.
+		e.send(ctx, e.phaseAlert(o, alert.Warning, fmt.Sprintf("phase %s refused: %s", ph.Name, gateWhy),
 			"not started: "+acts.describeGated(), map[string]string{"checks": gateWhy}))
 	case halted:
 		refused = true
@@ -660,7 +661,7 @@ func (e *engine) phaseAlert(o occurrence, sev alert.Severity, summary, action st
 	return &alert.Alert{Key: alert.Key(e.host, "marketclock:"+ph.Name, alert.CondSchedule) + "/" + o.day.Date.String(),
 		Kind: alert.Trigger, Host: e.host, Group: "marketclock", Program: ph.Name, Condition: alert.CondSchedule,
 		Severity: sev, Summary: e.redact(summary), Action: e.redact(action), Details: d, Listener: listenerName, Time: e.now(),
-		SourceID: fmt.Sprintf("marketclock/%s/%s/%s/%d", e.plan.cal.X.Code, o.day.Date, ph.Name, len(summary))}
+		SourceID: fmt.Sprintf("marketclock/%s/%s/%s/%s", e.plan.cal.X.Code, o.day.Date, ph.Name, summary)}
 }
 
 func (e *engine) send(ctx context.Context, a *alert.Alert) {

@@ -306,6 +306,15 @@ func TestSimulatedWeek(t *testing.T) {
 			crit = append(crit, a)
 		}
 	}
+	var crit24 int
+	for _, a := range crit {
+		if a.Details["day"] == "2027-03-24" {
+			crit24++
+		}
+	}
+	if crit24 != 1 {
+		t.Errorf("Wednesday paged %d critical alerts, want 1 (the failed check; the refusal it causes is a warning)", crit24)
+	}
 	if len(crit) == 0 || !strings.Contains(crit[0].Summary, "check positions") || !strings.Contains(crit[0].Details["failed_checks"], "ESM7 +3 broker") {
 		t.Fatalf("no critical alert naming the failed check and its output: %+v", crit)
 	}
