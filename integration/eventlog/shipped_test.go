@@ -60,7 +60,20 @@ func TestShippedListenerSettings(t *testing.T) {
 		}
 	}
 	listeners := 0
-	for _, file := range shippedListenerConfs(t) {
+	// The listeners shipped to enable (marketclock) follow the same rules.
+	root, err := harness.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples, err := filepath.Glob(filepath.Join(root, "supervisor-conf", "conf.d", "*.conf.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := shippedListenerConfs(t)
+	for _, p := range examples {
+		files = append(files, filepath.Join("conf.d", filepath.Base(p)))
+	}
+	for _, file := range files {
 		for _, sec := range harness.ParseConf(harness.ShippedConf(t, file)) {
 			name, ok := strings.CutPrefix(sec.Name, "eventlistener:")
 			if !ok {
