@@ -32,7 +32,7 @@ phases:
   - {name: stop, at: close + 30m, stop: ["strat:*", "md:*"]}
 `})
 	s := harness.Start(b, harness.Options{
-		Files: map[string]string{"superguard.yaml": yaml},
+		Files:    map[string]string{"superguard.yaml": yaml},
 		Sections: conf + programs() + harness.Listener{Name: "eventlog", Command: `{{bin "./listeners/eventlog"}}`, Events: "TICK_60"}.Section(),
 	})
 	s.WaitListenerLog(b, "marketclock", `"message":"marketclock ready"`, time.Minute)
