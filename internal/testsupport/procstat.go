@@ -19,11 +19,7 @@ func RSSKB(tb testing.TB, pid int) float64 {
 // and stacks, not the pages of its binary that RSS also counts.
 func AnonKB(tb testing.TB, pid int) float64 {
 	tb.Helper()
-	p, err := procfs.NewProc(pid)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	r, err := p.ProcSMapsRollup()
+	r, err := proc(tb, pid).ProcSMapsRollup()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -36,13 +32,18 @@ func CPUTime(tb testing.TB, pid int) time.Duration {
 	return time.Duration(procStat(tb, pid).CPUTime() * float64(time.Second))
 }
 
-func procStat(tb testing.TB, pid int) procfs.ProcStat {
+func proc(tb testing.TB, pid int) procfs.Proc {
 	tb.Helper()
 	p, err := procfs.NewProc(pid)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st, err := p.Stat()
+	return p
+}
+
+func procStat(tb testing.TB, pid int) procfs.ProcStat {
+	tb.Helper()
+	st, err := proc(tb, pid).Stat()
 	if err != nil {
 		tb.Fatal(err)
 	}

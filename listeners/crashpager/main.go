@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+	listener.Main(spec)
 }
 
 // spec is crashpager on the listener skeleton: the state store and the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"os"
 	"strings"
 
 	"github.com/superguard/superguard/pkg/eventlistener"
@@ -14,7 +13,7 @@ import (
 )
 
 func main() {
-	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+	listener.Main(spec)
 }
 
 // spec is eventlog on the listener skeleton: configured by flags alone (no

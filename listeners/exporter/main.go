@@ -30,7 +30,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -59,7 +58,7 @@ const listenerName = "exporter"
 type section = sections.Exporter
 
 func main() {
-	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+	listener.Main(spec)
 }
 
 var spec = listener.Spec[section]{

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/superguard/superguard/pkg/halt"
@@ -63,8 +62,7 @@ func printStatus(w io.Writer, st *halt.Status, now time.Time) {
 		fmt.Fprintf(w, "process states unknown: %v\n", st.SupervisorErr)
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nROLE\tPROCESS\tSTATE\tDESCRIPTION")
+	tw := listener.Table(w, "\nROLE\tPROCESS\tSTATE\tDESCRIPTION")
 	for _, p := range st.Critical {
 		fmt.Fprintf(tw, "critical\t%s\t%s\t%s\n", p.FullName(), p.State, p.Description)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 	_ "time/tzdata" // quiet hours' and maintenance windows' time zones work on hosts without /usr/share/zoneinfo
@@ -19,7 +18,7 @@ import (
 )
 
 func main() {
-	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+	listener.Main(spec)
 }
 
 // listenerName is haltguard's name in logs, alerts, heartbeats and the

@@ -36,7 +36,7 @@ const gcPercent = 50
 type section = sections.Healthprobe
 
 func main() {
-	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+	listener.Main(spec)
 }
 
 // parts are what healthprobe takes from the skeleton: supervisord

@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
+	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/listener/operator"
 )
 
@@ -72,8 +72,7 @@ func printStatus(w io.Writer, s Snapshot, now time.Time) {
 		fmt.Fprintln(w, "no process matches any check")
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHECK\tPROCESS\tSTATE\tFAILED\tLAST EVIDENCE\tLAST ACTION\tRESTARTS")
+	tw := listener.Table(w, "CHECK\tPROCESS\tSTATE\tFAILED\tLAST EVIDENCE\tLAST ACTION\tRESTARTS")
 	for _, t := range s.Targets {
 		state := string(t.State)
 		if t.State == StateFailing || t.State == StateUnhealthy {

@@ -10,7 +10,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/superguard/superguard/listeners/internal/sections"
@@ -179,8 +178,7 @@ func printPlan(w io.Writer, p *plan, lines []planLine, from calendar.Date, days 
 	for _, warn := range p.cal.Warnings(from) {
 		fmt.Fprintln(w, "WARNING:", warn)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DATE\tDAY\tPHASE\tEXCHANGE TIME\tLOCAL TIME\tDOES\tNOTE")
+	tw := listener.Table(w, "DATE\tDAY\tPHASE\tEXCHANGE TIME\tLOCAL TIME\tDOES\tNOTE")
 	for _, l := range lines {
 		kind := l.Day
 		if l.Overlay {
@@ -314,8 +312,7 @@ func printStatus(w io.Writer, p *plan, s Status) {
 		fmt.Fprintln(w, "no phase recorded in the last days")
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DAY\tPHASE\tDUE\tSTATUS\tCHECKS\tSTEPS\tNOTE")
+	tw := listener.Table(w, "DAY\tPHASE\tDUE\tSTATUS\tCHECKS\tSTEPS\tNOTE")
 	for _, r := range s.Phases {
 		var steps []string
 		for _, st := range r.Steps {

@@ -29,7 +29,7 @@ const listenerName = "marketclock"
 type section = sections.Marketclock
 
 func main() {
-	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+	listener.Main(spec)
 }
 
 // parts: supervisord (required: it starts and stops through it), the

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
+	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/procmatch"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
@@ -14,8 +14,7 @@ import (
 // to each of supervisord's processes (the most specific entry of each
 // list wins).
 func explain(s *section, procs []supervisor.ProcessInfo, w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROCESS\tMEMORY LIMIT\tCPU\tFILES")
+	tw := listener.Table(w, "PROCESS\tMEMORY LIMIT\tCPU\tFILES")
 	lists := s.Lists()
 	for _, p := range procs {
 		group := p.Group

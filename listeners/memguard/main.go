@@ -42,7 +42,7 @@ const listenerName = "memguard"
 type section = sections.Memguard
 
 func main() {
-	os.Exit(listener.Run(spec, os.Args[1:], listener.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+	listener.Main(spec)
 }
 
 // parts are what memguard takes from the skeleton: supervisord (required:

@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/superguard/superguard/pkg/config"
+	"github.com/superguard/superguard/pkg/listener"
 	"github.com/superguard/superguard/pkg/listener/operator"
 )
 
@@ -181,8 +181,7 @@ func printStatus(w io.Writer, s Snapshot, now time.Time) {
 		fmt.Fprintln(w, "no process is watched (no limit, cpu or fds entry selects any of supervisord's processes)")
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROCESS\tSTATE\tMEASURE\tSIZE\tLIMIT\tGROWTH/H\tTO LIMIT\tCPU\tFILES\tLAST ACTION\tRESTARTS")
+	tw := listener.Table(w, "PROCESS\tSTATE\tMEASURE\tSIZE\tLIMIT\tGROWTH/H\tTO LIMIT\tCPU\tFILES\tLAST ACTION\tRESTARTS")
 	for _, p := range s.Processes {
 		size, limit, growth, to := "-", "-", "-", "-"
 		if p.Limit != "" {

@@ -111,3 +111,11 @@ func (s *Spec[S]) commandNames() string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// Table starts aligned columns for an operator command's output with
+// header (columns separated by tabs); Flush the writer when done.
+func Table(w io.Writer, header string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	return tw
+}

@@ -80,10 +80,10 @@
 //		Store: durable.Opener{Alerts: true},  // the state store and the alert pipeline
 //	}
 //
-//	func main() { os.Exit(listener.Run(spec, os.Args[1:], stdio)) }
+//	func main() { listener.Main(spec) }
 //
-// with stdio the process's standard streams as a listener.IO (see
-// listeners/eventlog/main.go)
+// (Main runs it on the process's arguments and standard streams and exits
+// with its code; tests call Run with their own.)
 //
 // File reads the listener's section from the shared YAML file (without
 // it, flags alone configure the listener and no YAML is linked); Store

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -26,6 +27,12 @@ func (s *Spec[S]) parts() Parts {
 
 // checkWithin bounds -check's call to supervisord.
 const checkWithin = 5 * time.Second
+
+// Main is a listener binary's main: Run with the process's arguments and
+// standard streams, then exit with its code.
+func Main[S any](spec Spec[S]) {
+	os.Exit(Run(spec, os.Args[1:], IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+}
 
 // Run dispatches the command line and returns the exit code (a
 // listener's main passes os.Args[1:] and the process's standard streams,

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -157,8 +156,7 @@ func BudgetCommand(parts listener.Parts, budget func(env *listener.Env) (governo
 				fmt.Fprintf(sio.Stdout, "no restarts in the last %s (budget: %d per %s)\n", b.Window, b.Max, b.Window)
 				return listener.ExitOK
 			}
-			tw := tabwriter.NewWriter(sio.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintf(tw, "PROCESS\tRESTARTS IN %s\tLEFT\n", b.Window)
+			tw := listener.Table(sio.Stdout, "PROCESS\tRESTARTS IN "+b.Window.String()+"\tLEFT")
 			for _, rc := range counts {
 				fmt.Fprintf(tw, "%s\t%d\t%d\n", rc.Process, rc.Count, max(b.Max-rc.Count, 0))
 			}
