@@ -42,7 +42,57 @@ var startupImpls = append([]impl{
 	{"eventlog-cgo-build", func(b *testing.B) []string {
 		return []string{buildEventlogWith(b), "-log-level", "warn"}
 	}},
+	{"eventlog-before-skeleton", func(b *testing.B) []string {
+		return []string{buildEventlogAt(b, beforeRev()), "-log-level", "warn"}
+	}},
 }, impls...)
+
+// beforeSkeleton is the last commit before eventlog moved onto the shared
+// listener skeleton (pkg/listener): the "before" of its start-up figures.
+const beforeSkeleton = "6347fd9^"
+
+// beforeRev is the revision BenchmarkStartup compares eventlog with:
+// $SUPERGUARD_BENCH_BEFORE, else beforeSkeleton.
+func beforeRev() string {
+	if rev := os.Getenv("SUPERGUARD_BENCH_BEFORE"); rev != "" {
+		return rev
+	}
+	return beforeSkeleton
+}
+
+// buildEventlogAt builds eventlog as it was at a git revision, the shipped
+// way, from `git archive` into a temporary directory (the checkout is not
+// touched). It skips b where there is no git history to build from, e.g. a
+// shallow clone or a source tarball.
+func buildEventlogAt(b *testing.B, rev string) string {
+	b.Helper()
+	key := "rev " + rev
+	if bin, ok := built[key]; ok {
+		return bin
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		b.Skipf("no go command to build eventlog with: %v", err)
+	}
+	src := b.TempDir()
+	archive := exec.Command("sh", "-c", `cd "$(git rev-parse --show-toplevel)" && git archive --format=tar "$1" | tar -x -C "$2"`, "sh", rev, src)
+	if out, err := archive.CombinedOutput(); err != nil {
+		b.Skipf("no source of %s to build (a shallow clone?): %v\n%s", rev, err, out)
+	}
+	dir, err := os.MkdirTemp("", "eventlog-build")
+	if err != nil {
+		b.Fatal(err)
+	}
+	bin := filepath.Join(dir, "eventlog")
+	build := exec.Command(gobin, "build", "-o", bin, "./listeners/eventlog")
+	build.Dir = src
+	build.Env = append(os.Environ(), shippedEnv...)
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Skipf("eventlog at %s does not build here: %v\n%s", rev, err, out)
+	}
+	built[key] = bin
+	return bin
+}
 
 func pythonArgv(b *testing.B) []string {
 	b.Helper()
@@ -203,6 +253,7 @@ func BenchmarkThroughput(b *testing.B) {
 // versus: a Python childutils listener: BenchmarkStartup/python-childutils
 // versus: a C listener (the floor): BenchmarkStartup/c
 // versus: eventlog built with cgo (not shipped): BenchmarkStartup/eventlog-cgo-build
+// versus: eventlog before the listener skeleton ($SUPERGUARD_BENCH_BEFORE, default 6347fd9^): BenchmarkStartup/eventlog-before-skeleton
 func BenchmarkStartup(b *testing.B) {
 	for _, im := range startupImpls {
 		b.Run(im.name, func(b *testing.B) {
