@@ -24,7 +24,17 @@ func main() {
 // alert pipeline, supervisord optional (alerts carry less detail without
 // it), reconciled at start-up.
 var spec = listener.Spec[Config]{
-	Name:    listenerName,
+	Parts: listener.Parts{
+		Name:  listenerName,
+		File:  sections.File,
+		Store: durable.Opener{Alerts: true},
+		Needs: listener.Needs{
+			// Calls made before an ack (exit status, log tail) have their
+			// own shorter deadline, tail_timeout.
+			SupervisorTimeout: time.Second,
+			ReconcileOnStart:  true,
+		},
+	},
 	Summary: "superguard's crash and fatal alerter",
 	Flags:   flags,
 	Prepare: func(c *Config) error { return prepareConfig(c, os.Getenv) },
@@ -44,15 +54,7 @@ var spec = listener.Spec[Config]{
 		return errors.Join(append(procmatch.UnmatchedErrors("listeners.crashpager.include", c.Include, procs),
 			procmatch.UnmatchedErrors("listeners.crashpager.exclude", c.Exclude, procs)...)...)
 	},
-	File:  sections.File,
-	New:   newListener,
-	Store: durable.Opener{Alerts: true},
-	Needs: listener.Needs{
-		// Calls made before an ack (exit status, log tail) have their own
-		// shorter deadline, tail_timeout.
-		SupervisorTimeout: time.Second,
-		ReconcileOnStart:  true,
-	},
+	New: newListener,
 }
 
 // flags are crashpager's overrides of its YAML section.

@@ -20,7 +20,7 @@ func main() {
 // File, so it links no YAML), no state store, supervisord optional (it reconciles on gaps when
 // $SUPERVISOR_SERVER_URL is set).
 var spec = listener.Spec[Config]{
-	Name:    "eventlog",
+	Parts:   listener.Parts{Name: "eventlog"},
 	Summary: "superguard's event tap: one JSON line per supervisord event",
 	Flags:   flags,
 	Prepare: func(c *Config) error { return c.Validate() },

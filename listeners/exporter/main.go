@@ -62,7 +62,19 @@ func main() {
 }
 
 var spec = listener.Spec[section]{
-	Name:    listenerName,
+	Parts: listener.Parts{
+		Name:  listenerName,
+		File:  sections.File,
+		Store: durable.Opener{},
+		Needs: listener.Needs{Supervisor: listener.SupervisorRequired, ReconcileOnStart: true, Grace: 2 * time.Second,
+			// Delivery tracking kept across restarts: events supervisord
+			// dropped while the exporter was down show as a gap
+			// (reconciled) on the first event after it, and a re-sent
+			// event is known.
+			EventsState: func(env *listener.Env) string {
+				return filepath.Join(filepath.Dir(durable.Of(env).Store.Path()), listenerName+".events.json")
+			}},
+	},
 	Summary: "superguard's Prometheus exporter: process states, exact restart counters from events, the guard's own health",
 	Flags:   flags,
 	Prepare: prepare,
@@ -71,16 +83,7 @@ var spec = listener.Spec[section]{
 	Check: func(s *section, procs []supervisor.ProcessInfo) error {
 		return errors.Join(procmatch.UnmatchedErrors("listeners.exporter.processes", s.Processes, procs)...)
 	},
-	File:  sections.File,
-	New:   newListener,
-	Store: durable.Opener{},
-	Needs: listener.Needs{Supervisor: listener.SupervisorRequired, ReconcileOnStart: true, Grace: 2 * time.Second,
-		// Delivery tracking kept across restarts: events supervisord
-		// dropped while the exporter was down show as a gap (reconciled)
-		// on the first event after it, and a re-sent event is known.
-		EventsState: func(env *listener.Env) string {
-			return filepath.Join(filepath.Dir(durable.Of(env).Store.Path()), listenerName+".events.json")
-		}},
+	New: newListener,
 }
 
 // flags override the section's address and web config.

@@ -46,7 +46,7 @@ var parts = listener.Parts{
 
 // spec is haltguard on the listener skeleton.
 var spec = listener.Spec[section]{
-	Name:    listenerName,
+	Parts:   parts,
 	Summary: "superguard's kill switch",
 	Prepare: (*section).Validate,
 	Check: func(s *section, procs []supervisor.ProcessInfo) error {
@@ -59,11 +59,8 @@ var spec = listener.Spec[section]{
 		}
 		return nil
 	},
-	File:     parts.File,
 	New:      newListener,
 	Commands: []listener.Command{haltCmd, resumeCmd, statusCmd, gateCmd},
-	Needs:    parts.Needs,
-	Store:    parts.Store,
 }
 
 // newListener builds the engine and its guard on the skeleton's parts.

@@ -45,7 +45,7 @@ func main() {
 var parts = operator.GuardParts(listenerName, sections.File)
 
 var spec = listener.Spec[section]{
-	Name:    listenerName,
+	Parts:   parts,
 	Summary: "superguard's health prober: probes, staleness, heartbeats and governed restarts",
 	Flags:   flags,
 	Prepare: sections.Prepare[section],
@@ -54,11 +54,8 @@ var spec = listener.Spec[section]{
 	Check: func(s *section, procs []supervisor.ProcessInfo) error {
 		return sections.Unmatched(listenerName, s.Lists(), procs)
 	},
-	File:     parts.File,
 	New:      newListener,
 	Commands: []listener.Command{statusCmd, budgetCmd},
-	Needs:    parts.Needs,
-	Store:    parts.Store,
 }
 
 // flags are the simple case on the command line: one HTTP check.

@@ -43,7 +43,7 @@ var parts = func() listener.Parts {
 }()
 
 var spec = listener.Spec[section]{
-	Name:    listenerName,
+	Parts:   parts,
 	Summary: "superguard's market clock: the trading day by the exchange calendar, pre-open checks, close-only, session state",
 	Prepare: sections.Prepare[section],
 	// A pattern that matches nothing would start or stop nothing: a typo,
@@ -51,11 +51,8 @@ var spec = listener.Spec[section]{
 	Check: func(s *section, procs []supervisor.ProcessInfo) error {
 		return checkPatterns(*s, procs)
 	},
-	File:     parts.File,
 	New:      newListener,
 	Commands: []listener.Command{planCmd, statusCmd},
-	Needs:    parts.Needs,
-	Store:    parts.Store,
 }
 
 // The engine sleeps until the next phase is due, for at most maxWait (a

@@ -51,7 +51,7 @@ func main() {
 var parts = operator.GuardParts(listenerName, sections.File)
 
 var spec = listener.Spec[section]{
-	Name:    listenerName,
+	Parts:   parts,
 	Summary: "superguard's resource guard: memory limits and leaks, CPU, file descriptors and the host, from /proc",
 	Flags:   flags,
 	Prepare: sections.Prepare[section],
@@ -59,11 +59,8 @@ var spec = listener.Spec[section]{
 		return errors.Join(sections.Unmatched(listenerName, s.Lists(), procs), s.Ties(procs))
 	},
 	Explain:  explain,
-	File:     parts.File,
 	New:      newListener,
 	Commands: []listener.Command{statusCmd, budgetCmd},
-	Needs:    parts.Needs,
-	Store:    parts.Store,
 }
 
 // flags are the simple case on the command line: one memory limit.

@@ -71,13 +71,15 @@
 //	}
 //
 //	var spec = listener.Spec[Config]{
-//		Name:    "exitlog",
+//		Parts: listener.Parts{
+//			Name:  "exitlog",
+//			File:  configfile.File{},            // its section of the shared YAML file
+//			Store: durable.Opener{Alerts: true}, // the state store and the alert pipeline
+//		},
 //		Summary: "logs exits",
 //		New: func(_ context.Context, env *listener.Env, c Config) (eventlistener.Handler, error) {
 //			return &exitLog{env: env, cfg: c}, nil
 //		},
-//		File:  configfile.File{},             // its section of the shared YAML file
-//		Store: durable.Opener{Alerts: true},  // the state store and the alert pipeline
 //	}
 //
 //	func main() { listener.Main(spec) }

@@ -92,12 +92,22 @@ const (
 	Operating
 )
 
-// Parts says what Open builds: the Spec's fields that matter outside the
-// protocol loop.
+// Parts are a listener's name and the shared parts it uses: what Open
+// builds for the protocol loop (Spec embeds them) and for an operator
+// command.
 type Parts struct {
-	Name  string
+	// Name is the binary's name and its key under listeners: in the YAML,
+	// in logs, alerts and heartbeats.
+	Name string
+	// Needs says which shared parts the listener uses.
 	Needs Needs
-	File  ConfigFile
+	// File reads the shared YAML config file (configfile.File). Nil: the
+	// listener is configured by flags alone (no -config, -state or
+	// operator commands), and links none of the YAML decoding.
+	File ConfigFile
+	// Store opens the shared state store and what lives on it (package
+	// durable: the alert pipeline, heartbeats, the pipeline's operator
+	// commands). Nil: the listener keeps no state, and links none of it.
 	Store StoreOpener
 }
 

@@ -32,7 +32,7 @@ func (h *exitLog) HandleEvent(_ context.Context, ev *eventlistener.Event) error 
 // supervisord would send it.
 func Example() {
 	spec := listener.Spec[Config]{
-		Name:    "exitlog",
+		Parts:   listener.Parts{Name: "exitlog"},
 		Summary: "logs exits",
 		New: func(_ context.Context, env *listener.Env, c Config) (eventlistener.Handler, error) {
 			return &exitLog{env: env, cfg: c}, nil

@@ -68,7 +68,7 @@ var echoCmd = Command{Name: "echo", Synopsis: "ARGS...	print ARGS", Run: func(_ 
 // testSpec is the smallest complete listener, with a recorder for tests.
 func testSpec(needs Needs, got *recorder) Spec[section] {
 	return Spec[section]{
-		Name:    "testguard",
+		Parts:   Parts{Name: "testguard", Needs: needs, File: configfile.File{}},
 		Summary: "a listener for the skeleton's tests",
 		Flags: func(fs *flag.FlagSet) func(*section) {
 			threshold := fs.Int("threshold", 0, "override listeners.testguard.threshold")
@@ -95,8 +95,6 @@ func testSpec(needs Needs, got *recorder) Spec[section] {
 			return got, nil
 		},
 		Commands: []Command{echoCmd},
-		Needs:    needs,
-		File:     configfile.File{},
 	}
 }
 
@@ -162,7 +160,7 @@ func TestSelectorNotes(t *testing.T) {
 		{Group: "trading", Name: "a"}, {Group: "trading", Name: "b"}, {Group: "haltguard", Name: "haltguard"},
 	}
 	type fields struct{ include, exclude, listeners []string }
-	spec := Spec[fields]{Name: "t", Selectors: func(f *fields) []Selector {
+	spec := Spec[fields]{Parts: Parts{Name: "t"}, Selectors: func(f *fields) []Selector {
 		return []Selector{
 			{Field: "listeners.t.include", Patterns: f.include},
 			{Field: "listeners.t.exclude", Patterns: f.exclude},

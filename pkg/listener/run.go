@@ -22,7 +22,7 @@ import (
 
 // parts are what Open builds for this listener.
 func (s *Spec[S]) parts() Parts {
-	return Parts{Name: s.Name, Needs: s.Needs, File: s.File, Store: s.Store}
+	return s.Parts
 }
 
 // checkWithin bounds -check's call to supervisord.

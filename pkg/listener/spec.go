@@ -29,9 +29,9 @@ const (
 // grace, the protocol loop, -check, --version, -h and the operator
 // subcommands — the skeleton does the same way for every listener.
 type Spec[S any] struct {
-	// Name is the binary's name and its key under listeners: in the YAML,
-	// in logs, alerts and heartbeats.
-	Name string
+	// Parts are its name and the shared parts it uses: File, Store,
+	// Needs (operator commands open the same parts with Open).
+	Parts
 	// Summary is one line for -h.
 	Summary string
 	// Flags registers the listener's own flags on fs. The function it
@@ -50,10 +50,6 @@ type Spec[S any] struct {
 	// of supervisord's processes (memguard: which limit applies). Nil:
 	// nothing.
 	Explain func(sec *S, procs []supervisor.ProcessInfo, w io.Writer)
-	// File reads the shared YAML config file (configfile.File). Nil: the
-	// listener is configured by flags alone (no -config, -state or
-	// operator commands), and links none of the YAML decoding.
-	File ConfigFile
 	// Selectors lists the section's fields of process patterns whose
 	// meaning widened with the one selector syntax, for -check's notes.
 	// Nil: none.
@@ -64,12 +60,6 @@ type Spec[S any] struct {
 	New func(ctx context.Context, env *Env, sec S) (eventlistener.Handler, error)
 	// Commands are the listener's own operator subcommands.
 	Commands []Command
-	// Needs says which shared parts the listener uses.
-	Needs Needs
-	// Store opens the shared state store and what lives on it (package
-	// durable: the alert pipeline, heartbeats, the pipeline's operator
-	// commands). Nil: the listener keeps no state, and links none of it.
-	Store StoreOpener
 }
 
 // ConfigFile is the shared YAML config file as the skeleton reads it

@@ -7,8 +7,8 @@
 // Opener; one that does not (eventlog) links none of this, SQLite included.
 //
 //	var spec = listener.Spec[Config]{
+//		Parts: listener.Parts{..., Store: durable.Opener{Alerts: true}},
 //		...
-//		Store: durable.Opener{Alerts: true},
 //	}
 //
 // and in its constructor, durable.Of(env) gives the Store and Alerts.

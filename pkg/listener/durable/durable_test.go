@@ -45,13 +45,11 @@ type section struct {
 
 func spec(got *recorder) listener.Spec[section] {
 	return listener.Spec[section]{
-		Name: "testguard",
+		Parts: listener.Parts{Name: "testguard", File: configfile.File{}, Store: durable.Opener{Alerts: true}},
 		New: func(_ context.Context, env *listener.Env, _ section) (eventlistener.Handler, error) {
 			got.env = env
 			return got, nil
 		},
-		File:  configfile.File{},
-		Store: durable.Opener{Alerts: true},
 	}
 }
 
