@@ -22,19 +22,7 @@ func TestShippedTradingExample(t *testing.T) {
 	t.Parallel()
 	prefix := harness.PortPrefix(t, 4)
 	fake := `{{bin "` + fakePkg + `"}}`
-	example := strings.NewReplacer(
-		"/opt/trading/bin/risk_manager --config /etc/trading/risk.yaml", fake+" -name risk_manager",
-		"/opt/trading/bin/md_feed --venue XNYS", fake+" -name md_feed -heartbeat 1s",
-		"/opt/trading/bin/strategy --instance %(process_num)d --health-addr 127.0.0.1:80%(process_num)02d",
-		fake+` -health-addr 127.0.0.1:`+prefix+`%(process_num)02d -health-body '{"status":"healthy","feed_connected":true,"md_lag_ms":3,"last_tick":"%%NOW%%"}'`,
-		"user=trading\n", "",
-		"directory=/opt/trading\n", "",
-	).Replace(harness.ShippedConf(t, "conf.d/trading.conf.example"))
-	for line := range strings.Lines(example) {
-		if !strings.HasPrefix(line, ";") && strings.Contains(line, "/opt/trading") {
-			t.Fatalf("the example has a line this test does not replace: %s", line)
-		}
-	}
+	example := harness.TradingExample(t, harness.ShippedConf(t, "conf.d/trading.conf.example"), fake, prefix)
 	files := map[string]string{
 		"superguard.yaml":     strings.ReplaceAll(harness.ShippedConf(t, "superguard.yaml"), "127.0.0.1:80%(process_num)02d", "127.0.0.1:"+prefix+"%(process_num)02d"),
 		"lib/.keep":           "",

@@ -36,20 +36,8 @@ import (
 func BenchmarkScrape(b *testing.B) {
 	const procs = 500
 	const scrapes = 200
-	yaml, conf := harness.Guards("bench", harness.Guard{Name: "exporter", BufferSize: 4096, Body: "listen: {{.ExporterListen}}\n"})
-	s := harness.Start(b, harness.Options{
-		Files: map[string]string{"superguard.yaml": yaml},
-		Sections: conf + fmt.Sprintf(`
-[program:t]
-command=/bin/sleep 3600
-process_name=t_%%(process_num)03d
-numprocs=%d
-startsecs=0
-autorestart=false
-`, procs),
-		StartTimeout: 2 * time.Minute,
-	})
-	s.WaitListenerLog(b, "exporter", `"message":"exporter ready"`, time.Minute)
+	s := harness.StartGuards(b, "bench", harness.Options{Sections: harness.Fleet("t", "/bin/sleep 3600", procs), StartTimeout: 2 * time.Minute},
+		harness.Guard{Name: "exporter", BufferSize: 4096, Body: "listen: {{.ExporterListen}}\n"})
 	addr := readListen(b, s)
 	url := "http://" + addr + "/metrics"
 	testsupport.WaitFor(b, 2*time.Minute, "every process exported and RUNNING", func() bool {

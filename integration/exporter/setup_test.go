@@ -50,16 +50,10 @@ type env struct {
 func start(t *testing.T, sc scenario) *env {
 	t.Helper()
 	port := harness.FreePort(t)
-	yaml, conf := harness.Guards(host, append([]harness.Guard{{Name: "exporter", BufferSize: sc.BufferSize,
-		Body: "listen: 127.0.0.1:" + port + "\n" + sc.Exporter, Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}}, sc.Others...)...)
-	s := harness.Start(t, harness.Options{
-		Sections: conf + "\n" + sc.Programs,
-		Files:    map[string]string{"superguard.yaml": yaml},
-		Tolerate: sc.Tolerate,
-	})
-	e := &env{s: s, port: port}
-	s.WaitListenerLog(t, "exporter", `"message":"exporter ready"`, waitUp)
-	return e
+	s := harness.StartGuards(t, host, harness.Options{Sections: sc.Programs, Tolerate: sc.Tolerate},
+		append([]harness.Guard{{Name: "exporter", BufferSize: sc.BufferSize,
+			Body: "listen: 127.0.0.1:" + port + "\n" + sc.Exporter, Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}}, sc.Others...)...)
+	return &env{s: s, port: port}
 }
 
 // url is the exporter's /metrics.

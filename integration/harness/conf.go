@@ -213,3 +213,27 @@ func ShippedConf(t testing.TB, rel string) string {
 	}
 	return shippedBinary.ReplaceAllString(text, `{{bin "./listeners/$1"}}`)
 }
+
+// TradingExample is the shipped conf.d/trading.conf.example (text) with its
+// programs run by the fake strategy (fake: its command or {{bin}} template):
+// risk_manager, md_feed with a heartbeat every second, and the strategies
+// serving a healthy /health on portPrefix+NN; no user= or directory=. It
+// fails t when a line of the example still names /opt/trading, so a
+// program added to the example is not left to fail under test.
+func TradingExample(t testing.TB, text, fake, portPrefix string) string {
+	t.Helper()
+	out := strings.NewReplacer(
+		"/opt/trading/bin/risk_manager --config /etc/trading/risk.yaml", fake+" -name risk_manager",
+		"/opt/trading/bin/md_feed --venue XNYS", fake+" -name md_feed -heartbeat 1s",
+		"/opt/trading/bin/strategy --instance %(process_num)d --health-addr 127.0.0.1:80%(process_num)02d",
+		fake+` -health-addr 127.0.0.1:`+portPrefix+`%(process_num)02d -health-body '{"status":"healthy","feed_connected":true,"md_lag_ms":3,"last_tick":"%%NOW%%"}'`,
+		"user=trading\n", "",
+		"directory=/opt/trading\n", "",
+	).Replace(text)
+	for line := range strings.Lines(out) {
+		if !strings.HasPrefix(line, ";") && strings.Contains(line, "/opt/trading") {
+			t.Fatalf("harness: the trading example has a line TradingExample does not replace: %s", line)
+		}
+	}
+	return out
+}

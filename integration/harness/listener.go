@@ -3,7 +3,10 @@ package harness
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"strings"
+	"testing"
+	"time"
 
 	"github.com/superguard/superguard/pkg/confdoctor"
 )
@@ -60,6 +63,19 @@ func (p Program) Section() string {
 	return b.String()
 }
 
+// Fleet is n processes of one program, name_000 to name_<n-1>, as the
+// benchmarks start them by the hundred: RUNNING at once (startsecs=0), not
+// restarted, output discarded; extra lines are appended as they are.
+func Fleet(name, command string, n int, extra ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n[program:%s]\ncommand=%s\nprocess_name=%s_%%(process_num)03d\nnumprocs=%d\nstartsecs=0\nautorestart=false\n",
+		name, command, name, n)
+	for _, line := range extra {
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
 // Guard is one superguard listener of a scenario: its binary's name, the
 // YAML body of its section under listeners: (may be empty), its buffer
 // and extra lines for its conf section.
@@ -93,4 +109,29 @@ func Guards(host string, guards ...Guard) (yaml, conf string) {
 		conf += l.Section()
 	}
 	return yaml, conf
+}
+
+// ReadyWithin bounds StartGuards' wait for the first guard's ready line:
+// generous, for a loaded machine; the wait ends as soon as the line is
+// there.
+const ReadyWithin = 2 * time.Minute
+
+// StartGuards starts a scenario whose superguard listeners are guards:
+// their conf sections (Guards) go before o.Sections and their
+// superguard.yaml into o.Files, and it returns once the first guard has
+// logged "<name> ready", i.e. has read its configuration and serves
+// events.
+func StartGuards(t testing.TB, host string, o Options, guards ...Guard) *Supervisord {
+	t.Helper()
+	yaml, conf := Guards(host, guards...)
+	o.Sections = conf + "\n" + o.Sections
+	o.Files = maps.Clone(o.Files)
+	if o.Files == nil {
+		o.Files = map[string]string{}
+	}
+	o.Files["superguard.yaml"] = yaml
+	s := Start(t, o)
+	first := guards[0].Name
+	s.WaitListenerLog(t, first, `"message":"`+first+` ready"`, ReadyWithin)
+	return s
 }

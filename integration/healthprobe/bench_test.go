@@ -55,14 +55,7 @@ func BenchmarkRound(b *testing.B) {
 				Sections: harness.Listener{Name: "healthprobe", Command: harness.ListenerCommand("healthprobe"), Events: "TICK_5,PROCESS_STATE,REMOTE_COMMUNICATION", BufferSize: 8192,
 					Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}}.Section() +
 					harness.Listener{Name: "httpok", Command: "/usr/bin/python3 " + script + " http://" + srv + "/health/t_000 10",
-						Events: "TICK_5"}.Section() + fmt.Sprintf(`
-[program:t]
-command=/bin/sleep 3600
-process_name=t_%%(process_num)03d
-numprocs=%d
-startsecs=0
-autorestart=false
-`, targets),
+						Events: "TICK_5"}.Section() + harness.Fleet("t", "/bin/sleep 3600", targets),
 				StartTimeout: 2 * time.Minute,
 			})
 			e := &env{s: s}

@@ -62,16 +62,8 @@ func start(t *testing.T, sc scenario) *env {
 	if sc.Haltguard != "" {
 		guards = append(guards, harness.Guard{Name: "haltguard", Body: sc.Haltguard})
 	}
-	yaml, conf := harness.Guards(host, guards...)
-	s := harness.Start(t, harness.Options{
-		Sections: conf + "\n" + sc.Programs,
-		Files:    map[string]string{"superguard.yaml": yaml},
-		Vars:     vars,
-		Tolerate: sc.Tolerate,
-	})
-	e := &env{s: s, vars: vars, store: filepath.Join(s.Dir, "state.db")}
-	s.WaitListenerLog(t, "healthprobe", `"message":"healthprobe ready"`, waitUp)
-	return e
+	s := harness.StartGuards(t, host, harness.Options{Sections: sc.Programs, Vars: vars, Tolerate: sc.Tolerate}, guards...)
+	return &env{s: s, vars: vars, store: filepath.Join(s.Dir, "state.db")}
 }
 
 // targetStatus mirrors the fields of healthprobe's status snapshot the

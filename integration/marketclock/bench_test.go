@@ -21,7 +21,9 @@ import (
 // goal: idle-cpu-ms/s < 5
 // versus: eventlog's: eventlog-idle-cpu-ms/s
 func BenchmarkIdle(b *testing.B) {
-	yaml, conf := harness.Guards("bench", harness.Guard{Name: "marketclock", Body: `exchange: XNYS
+	s := harness.StartGuards(b, "bench", harness.Options{
+		Sections: programs() + harness.Listener{Name: "eventlog", Command: `{{bin "./listeners/eventlog"}}`, Events: "TICK_60"}.Section(),
+	}, harness.Guard{Name: "marketclock", Body: `exchange: XNYS
 modes: {processes: ["strat:*"], via: signal, close_only: USR1, normal: USR2}
 phases:
   - {name: connect, at: open - 15m, start: ["md:*"]}
@@ -31,11 +33,6 @@ phases:
   - {name: snapshot, at: close, run: [{argv: [/bin/true]}]}
   - {name: stop, at: close + 30m, stop: ["strat:*", "md:*"]}
 `})
-	s := harness.Start(b, harness.Options{
-		Files:    map[string]string{"superguard.yaml": yaml},
-		Sections: conf + programs() + harness.Listener{Name: "eventlog", Command: `{{bin "./listeners/eventlog"}}`, Events: "TICK_60"}.Section(),
-	})
-	s.WaitListenerLog(b, "marketclock", `"message":"marketclock ready"`, time.Minute)
 	mc, el := s.ProcessPID(b, "marketclock"), s.ProcessPID(b, "eventlog")
 	// Past the start-up: the first steps, the catch-up of the last days,
 	// the first publication of the session.

@@ -58,12 +58,7 @@ func start(t *testing.T, body, overlay string, halted bool) *harness.Supervisord
 	if halted {
 		guards = append(guards, harness.Guard{Name: "haltguard", Body: "critical: [nothing]\ntargets: [\"strat:*\"]\n"})
 	}
-	yaml, conf := harness.Guards("mctest", guards...)
-	s := harness.Start(t, harness.Options{
-		Sections: conf + programs(),
-		Files:    map[string]string{"superguard.yaml": yaml, "overlay.txt": overlay},
-	})
-	return s
+	return harness.StartGuards(t, "mctest", harness.Options{Sections: programs(), Files: map[string]string{"overlay.txt": overlay}}, guards...)
 }
 
 func waitMode(t *testing.T, s *harness.Supervisord, program, want string) {

@@ -42,25 +42,14 @@ func BenchmarkRound(b *testing.B) {
 	if err != nil {
 		b.Skip("needs ps (procps) for the memmon-like comparison")
 	}
-	yaml, conf := harness.Guards(host, harness.Guard{Name: "memguard", BufferSize: 2048, Body: `
+	s := harness.StartGuards(b, host, harness.Options{
+		Sections:     harness.Fleet("t", "/bin/sh -c 'sleep 3600 & sleep 3600 & wait'", procs, "stopasgroup=true", "killasgroup=true"),
+		StartTimeout: 2 * time.Minute,
+	}, harness.Guard{Name: "memguard", BufferSize: 2048, Body: `
 limits: [{processes: ["*"], max: 2GiB}]
 cpu: [{processes: ["*"], max: 0.9, for: 5m}]
 fds: [{processes: ["*"], max: 80%}]
 `, Extra: []string{"environment=SUPERGUARD_LOG_LEVEL=debug"}})
-	s := harness.Start(b, harness.Options{
-		Files: map[string]string{"superguard.yaml": yaml},
-		Sections: conf + fmt.Sprintf(`
-[program:t]
-command=/bin/sh -c 'sleep 3600 & sleep 3600 & wait'
-process_name=t_%%(process_num)03d
-numprocs=%d
-startsecs=0
-autorestart=false
-stopasgroup=true
-killasgroup=true
-`, procs),
-		StartTimeout: 2 * time.Minute,
-	})
 	e := &env{s: s}
 	testsupport.WaitFor(b, 3*time.Minute, "every process watched with its children", func() bool {
 		n := 0

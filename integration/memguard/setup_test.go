@@ -58,16 +58,8 @@ func guards(sc scenario) []harness.Guard {
 
 func start(t *testing.T, sc scenario) *env {
 	t.Helper()
-	yaml, conf := harness.Guards(host, guards(sc)...)
-	s := harness.Start(t, harness.Options{
-		Sections: conf + "\n" + sc.Programs,
-		Files:    map[string]string{"superguard.yaml": yaml},
-		Vars:     sc.Vars,
-		Tolerate: sc.Tolerate,
-	})
-	e := &env{s: s, store: filepath.Join(s.Dir, "state.db")}
-	s.WaitListenerLog(t, "memguard", `"message":"memguard ready"`, waitUp)
-	return e
+	s := harness.StartGuards(t, host, harness.Options{Sections: sc.Programs, Vars: sc.Vars, Tolerate: sc.Tolerate}, guards(sc)...)
+	return &env{s: s, store: filepath.Join(s.Dir, "state.db")}
 }
 
 // procStatus mirrors the fields of memguard's status snapshot the tests

@@ -250,14 +250,7 @@ func startInstalled(t *testing.T, dest, prefix string) {
 	}
 	fake := harness.Bin(t, "./integration/cmd/fakestrategy")
 	ports := harness.PortPrefix(t, 4)
-	example := strings.NewReplacer(
-		"/opt/trading/bin/risk_manager --config /etc/trading/risk.yaml", fake+" -name risk_manager",
-		"/opt/trading/bin/md_feed --venue XNYS", fake+" -name md_feed -heartbeat 1s",
-		"/opt/trading/bin/strategy --instance %(process_num)d --health-addr 127.0.0.1:80%(process_num)02d",
-		fake+` -health-addr 127.0.0.1:`+ports+`%(process_num)02d -health-body '{"status":"healthy","feed_connected":true,"md_lag_ms":3,"last_tick":"%%NOW%%"}'`,
-		"user=trading\n", "",
-		"directory=/opt/trading\n", "",
-	).Replace(readText(t, filepath.Join(etc, "conf.d/trading.conf.example")))
+	example := harness.TradingExample(t, readText(t, filepath.Join(etc, "conf.d/trading.conf.example")), fake, ports)
 	writeText(t, filepath.Join(etc, "conf.d/trading.conf"), example, 0o644)
 
 	// Production paths under dest, everywhere the installed files name them.
