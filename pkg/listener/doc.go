@@ -88,7 +88,7 @@
 // with its code; tests call Run with their own.)
 //
 // File reads the listener's section from the shared YAML file (without
-// it, flags alone configure the listener and no YAML is linked); Store
+// it, flags alone configure the listener and the file is never read); Store
 // opens the state store and, with Alerts, the alert pipeline for a
 // listener that pages (durable.Of(env).Alerts.Submit commits an alert
 // durably before the event is acknowledged; senders deliver it later).

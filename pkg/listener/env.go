@@ -103,7 +103,8 @@ type Parts struct {
 	Needs Needs
 	// File reads the shared YAML config file (configfile.File). Nil: the
 	// listener is configured by flags alone (no -config, -state or
-	// operator commands), and links none of the YAML decoding.
+	// operator commands), and links none of the file's reading and
+	// validation (package configfile).
 	File ConfigFile
 	// Store opens the shared state store and what lives on it (package
 	// durable: the alert pipeline, heartbeats, the pipeline's operator

@@ -63,8 +63,9 @@ type Spec[S any] struct {
 }
 
 // ConfigFile is the shared YAML config file as the skeleton reads it
-// (package configfile implements it). The skeleton reaches YAML only
-// through it, so that a listener without a file links none of it.
+// (package configfile implements it). The skeleton reaches the file only
+// through it, so that a listener without a file links none of its reading
+// and validation.
 type ConfigFile interface {
 	// Load reads the file at path ("" for defaults only); resolve also
 	// reads the secrets it names.

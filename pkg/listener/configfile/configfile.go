@@ -1,7 +1,10 @@
 // Package configfile plugs the shared YAML config file into the listener
 // skeleton (listener.Spec.File). It is a package of its own so that a
-// listener configured by flags alone (eventlog) links none of the YAML
-// decoding: the skeleton reaches the file only through this value.
+// listener configured by flags alone (eventlog) links none of the file's
+// reading and validation (every listener's section, the sinks, secrets):
+// the skeleton reaches the file only through this value. (The YAML library
+// itself still comes in through pkg/config's types, whose decoders it
+// defines.)
 package configfile
 
 import (
