@@ -11,14 +11,7 @@ import (
 	"github.com/superguard/superguard/listeners/internal/sections"
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/governor"
-	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/probe"
-)
-
-// Bounds of an action's calls to supervisord.
-const (
-	restartWithin = 2 * time.Minute // stop (stopwaitsecs) then start (startsecs)
-	haltAskWithin = 10 * time.Second
 )
 
 // act carries out t's policy once its check failed: alert, halt, or
@@ -38,7 +31,7 @@ func (e *engine) act(t *target, r probe.Result) {
 		e.submit(ctx, t, r, alert.Warning, "alerted (policy alert: no restart)")
 		return
 	case sections.PolicyHalt:
-		action := e.askHalt(ctx, t, describe(t))
+		action := e.actor().AskHalt(ctx, t.proc.FullName(), describe(t))
 		e.setAction(t, StateHaltAsked, action)
 		e.submit(ctx, t, r, alert.Critical, action)
 		return
@@ -58,10 +51,7 @@ func (e *engine) act(t *target, r probe.Result) {
 		if !e.setAction(t, StateSpent, d.String()) {
 			return
 		}
-		action := "not restarted: " + d.String() + "; restarts again once a person restarts it or resets the budget (healthprobe budget reset " + t.proc.FullName() + ")"
-		if cfg.Critical {
-			action += "; " + e.askHalt(ctx, t, "restart budget spent on critical "+t.proc.FullName()+": "+t.last.Evidence)
-		}
+		action := e.actor().Spent(ctx, t.proc.FullName(), d, cfg.Critical, t.last.Evidence)
 		e.submit(ctx, t, r, alert.Warning, "not restarted: "+d.String())
 		e.submitBudget(ctx, t, r, action)
 	default: // halted or unknown: fail closed, restart nothing
@@ -102,22 +92,14 @@ func (e *engine) restart(ctx context.Context, t *target, r probe.Result, d gover
 			notes = append(notes, "pre_restart: "+err.Error())
 		}
 	}
-	rctx, cancel := context.WithTimeout(ctx, restartWithin)
-	err := governor.Restart(rctx, e.sup, t.proc.FullName())
-	cancel()
-	if err != nil {
-		action := "restart failed: " + e.redact(err.Error())
-		e.setAction(t, StateUnhealthy, action)
-		e.log.Error().Err(err).Str("process", t.proc.FullName()).Str("check", cfg.Name).Msg("restart failed")
-		e.submitWith(ctx, t, r, alert.Warning, strings.Join(append([]string{action}, notes...), "; "), diag)
+	failure, note := e.actor().Restart(ctx, t.proc.FullName())
+	if failure != "" {
+		e.setAction(t, StateUnhealthy, failure)
+		e.submitWith(ctx, t, r, alert.Warning, strings.Join(append([]string{failure}, notes...), "; "), diag)
 		return
 	}
-	if err := e.gov.Record(ctx, t.proc.FullName()); err != nil {
-		// The restart happened; a budget that cannot record it must not
-		// allow endless restarts: the next Ask reads the store again and
-		// fails closed while it is unreadable.
-		notes = append(notes, "restart not recorded in the budget: "+err.Error())
-		e.log.Error().Err(err).Str("process", t.proc.FullName()).Msg("restart not recorded")
+	if note != "" {
+		notes = append(notes, note)
 	}
 	if h := cfg.PostRestart; h != nil {
 		if _, err := e.hook(ctx, h.Argv, h.Timeout, t.proc); err != nil {
@@ -145,19 +127,6 @@ func (t *target) trigger() string {
 		why = fmt.Sprintf("%d of the last %d probes failed", t.failures(), cfg.Within)
 	}
 	return why + ": " + t.last.Evidence
-}
-
-// askHalt asks haltguard to halt trading through its documented switch and
-// says what came of it.
-func (e *engine) askHalt(ctx context.Context, t *target, reason string) string {
-	hctx, cancel := context.WithTimeout(ctx, haltAskWithin)
-	defer cancel()
-	if err := halt.Ask(hctx, e.sup, e.redact(reason), listenerName); err != nil {
-		e.log.Error().Err(err).Str("process", t.proc.FullName()).Msg("halt request not delivered")
-		return "halt requested but not delivered to supervisord: " + e.redact(err.Error())
-	}
-	e.log.Warn().Str("process", t.proc.FullName()).Str("reason", e.redact(reason)).Msg("halt requested")
-	return "halt requested from haltguard"
 }
 
 // hook runs a diagnostics or restart hook and returns its output.

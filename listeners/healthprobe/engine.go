@@ -264,6 +264,11 @@ type engine struct {
 	round runone.Runner
 }
 
+// actor carries out restarts and halt requests through e.gov.
+func (e *engine) actor() *governor.Actor {
+	return &governor.Actor{Sup: e.sup, Gov: e.gov, By: listenerName, Log: e.log, Redact: e.redact}
+}
+
 // isHaltTarget reports whether p is stopped by a halt (paused while halted).
 func (e *engine) isHaltTarget(p probe.Process) bool {
 	return procmatch.Any(e.halted, p.Group, p.Name)

@@ -9,16 +9,11 @@ import (
 	"github.com/superguard/superguard/pkg/alert"
 	"github.com/superguard/superguard/pkg/config"
 	"github.com/superguard/superguard/pkg/governor"
-	"github.com/superguard/superguard/pkg/halt"
 	"github.com/superguard/superguard/pkg/supervisor"
 )
 
-// Bounds of an action's calls to supervisord.
-const (
-	checkWithin   = 10 * time.Second
-	restartWithin = 2 * time.Minute // stop (stopwaitsecs) then start (startsecs)
-	haltAskWithin = 10 * time.Second
-)
+// checkWithin bounds the read of a process's state before an action.
+const checkWithin = 10 * time.Second
 
 // act carries out w's limit once it was above it for `for` samples:
 // an alert (policy alert), or a restart through the governor.
@@ -74,10 +69,7 @@ func (e *engine) act(w *watched, ev map[string]string) {
 		if !e.setAction(w, StateSpent, d.String()) {
 			return
 		}
-		action := "not restarted: " + d.String() + "; restarts again once a person restarts it or resets the budget (memguard budget reset " + w.name + ")"
-		if lim.Critical {
-			action += "; " + e.askHalt(ctx, w, "restart budget spent on critical "+w.name+": "+summary)
-		}
+		action := e.actor().Spent(ctx, w.name, d, lim.Critical, summary)
 		out.add(e.overAlert(w, alert.Warning, summary, "not restarted: "+d.String(), ev))
 		e.mu.Lock()
 		w.budgetOpen = true
@@ -101,22 +93,14 @@ func (e *engine) overAlert(w *watched, sev alert.Severity, summary, action strin
 // restart restarts w's process and records it with the governor.
 func (e *engine) restart(ctx context.Context, w *watched, d governor.Decision, summary string, ev map[string]string, out *outbox) {
 	e.setAction(w, StateRestarting, "restarting")
-	rctx, cancel := context.WithTimeout(ctx, restartWithin)
-	err := governor.Restart(rctx, e.sup, w.name)
-	cancel()
-	if err != nil {
-		action := "restart failed: " + e.redact(err.Error())
-		e.setAction(w, StateOver, action)
-		e.log.Error().Err(err).Str("process", w.name).Msg("restart failed")
-		out.add(e.overAlert(w, alert.Error, summary, action, ev))
+	failure, note := e.actor().Restart(ctx, w.name)
+	if failure != "" {
+		e.setAction(w, StateOver, failure)
+		out.add(e.overAlert(w, alert.Error, summary, failure, ev))
 		return
 	}
-	note := ""
-	if err := e.gov.Record(ctx, w.name); err != nil {
-		// The restart happened; the next Ask reads the store again and
-		// fails closed while it is unreadable.
-		note = "; restart not recorded in the budget: " + err.Error()
-		e.log.Error().Err(err).Str("process", w.name).Msg("restart not recorded")
+	if note != "" {
+		note = "; " + note
 	}
 	now := e.now()
 	action := fmt.Sprintf("restarted %s (%d of %d restarts used)%s", now.Format(time.TimeOnly), d.Used+1, d.Max, note)
@@ -137,16 +121,4 @@ func (e *engine) setAction(w *watched, state, action string) bool {
 	changed := w.state != state || w.lastAction != action
 	w.state, w.lastAction, w.actionAt = state, action, e.now()
 	return changed
-}
-
-// askHalt asks haltguard to halt trading and says what came of it.
-func (e *engine) askHalt(ctx context.Context, w *watched, reason string) string {
-	hctx, cancel := context.WithTimeout(ctx, haltAskWithin)
-	defer cancel()
-	if err := halt.Ask(hctx, e.sup, e.redact(reason), listenerName); err != nil {
-		e.log.Error().Err(err).Str("process", w.name).Msg("halt request not delivered")
-		return "halt requested but not delivered to supervisord: " + e.redact(err.Error())
-	}
-	e.log.Warn().Str("process", w.name).Str("reason", reason).Msg("halt requested")
-	return "halt requested from haltguard"
 }

@@ -99,6 +99,11 @@ const (
 	StateAlerted    = "alerted"
 )
 
+// actor carries out restarts and halt requests through e.gov.
+func (e *engine) actor() *governor.Actor {
+	return &governor.Actor{Sup: e.sup, Gov: e.gov, By: listenerName, Log: e.log, Redact: e.redact}
+}
+
 // tick runs a round in the background every cfg.Every (TICK_5 events),
 // unless one still runs: the event is acknowledged at once.
 func (e *engine) tick() {
