@@ -86,7 +86,6 @@ phases:
   - {name: close-only, at: close - 10s, mode: close_only}
   - {name: stop, at: close + 2s, stop: ["strat:*", "md:*"]}
 `, line, false)
-	s.WaitListenerLog(t, "marketclock", `"message":"marketclock ready"`, waitPhase)
 	s.WaitProcessState(t, "md:feed", supervisor.ProcessRunning, waitPhase)
 	s.WaitProcessState(t, "strat:alpha", supervisor.ProcessRunning, waitPhase)
 	s.WaitProcessState(t, "strat:beta", supervisor.ProcessRunning, waitPhase)

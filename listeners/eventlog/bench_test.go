@@ -70,27 +70,15 @@ func buildEventlogAt(b *testing.B, rev string) string {
 	if bin, ok := built[key]; ok {
 		return bin
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		b.Skipf("no go command to build eventlog with: %v", err)
-	}
 	src := b.TempDir()
 	archive := exec.Command("sh", "-c", `cd "$(git rev-parse --show-toplevel)" && git archive --format=tar "$1" | tar -x -C "$2"`, "sh", rev, src)
 	if out, err := archive.CombinedOutput(); err != nil {
 		b.Skipf("no source of %s to build (a shallow clone?): %v\n%s", rev, err, out)
 	}
-	dir, err := os.MkdirTemp("", "eventlog-build")
+	bin, err := buildCached(b, key, src, "./listeners/eventlog", shippedEnv)
 	if err != nil {
-		b.Fatal(err)
+		b.Skipf("eventlog at %s does not build here: %v", rev, err)
 	}
-	bin := filepath.Join(dir, "eventlog")
-	build := exec.Command(gobin, "build", "-o", bin, "./listeners/eventlog")
-	build.Dir = src
-	build.Env = append(os.Environ(), shippedEnv...)
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Skipf("eventlog at %s does not build here: %v\n%s", rev, err, out)
-	}
-	built[key] = bin
 	return bin
 }
 

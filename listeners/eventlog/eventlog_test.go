@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,9 +110,20 @@ var built = map[string]string{}
 // and environment.
 func buildEventlogWith(tb testing.TB, env ...string) string {
 	tb.Helper()
-	key := strings.Join(env, " ")
+	bin, err := buildCached(tb, strings.Join(env, " "), "", ".", env)
+	if err != nil {
+		tb.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+// buildCached builds package pkg of the module in src ("": this one) with
+// extra environment variables into a temporary directory, once per test
+// binary run and key. It skips tb when there is no go command.
+func buildCached(tb testing.TB, key, src, pkg string, env []string) (string, error) {
+	tb.Helper()
 	if bin, ok := built[key]; ok {
-		return bin
+		return bin, nil
 	}
 	gobin, err := exec.LookPath("go")
 	if err != nil {
@@ -122,13 +134,14 @@ func buildEventlogWith(tb testing.TB, env ...string) string {
 		tb.Fatal(err)
 	}
 	bin := filepath.Join(dir, "eventlog")
-	cmd := exec.Command(gobin, "build", "-o", bin, ".")
+	cmd := exec.Command(gobin, "build", "-o", bin, pkg)
+	cmd.Dir = src
 	cmd.Env = append(os.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
+		return "", fmt.Errorf("%w\n%s", err, out)
 	}
 	built[key] = bin
-	return bin
+	return bin, nil
 }
 
 // The package comment's [eventlistener:eventlog] block, with test paths,
